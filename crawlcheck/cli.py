@@ -1,0 +1,81 @@
+"""The ``crawlcheck`` command line: parse arguments, dispatch to one command module.
+
+Exit codes (docs/cli.md): 0 ran and nothing asked for failed; 1 a requested gate failed
+(``--fail-on``, or ``robots`` with a disallowed URL); 2 usage, configuration or input error,
+with one line on stderr naming what is wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from crawlcheck._version import __version__
+from crawlcheck.errors import CrawlcheckError
+
+#: Command modules in ``crawlcheck.commands``, in the order ``--help`` lists them.
+COMMANDS: tuple[str, ...] = ("audit", "check", "filter", "robots", "agents", "demo")
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argparse parser whose usage errors are one line and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise CrawlcheckError(f"{self.prog}: {message}")
+
+
+def _load(name: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(f"crawlcheck.commands.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"crawlcheck.commands.{name}":
+            return None
+        raise
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser with every available command."""
+    parser = _Parser(
+        prog="crawlcheck",
+        description="Is this content reserved from AI training? By which signal, for which "
+        "crawlers, for which uses — with evidence.",
+    )
+    parser.add_argument("--version", action="version", version=f"crawlcheck {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMANDS:
+        module = _load(name)
+        if module is None:
+            continue
+        sub = subparsers.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(sub)
+        sub.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return its exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if not getattr(args, "_run", None):
+            parser.print_help(sys.stderr)
+            return 2
+        code: int = args._run(args)
+        return code
+    except CrawlcheckError as exc:
+        print(f"crawlcheck: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("crawlcheck: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`); nothing more to say.
+        return 0
+
+
+def entry_point() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

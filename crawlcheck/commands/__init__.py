@@ -1,0 +1,1 @@
+"""One module per CLI command; each exposes ``NAME``, ``HELP``, ``add_arguments`` and ``run``."""

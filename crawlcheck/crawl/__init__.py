@@ -1,0 +1,1 @@
+"""The only package (with spiders/) that imports Scrapy: fetching, the runner, the add-on."""

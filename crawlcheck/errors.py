@@ -1,0 +1,32 @@
+"""Exceptions for caller and configuration mistakes; website content never raises.
+
+Our exception hierarchy::
+
+    CrawlcheckError
+    ├── UsageError          bad command-line argument or input file (exit code 2)
+    └── RuleFileError       a rules YAML file is malformed (names the file and the key)
+
+Document any addition here and in docs/cli.md.
+"""
+
+from __future__ import annotations
+
+
+class CrawlcheckError(Exception):
+    """Base class of every error crawlcheck raises on purpose."""
+
+    #: The process exit code the CLI uses for this error.
+    exit_code = 2
+
+
+class UsageError(CrawlcheckError, ValueError):
+    """Raised when an argument, option or input file given by the user is unusable."""
+
+
+class RuleFileError(CrawlcheckError, ValueError):
+    """Raised when a rules file is malformed; the message names the file and the key."""
+
+    def __init__(self, path: str, key: str, message: str) -> None:
+        super().__init__(f"{path}: {key}: {message}")
+        self.path = path
+        self.key = key

@@ -1,0 +1,188 @@
+"""Frozen value types shared by the parsers, the evaluator and the reports.
+
+Everything here is plain data: no I/O, no Scrapy. A parser turns a :class:`Fetched`
+document into observations and problems; the rules (``rules/signals.yaml``) give each
+observation an effect and purposes, which makes it a :class:`Finding`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from enum import StrEnum
+
+#: The questions every report answers, in report order (contract: "Vocabulary").
+PURPOSES: tuple[str, ...] = ("tdm", "ai-train", "ai-input", "search")
+
+
+class Effect(StrEnum):
+    """What a finding does to a purpose."""
+
+    RESERVE = "reserve"
+    PERMIT = "permit"
+    INFO = "info"
+
+
+class Signal(StrEnum):
+    """The kinds of evidence crawlcheck reads; values are the report's ``signal`` names."""
+
+    ROBOTS = "robots.txt"
+    AI_TXT = "ai.txt"
+    TDMREP_FILE = "tdmrep.json"
+    TDM_HEADER = "tdm-header"
+    TDM_META = "tdm-meta"
+    X_ROBOTS_TAG = "x-robots-tag"
+    META_ROBOTS = "meta-robots"
+    CONTENT_SIGNAL = "content-signal"
+    CONTENT_USAGE = "content-usage"
+    RSL = "rsl"
+    LLMS_TXT = "llms.txt"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Evidence:
+    """Where a statement was read, and its raw text."""
+
+    source: str
+    """URL (or local path) of the document the evidence came from."""
+    text: str
+    """The raw line, header value or element, as found (decoded, never normalised)."""
+    line: int | None = None
+    """1-based line number, for line-oriented files."""
+    where: str = ""
+    """How to find it in the document: ``"header X-Robots-Tag"``, ``"<meta name=robots>"``…"""
+
+    def describe(self) -> str:
+        """Return the evidence as one human-readable string (the report's ``evidence``)."""
+        if self.line is not None:
+            return f"line {self.line}: {self.text}"
+        if self.where:
+            return f"{self.where}: {self.text}"
+        return self.text
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Problem:
+    """A defect of what a website served: recorded, never raised."""
+
+    code: str
+    """Stable dotted code, e.g. ``robots.html-served`` or ``tdmrep.invalid-json``."""
+    message: str
+    source: str
+    line: int | None = None
+    level: str = "warning"
+    """``error`` (the signal could not be read), ``warning`` (read, but defective) or ``info``."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Observation:
+    """One statement a signal makes, before the rules give it a meaning."""
+
+    signal: Signal
+    key: str
+    """Directive, category or property: ``noai``, ``ai-train``, ``tdm-reservation``, ``usage``."""
+    value: str = ""
+    """Its value as written (``no``, ``n``, ``1``); empty for bare directives such as ``noai``."""
+    agents: tuple[str, ...] = ("*",)
+    """Crawler tokens the statement is scoped to; ``("*",)`` for everyone."""
+    scope: str = "/"
+    """What it covers: a path pattern, ``page``, or a media-type glob such as ``*.jpg``."""
+    evidence: Evidence
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finding:
+    """An observation with its meaning: the report's ``findings[]`` entry."""
+
+    signal: str
+    source: str
+    effect: Effect
+    purposes: tuple[str, ...]
+    agents: tuple[str, ...]
+    scope: str
+    evidence: str
+    line: int | None = None
+    key: str = ""
+    value: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fetched:
+    """One HTTP exchange as crawlcheck saw it: the input of every parser.
+
+    A network failure is a value too: ``status`` is ``None`` and ``error`` names it.
+    """
+
+    url: str
+    """The URL requested first."""
+    status: int | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    """Every response header in order received; names as sent."""
+    body: bytes = b""
+    final_url: str = ""
+    """URL of the response that was read, after redirects (``url`` when none)."""
+    redirects: tuple[tuple[int, str], ...] = ()
+    """Every redirect hop as (status, Location target), in order."""
+    error: str | None = None
+    """Machine code of a failure: ``timeout``, ``dns``, ``connection``, ``too-many-redirects``…"""
+    fetched_at: str = ""
+    """RFC 3339 time the response arrived."""
+    elapsed_ms: float | None = None
+    truncated: bool = False
+    """The body was cut at the size limit."""
+
+    def header(self, name: str) -> str | None:
+        """Return the first value of header *name* (case-insensitive), or None."""
+        wanted = name.lower()
+        for key, value in self.headers:
+            if key.lower() == wanted:
+                return value
+        return None
+
+    def header_values(self, name: str) -> tuple[str, ...]:
+        """Return every value of header *name* (case-insensitive), in order."""
+        wanted = name.lower()
+        return tuple(value for key, value in self.headers if key.lower() == wanted)
+
+    @property
+    def content_type(self) -> str:
+        """Return the media type without parameters, lower-cased ('' when absent)."""
+        raw = self.header("Content-Type") or ""
+        return raw.split(";", 1)[0].strip().lower()
+
+    @property
+    def sha256(self) -> str:
+        """Return the hex SHA-256 of the body as received."""
+        return hashlib.sha256(self.body).hexdigest()
+
+    @property
+    def ok(self) -> bool:
+        """Return True for a 2xx response."""
+        return self.status is not None and 200 <= self.status < 300
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SiteFetches:
+    """Everything the crawl fetched for one site: the input of the evaluator.
+
+    The crawl (``crawlcheck.crawl``) produces it; nothing after it does I/O.
+    """
+
+    site: str
+    """The site as the user gave it."""
+    origin: str
+    """``scheme://host[:port]`` actually audited."""
+    robots: Fetched | None = None
+    """/robots.txt; its ``redirects`` hold every hop (RFC 9309 §2.3.1.2)."""
+    ai_txt: Fetched | None = None
+    tdmrep: Fetched | None = None
+    """/.well-known/tdmrep.json."""
+    llms_txt: Fetched | None = None
+    pages: tuple[Fetched, ...] = ()
+    """Sampled pages, the home page first."""
+    licenses: tuple[Fetched, ...] = ()
+    """Licence documents (RSL) that robots.txt or a page pointed to."""
+    skipped: tuple[tuple[str, str], ...] = ()
+    """Pages not sampled, as (url, reason) — e.g. disallowed for crawlcheck by robots.txt."""
+    started_at: str = ""
+    finished_at: str = ""

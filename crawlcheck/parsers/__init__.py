@@ -1,0 +1,1 @@
+"""Parsers: pure functions from fetched bytes to frozen results; no I/O, no Scrapy."""

@@ -1,0 +1,113 @@
+"""robots.txt path patterns exactly as Google's reference parser reads and matches them.
+
+Shared by robots.txt, ai.txt, Content-Usage rules, tdmrep.json ``location`` and RSL
+``<content url>`` (all of which reuse the RFC 9309 §2.2.3 matching conventions).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import lru_cache
+
+_HEXDIGITS = frozenset(b"0123456789abcdefABCDEF")
+
+Matcher = Callable[[str], bool]
+
+
+def escape_pattern(raw: bytes) -> str:
+    """Return *raw* as Google's ``MaybeEscapePattern`` canonicalises it.
+
+    Octets with the high bit set are percent-encoded and existing ``%xx`` escapes are
+    upper-cased (``/SanJosé`` → ``/SanJos%C3%A9``, ``%aa`` → ``%AA``). Nothing is decoded:
+    Google's parser does not decode ``%62`` to ``b``, although RFC 9309 §2.2.2 says
+    unreserved characters should be (documented in docs/signals/robots.md).
+
+    >>> escape_pattern("/á%2f".encode())
+    '/%C3%A1%2F'
+    """
+    if raw.isascii() and b"%" not in raw:
+        return raw.decode("ascii")
+    out = bytearray()
+    i = 0
+    n = len(raw)
+    while i < n:
+        ch = raw[i]
+        if ch == 0x25 and i + 2 < n and raw[i + 1] in _HEXDIGITS and raw[i + 2] in _HEXDIGITS:
+            out += raw[i : i + 3].upper()
+            i += 3
+            continue
+        if ch & 0x80:
+            out += b"%%%02X" % ch
+        else:
+            out.append(ch)
+        i += 1
+    return out.decode("ascii")
+
+
+def path_of(url: str) -> str:
+    """Return the path, params and query of *url* as Google's ``GetPathParamsQuery`` does.
+
+    The URL is used as given (callers pass it already percent-encoded); the fragment is
+    dropped and the result always starts with ``/``.
+
+    >>> path_of("http://example.com/a/b?c=d#frag")
+    '/a/b?c=d'
+    >>> path_of("example.com?a")
+    '/?a'
+    """
+    search_start = 2 if url.startswith("//") else 0
+    early_path = _find_first_of(url, "/?;", search_start)
+    protocol_end = url.find("://", search_start)
+    if protocol_end == -1 or (early_path != -1 and early_path < protocol_end):
+        protocol_end = search_start
+    else:
+        protocol_end += 3
+    path_start = _find_first_of(url, "/?;", protocol_end)
+    if path_start == -1:
+        return "/"
+    hash_pos = url.find("#", search_start)
+    if hash_pos != -1 and hash_pos < path_start:
+        return "/"
+    path_end = len(url) if hash_pos == -1 else hash_pos
+    if url[path_start] != "/":
+        return "/" + url[path_start:path_end]
+    return url[path_start:path_end]
+
+
+def _find_first_of(text: str, chars: str, start: int) -> int:
+    best = -1
+    for ch in chars:
+        pos = text.find(ch, start)
+        if pos != -1 and (best == -1 or pos < best):
+            best = pos
+    return best
+
+
+@lru_cache(maxsize=65536)
+def compile_pattern(pattern: str) -> Matcher:
+    """Return a predicate telling whether a path matches *pattern* (Google's ``Matches``).
+
+    The pattern is anchored at the start of the path; ``*`` matches any run of
+    characters; ``$`` is special only as the last character (RFC 9309 §2.2.3).
+
+    >>> compile_pattern("/*.pdf$")("/a/b.pdf")
+    True
+    >>> compile_pattern("/*.pdf$")("/a/b.pdf?x=1")
+    False
+    """
+    anchored = pattern.endswith("$")
+    body = pattern[:-1] if anchored else pattern
+    if "*" not in body:
+        if anchored:
+            return body.__eq__
+        return lambda path: path.startswith(body)
+    regex = ".*".join(re.escape(part) for part in body.split("*"))
+    compiled = re.compile(regex + (r"\Z" if anchored else ""), re.DOTALL)
+    match = compiled.match
+    return lambda path: match(path) is not None
+
+
+def matches(pattern: str, path: str) -> bool:
+    """Return True when *path* matches the robots.txt *pattern*."""
+    return compile_pattern(pattern)(path)

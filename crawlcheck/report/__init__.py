@@ -1,0 +1,1 @@
+"""Report renderers: pure functions from site reports to text."""

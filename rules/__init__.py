@@ -1,0 +1,1 @@
+"""Bundled rule files (YAML); installed as ``crawlcheck.rules``."""

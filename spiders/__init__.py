@@ -1,0 +1,1 @@
+"""Bundled spiders; installed as ``crawlcheck.spiders``."""
