@@ -186,3 +186,85 @@ class SiteFetches:
     """Pages not sampled, as (url, reason) — e.g. disallowed for crawlcheck by robots.txt."""
     started_at: str = ""
     finished_at: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Verdict:
+    """The site verdict for one purpose, with the reasons behind it."""
+
+    purpose: str
+    verdict: str
+    """``reserved``, ``partial``, ``not-reserved`` or ``unknown`` (contract: "Vocabulary")."""
+    reasons: tuple[str, ...] = ()
+    """Plain-language reasons, each naming the finding(s) behind the verdict."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentReport:
+    """How robots.txt treats one catalogued AI agent."""
+
+    token: str
+    robots: str
+    """``disallowed``, ``restricted``, ``allowed`` or ``unreachable``."""
+    purposes: tuple[str, ...]
+    operator: str = ""
+    evidence: str = ""
+    """The deciding line(s), e.g. ``line 12: Disallow: / (group: line 10 User-agent: GPTBot)``."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FetchRecord:
+    """One fetch of the audit, as the report's ``fetches[]`` shows it."""
+
+    url: str
+    kind: str
+    """``robots.txt``, ``ai.txt``, ``tdmrep.json``, ``llms.txt``, ``page``, ``sitemap``, ``license``."""
+    status: int | None
+    final_url: str
+    sha256: str | None
+    fetched_at: str
+    error: str | None
+    content_type: str = ""
+    size: int = 0
+    redirects: tuple[tuple[int, str], ...] = ()
+    elapsed_ms: float | None = None
+    truncated: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SiteReport:
+    """The audit of one site: the JSON report's ``sites[]`` entry."""
+
+    site: str
+    origin: str
+    verdicts: tuple[Verdict, ...]
+    """One per purpose, in ``PURPOSES`` order."""
+    agents: tuple[AgentReport, ...]
+    findings: tuple[Finding, ...]
+    fetches: tuple[FetchRecord, ...]
+    problems: tuple[Problem, ...]
+    skipped: tuple[tuple[str, str], ...] = ()
+    """Pages not sampled, as (url, reason)."""
+    started_at: str = ""
+    finished_at: str = ""
+
+    def verdict(self, purpose: str) -> str:
+        """Return the verdict for *purpose* (``unknown`` if it was not evaluated)."""
+        for verdict in self.verdicts:
+            if verdict.purpose == purpose:
+                return verdict.verdict
+        return "unknown"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UrlDecision:
+    """The decision for one URL and one purpose: ``reserved``, ``allowed`` or ``unknown``."""
+
+    url: str
+    purpose: str
+    agent: str | None
+    decision: str
+    reasons: tuple[Finding, ...] = ()
+    """The findings behind the decision (reservations first); empty when nothing applies."""
+    problems: tuple[Problem, ...] = ()
+    """Why the decision is ``unknown``, or defects met on the way."""
