@@ -1,0 +1,227 @@
+"""One parse of an HTML page: its meta tags, ``<link>`` elements and outgoing links.
+
+Every page-level parser (meta robots, TDMRep meta, RSL ``<link rel=license>``, page
+sampling) reads the same :class:`HtmlDocument`, so a page is parsed once. The parse uses
+BeautifulSoup with lxml's HTML parser and never raises: the encoding is the first that
+decodes cleanly of, in the order of HTML §13.2.3.1, the byte-order mark, the Content-Type
+``charset``, ``<meta charset>`` (found by bs4's ``EncodingDetector``), then UTF-8 and
+Windows-1252.
+"""
+
+from __future__ import annotations
+
+import codecs
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+import bs4
+from bs4 import BeautifulSoup
+from bs4.dammit import EncodingDetector
+from bs4.element import Tag
+
+from crawlcheck.model import Problem
+from crawlcheck.parsers._text import charset_of
+
+#: Evidence keeps at most this many characters of an element.
+MAX_ELEMENT_TEXT = 300
+
+# bs4 warns about markup that looks like a file name or like XML; for crawled bodies that
+# is noise, and the test suite turns warnings into errors.
+_BS4_WARNINGS: tuple[type[Warning], ...] = (
+    bs4.MarkupResemblesLocatorWarning,
+    bs4.XMLParsedAsHTMLWarning,
+    bs4.GuessedAtParserWarning,
+    bs4.UnusualUsageWarning,
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MetaTag:
+    """One ``<meta>`` element with a ``name`` or ``http-equiv`` attribute."""
+
+    name: str
+    """The ``name`` (else ``http-equiv``) value, stripped and lower-cased."""
+    content: str
+    text: str
+    """The element as serialised, truncated to about 300 characters."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LinkTag:
+    """One ``<link>`` element."""
+
+    rel: tuple[str, ...]
+    """Link relation types, lower-cased."""
+    href: str
+    """Absolute URL: resolved against ``<base href>`` or the page URL."""
+    type: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HtmlDocument:
+    """What crawlcheck reads from one HTML page."""
+
+    source: str
+    metas: tuple[MetaTag, ...]
+    links: tuple[LinkTag, ...]
+    anchors: tuple[str, ...]
+    """Absolute http(s) targets of ``<a href>``, fragments dropped, first occurrence order."""
+    problems: tuple[Problem, ...]
+
+    def meta_pairs(self) -> tuple[tuple[str, str], ...]:
+        """Return ``(name, content)`` of every meta tag (the input of ``tdm_from_meta``)."""
+        return tuple((meta.name, meta.content) for meta in self.metas)
+
+
+def parse_html(body: bytes, url: str, content_type_header: str | None = None) -> HtmlDocument:
+    """Return the meta tags, links and anchors of an HTML *body*; never raises.
+
+    >>> doc = parse_html(b'<meta name="Robots" content="noai"><a href="/x#y">x</a>',
+    ...                  "https://example.com/")
+    >>> doc.metas[0].name, doc.metas[0].content, doc.anchors
+    ('robots', 'noai', ('https://example.com/x',))
+    """
+    problems: list[Problem] = []
+    text = _decode(body, charset_of(content_type_header), url, problems)
+    try:
+        with warnings.catch_warnings():
+            for category in _BS4_WARNINGS:
+                warnings.simplefilter("ignore", category)
+            soup = BeautifulSoup(text, "lxml")
+    except Exception as exc:  # lxml rejects a few pathological inputs; a page is data
+        problems.append(
+            Problem(
+                code="html.unparseable",
+                message=f"the page could not be parsed as HTML ({type(exc).__name__})",
+                source=url,
+                level="error",
+            )
+        )
+        return HtmlDocument(source=url, metas=(), links=(), anchors=(), problems=tuple(problems))
+    base = _base_url(soup, url)
+    return HtmlDocument(
+        source=url,
+        metas=tuple(_metas(soup)),
+        links=tuple(_links(soup, base)),
+        anchors=tuple(dict.fromkeys(_anchors(soup, base))),
+        problems=tuple(problems),
+    )
+
+
+def _decode(body: bytes, charset: str | None, url: str, problems: list[Problem]) -> str:
+    known: list[str] = []
+    if charset:
+        try:
+            known.append(codecs.lookup(charset).name)
+        except LookupError:
+            problems.append(
+                Problem(
+                    code="html.unknown-charset",
+                    message=f"Content-Type declares an unknown charset '{charset}'; guessed instead",
+                    source=url,
+                    level="info",
+                )
+            )
+    # Candidates (HTML §13.2.3.1): the BOM, the Content-Type charset, <meta charset>, then
+    # UTF-8 and the spec's usual fallback Windows-1252. No statistical guessing: it would
+    # depend on whether chardet happens to be installed. Decoding here rather than in
+    # UnicodeDammit also keeps its "replaced characters" log line off the user's stderr.
+    data, sniffed = EncodingDetector.strip_byte_order_mark(body)
+    declared = EncodingDetector.find_declared_encoding(data, is_html=True)
+    if declared and declared.startswith("utf-16"):
+        declared = "utf-8"  # HTML §13.2.3.2: a <meta> can only be read in an ASCII superset
+    candidates = list(
+        dict.fromkeys(e for e in (sniffed, *known, declared, "utf-8", "windows-1252") if e)
+    )
+    for encoding in candidates:
+        try:
+            return data.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    problems.append(
+        Problem(
+            code="html.undecodable",
+            message="no encoding decodes the page cleanly; undecodable bytes were replaced",
+            source=url,
+            level="info",
+        )
+    )
+    for encoding in candidates:
+        try:
+            return data.decode(encoding, errors="replace")
+        except LookupError:
+            continue
+    return data.decode("utf-8", errors="replace")
+
+
+def _attr(tag: Tag, name: str) -> str:
+    """Return attribute *name* of *tag* as one string (bs4 gives lists for ``rel``…)."""
+    value = tag.get(name)
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return " ".join(str(part) for part in value)
+
+
+def _element_text(tag: Tag) -> str:
+    text = str(tag)
+    return text if len(text) <= MAX_ELEMENT_TEXT else text[: MAX_ELEMENT_TEXT - 1] + "…"
+
+
+def _resolve(base: str, href: str) -> str | None:
+    try:
+        return urljoin(base, href.strip())
+    except ValueError:  # e.g. an unbalanced IPv6 bracket
+        return None
+
+
+def _base_url(soup: BeautifulSoup, url: str) -> str:
+    # HTML §4.2.3: only the first <base> with an href counts.
+    for tag in soup.find_all("base", href=True):
+        if isinstance(tag, Tag):
+            return _resolve(url, _attr(tag, "href")) or url
+    return url
+
+
+def _metas(soup: BeautifulSoup) -> Iterable[MetaTag]:
+    for tag in soup.find_all("meta"):
+        if not isinstance(tag, Tag):
+            continue
+        name = (_attr(tag, "name") or _attr(tag, "http-equiv")).strip().lower()
+        if name:
+            yield MetaTag(name=name, content=_attr(tag, "content"), text=_element_text(tag))
+
+
+def _links(soup: BeautifulSoup, base: str) -> Iterable[LinkTag]:
+    for tag in soup.find_all("link", href=True):
+        if not isinstance(tag, Tag):
+            continue
+        href = _resolve(base, _attr(tag, "href"))
+        if href is None:
+            continue
+        yield LinkTag(
+            rel=tuple(_attr(tag, "rel").lower().split()),
+            href=href,
+            type=_attr(tag, "type").strip(),
+            text=_element_text(tag),
+        )
+
+
+def _anchors(soup: BeautifulSoup, base: str) -> Iterable[str]:
+    for tag in soup.find_all("a", href=True):
+        if not isinstance(tag, Tag):
+            continue
+        href = _resolve(base, _attr(tag, "href"))
+        if href is None:
+            continue
+        href = urldefrag(href).url
+        try:
+            scheme = urlsplit(href).scheme.lower()
+        except ValueError:
+            continue
+        if scheme in ("http", "https"):
+            yield href
