@@ -6,7 +6,6 @@ Shared by robots.txt, ai.txt, Content-Usage rules, tdmrep.json ``location`` and 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -89,7 +88,10 @@ def compile_pattern(pattern: str) -> Matcher:
     """Return a predicate telling whether a path matches *pattern* (Google's ``Matches``).
 
     The pattern is anchored at the start of the path; ``*`` matches any run of
-    characters; ``$`` is special only as the last character (RFC 9309 §2.2.3).
+    characters; ``$`` is special only as the last character (RFC 9309 §2.2.3). Matching
+    places each literal segment at its leftmost possible position, which is optimal, so
+    the cost is linear in the path for every segment — never exponential, whatever a
+    hostile file writes (a backtracking regex would hang on ``/*a*a*a…*b``).
 
     >>> compile_pattern("/*.pdf$")("/a/b.pdf")
     True
@@ -102,10 +104,38 @@ def compile_pattern(pattern: str) -> Matcher:
         if anchored:
             return body.__eq__
         return lambda path: path.startswith(body)
-    regex = ".*".join(re.escape(part) for part in body.split("*"))
-    compiled = re.compile(regex + (r"\Z" if anchored else ""), re.DOTALL)
-    match = compiled.match
-    return lambda path: match(path) is not None
+    first, *middle, last = body.split("*")
+    middle = [segment for segment in middle if segment]
+    if anchored:
+        return lambda path: _match_anchored(path, first, middle, last)
+    if last:
+        middle.append(last)
+    return lambda path: _match_prefix(path, first, middle)
+
+
+def _match_prefix(path: str, first: str, segments: list[str]) -> bool:
+    if not path.startswith(first):
+        return False
+    pos = len(first)
+    for segment in segments:
+        found = path.find(segment, pos)
+        if found < 0:
+            return False
+        pos = found + len(segment)
+    return True
+
+
+def _match_anchored(path: str, first: str, segments: list[str], last: str) -> bool:
+    end = len(path) - len(last)
+    if end < len(first) or not path.startswith(first) or not path.endswith(last):
+        return False
+    pos = len(first)
+    for segment in segments:
+        found = path.find(segment, pos, end)
+        if found < 0:
+            return False
+        pos = found + len(segment)
+    return True
 
 
 def matches(pattern: str, path: str) -> bool:

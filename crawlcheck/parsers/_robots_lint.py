@@ -60,23 +60,29 @@ def _dropped_global_rules(robots: RobotsTxt) -> list[Problem]:
     for group in robots.groups:
         if group.is_global:
             continue
-        for token in group.tokens:
-            if not token or token.lower() in seen:
+        # Tokens of one group that lose the same * rules are reported together.
+        by_dropped: dict[tuple[int, ...], list[str]] = {}
+        for token in dict.fromkeys(t for t in group.tokens if t):
+            if token.lower() in seen:
                 continue
             seen.add(token.lower())
+            if robots.agent_state(token).state == "disallowed":
+                continue  # nothing of the * group could matter to an agent kept out entirely
             own_groups, _ = robots.groups_for(token)
             own = {rule.pattern for g in own_groups for rule in g.rules if not rule.allow}
-            dropped = [rule for rule in global_rules if rule.pattern not in own]
-            if not dropped:
-                continue
-            shown = ", ".join(
-                f"Disallow: {rule.pattern} (line {rule.line})" for rule in dropped[:5]
-            )
-            more = f" and {len(dropped) - 5} more" if len(dropped) > 5 else ""
+            dropped = tuple(i for i, rule in enumerate(global_rules) if rule.pattern not in own)
+            if dropped:
+                by_dropped.setdefault(dropped, []).append(token)
+        for dropped, tokens in by_dropped.items():
+            rules = [global_rules[i] for i in dropped]
+            shown = ", ".join(f"Disallow: {r.pattern} (line {r.line})" for r in rules[:5])
+            more = f" and {len(rules) - 5} more" if len(rules) > 5 else ""
+            names = ", ".join(tokens)
             found.append(
                 Problem(
                     code="robots.group-drops-global",
-                    message=f"the group for '{token}' replaces the * group, so {shown}{more} do not apply to {token} (RFC 9309 §2.2.1)",
+                    message=f"the group for {names} replaces the * group, so {shown}{more} "
+                    f"do not apply to {names} (RFC 9309 §2.2.1)",
                     source=robots.source,
                     line=group.agent_lines[0],
                 )

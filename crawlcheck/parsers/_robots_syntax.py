@@ -7,8 +7,10 @@ here knows about groups or matching.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from crawlcheck.parsers._pattern import escape_pattern
 
@@ -18,14 +20,14 @@ MAX_BYTES = 500 * 1024
 MAX_LINE_BYTES = 2083 * 8 - 1
 
 _BOM = b"\xef\xbb\xbf"
-_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
-_WHITESPACE = re.compile(rb"[ \t]")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_WHITESPACE = re.compile(r"[ \t]+")
 _AGENT_CHARS = re.compile(r"[A-Za-z_-]*")
 
 # Google's kAllowFrequentTypos: keys accepted by prefix, case-insensitively (robots.cc).
-_USER_AGENT_KEYS = (b"user-agent", b"useragent", b"user agent")
-_DISALLOW_KEYS = (b"disallow", b"dissallow", b"dissalow", b"disalow", b"diasllow", b"disallaw")
-_SITEMAP_KEYS = (b"sitemap", b"site-map")
+_USER_AGENT_KEYS = ("user-agent", "useragent", "user agent")
+_DISALLOW_KEYS = ("disallow", "dissallow", "dissalow", "disalow", "diasllow", "disallaw")
+_SITEMAP_KEYS = ("sitemap", "site-map")
 
 
 class LineKind(StrEnum):
@@ -43,8 +45,7 @@ class LineKind(StrEnum):
     """Any other ``key: value`` record (Content-Signal, Crawl-delay, …)."""
 
 
-@dataclass(frozen=True, slots=True)
-class RobotsLine:
+class RobotsLine(NamedTuple):
     """One physical line and how Google's parser reads it."""
 
     number: int
@@ -65,18 +66,29 @@ class RobotsLine:
 
 
 @dataclass(frozen=True, slots=True)
-class SplitResult:
-    """The lines of a file, and facts about the bytes they came from."""
+class PreparedBody:
+    """The bytes Google's parser reads, and facts about the bytes they came from."""
 
-    lines: tuple[RobotsLine, ...]
+    body: bytes
+    """After the read limit and the byte-order mark."""
     had_bom: bool
     truncated: bool
     """The body was longer than the read limit; the rest was ignored."""
     valid_utf8: bool
 
 
-def split_lines(body: bytes, max_bytes: int | None = MAX_BYTES) -> SplitResult:
-    """Return every line of *body* classified as Google's parser classifies it."""
+@dataclass(frozen=True, slots=True)
+class SplitResult:
+    """The lines of a file, and facts about the bytes they came from."""
+
+    lines: tuple[RobotsLine, ...]
+    had_bom: bool
+    truncated: bool
+    valid_utf8: bool
+
+
+def prepare(body: bytes, max_bytes: int | None = MAX_BYTES) -> PreparedBody:
+    """Return *body* cut at the read limit, without its byte-order mark (RFC 9309 §2.5)."""
     truncated = max_bytes is not None and len(body) > max_bytes
     if truncated and max_bytes is not None:
         body = body[:max_bytes]
@@ -84,79 +96,124 @@ def split_lines(body: bytes, max_bytes: int | None = MAX_BYTES) -> SplitResult:
     bom_len = 0
     while bom_len < 3 and bom_len < len(body) and body[bom_len] == _BOM[bom_len]:
         bom_len += 1
-    had_bom = bom_len == 3
-    body = body[bom_len:]
+    if bom_len:
+        body = body[bom_len:]
+    valid_utf8 = True
+    if not body.isascii():
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            valid_utf8 = False
+    return PreparedBody(body, bom_len == 3, truncated, valid_utf8)
+
+
+def split_lines(body: bytes, max_bytes: int | None = MAX_BYTES) -> SplitResult:
+    """Return every line of *body* classified as Google's parser classifies it."""
+    prepared = prepare(body, max_bytes)
+    lines = tuple(iter_lines(prepared.body, blanks=True))
+    return SplitResult(lines, prepared.had_bom, prepared.truncated, prepared.valid_utf8)
+
+
+def iter_lines(body: bytes, *, blanks: bool) -> Iterator[RobotsLine]:
+    """Yield the lines of a prepared body; blank and comment-only lines only if *blanks*.
+
+    The body is decoded once with ``surrogateescape``, so every byte survives: patterns are
+    escaped from the original octets (robots.cc MaybeEscapePattern) and undecodable bytes
+    show as U+FFFD only in the displayed text.
+    """
     try:
-        body.decode("utf-8")
-        valid_utf8 = True
+        text = body.decode("utf-8")
+        clean = True
     except UnicodeDecodeError:
-        valid_utf8 = False
-    lines = tuple(
-        _parse_line(number, raw) for number, raw in enumerate(_LINE_BREAK.split(body), start=1)
-    )
-    return SplitResult(lines=lines, had_bom=had_bom, truncated=truncated, valid_utf8=valid_utf8)
+        text = body.decode("utf-8", errors="surrogateescape")
+        clean = False
+    for number, raw in enumerate(_LINE_BREAK.split(text), start=1):
+        too_long = len(raw) > MAX_LINE_BYTES // 4 and _utf8_len(raw) > MAX_LINE_BYTES
+        if too_long:
+            raw = _cut(raw)
+        if "\0" in raw:
+            # The reference parser works on C strings: a NUL byte ends the line.
+            raw = raw[: raw.index("\0")]
+        shown_text = raw if clean else _displayable(raw)
+        content = (raw[: raw.index("#")] if "#" in raw else raw).strip(_ASCII_SPACE)
+        if not content:
+            if blanks or too_long:
+                yield RobotsLine(number, shown_text, LineKind.BLANK, too_long=too_long)
+            continue
+        key_value = _key_and_value(content)
+        if key_value is None:
+            yield RobotsLine(number, shown_text, LineKind.INVALID, too_long=too_long)
+            continue
+        key, value, missing_colon = key_value
+        kind, typo = _classify(key)
+        # Google escapes every value but user-agent and sitemap (NeedEscapeValueForKey).
+        if (
+            kind is LineKind.USER_AGENT
+            or kind is LineKind.SITEMAP
+            or (value.isascii() and "%" not in value)
+        ):
+            shown = value
+        else:
+            shown = escape_pattern(value.encode("utf-8", errors="surrogateescape"))
+        if not clean:
+            key, value = _displayable(key), _displayable(value)
+        yield RobotsLine(number, shown_text, kind, key, shown, value, typo, missing_colon, too_long)
 
 
-def _parse_line(number: int, raw: bytes) -> RobotsLine:
-    too_long = len(raw) > MAX_LINE_BYTES
-    if too_long:
-        raw = raw[:MAX_LINE_BYTES]
-    # The reference parser works on C strings: a NUL byte ends the line.
-    content = raw.split(b"\0", 1)[0]
-    text = content.decode("utf-8", errors="replace")
-    content = content.split(b"#", 1)[0].strip()
-    if not content:
-        return RobotsLine(number, text, LineKind.BLANK, too_long=too_long)
-    key_value = _key_and_value(content)
-    if key_value is None:
-        return RobotsLine(number, text, LineKind.INVALID, too_long=too_long)
-    key, value, missing_colon = key_value
-    kind, typo = _classify(key)
-    raw_value = value.decode("utf-8", errors="replace")
-    # Google escapes every value but user-agent and sitemap (NeedEscapeValueForKey).
-    shown = raw_value if kind in (LineKind.USER_AGENT, LineKind.SITEMAP) else escape_pattern(value)
-    return RobotsLine(
-        number,
-        text,
-        kind,
-        key=key.decode("utf-8", errors="replace"),
-        value=shown,
-        raw_value=raw_value,
-        typo=typo,
-        missing_colon=missing_colon,
-        too_long=too_long,
-    )
+_ASCII_SPACE = " \t\n\r\x0b\x0c"  # absl::ascii_isspace, not Unicode whitespace
 
 
-def _key_and_value(line: bytes) -> tuple[bytes, bytes, bool] | None:
+def _utf8_len(text: str) -> int:
+    return len(text.encode("utf-8", errors="surrogateescape"))
+
+
+def _cut(text: str) -> str:
+    """Return *text* cut to Google's line limit, counted in bytes."""
+    kept = text.encode("utf-8", errors="surrogateescape")[:MAX_LINE_BYTES]
+    return kept.decode("utf-8", errors="surrogateescape")
+
+
+def _displayable(text: str) -> str:
+    """Return *text* with escaped undecodable bytes shown as U+FFFD."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")
+
+
+def _key_and_value(line: str) -> tuple[str, str, bool] | None:
     """Split a stripped, comment-free line into key and value (robots.cc GetKeyAndValueFrom)."""
     missing_colon = False
-    sep = line.find(b":")
+    sep = line.find(":")
     if sep < 0:
         # Google accepts whitespace instead of the colon, but only between exactly two words.
-        space = _WHITESPACE.search(line)
-        if space is None:
+        match = _WHITESPACE.search(line)
+        if match is None:
             return None
-        sep = space.start()
-        if _WHITESPACE.search(line[sep:].lstrip(b" \t")):
+        sep = match.start()
+        if _WHITESPACE.search(line, sep + len(match.group(0))):
             return None
         missing_colon = True
-    key = line[:sep].strip()
+    key = line[:sep].strip(_ASCII_SPACE)
     if not key:
         return None
-    return key, line[sep + 1 :].strip(), missing_colon
+    return key, line[sep + 1 :].strip(_ASCII_SPACE), missing_colon
 
 
-def _classify(key: bytes) -> tuple[LineKind, bool]:
-    lowered = key.lower()
+def _classify(key: str) -> tuple[LineKind, bool]:
+    # ASCII-only lower-casing, as absl::StartsWithIgnoreCase compares.
+    lowered = (
+        key.lower()
+        if key.isascii()
+        else key.encode("utf-8", "surrogateescape").lower().decode("utf-8", "surrogateescape")
+    )
     if lowered.startswith(_USER_AGENT_KEYS):
-        return LineKind.USER_AGENT, not lowered.startswith(b"user-agent")
-    if lowered.startswith(b"allow"):
+        return LineKind.USER_AGENT, not lowered.startswith("user-agent")
+    if lowered.startswith("allow"):
         return LineKind.ALLOW, False
     if lowered.startswith(_DISALLOW_KEYS):
-        return LineKind.DISALLOW, not lowered.startswith(b"disallow")
+        return LineKind.DISALLOW, not lowered.startswith("disallow")
     if lowered.startswith(_SITEMAP_KEYS):
-        return LineKind.SITEMAP, not lowered.startswith(b"sitemap")
+        return LineKind.SITEMAP, not lowered.startswith("sitemap")
     return LineKind.OTHER, False
 
 

@@ -10,7 +10,8 @@ Content-Usage (draft-ietf-aipref-attach-05 §4), License (RSL 1.0) and Sitemap.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from typing import Any, cast
 
 from crawlcheck.model import Evidence, Observation, Problem, Signal
 from crawlcheck.parsers._pattern import Matcher, compile_pattern, escape_pattern, path_of
@@ -20,8 +21,9 @@ from crawlcheck.parsers._robots_syntax import (
     LineKind,
     RobotsLine,
     is_global_agent,
+    iter_lines,
+    prepare,
     product_token,
-    split_lines,
 )
 from crawlcheck.parsers._text import looks_like_html
 from crawlcheck.parsers.aipref import UsagePreference, combine_restrictively, parse_usage
@@ -126,11 +128,75 @@ class AgentState:
 
 @dataclass(frozen=True, slots=True)
 class _AgentRules:
-    """An agent's effective rules, compiled and sorted so the first match decides."""
+    """An agent's effective rules, indexed so one lookup finds the longest match."""
 
     groups: tuple[Group, ...]
     specific: bool
-    ordered: tuple[tuple[Rule, Matcher], ...]
+    ordered: tuple[Rule, ...]
+    """Every rule that can decide, longest first, Allow before Disallow on ties."""
+    plain_prefixes: tuple[str, ...]
+    """Patterns without ``*`` or ``$``: a single ``startswith`` rejects most paths."""
+    plain_by_length: tuple[tuple[int, dict[str, Rule]], ...]
+    """Plain patterns by length (longest first), each a prefix → winning rule table."""
+    exact: dict[str, Rule]
+    """``/path$`` patterns without ``*``: an exact-path table."""
+    special: tuple[tuple[Rule, Matcher], ...]
+    """Patterns with ``*`` (or ``$`` and ``*``), in decision order."""
+
+    def match(self, path: str) -> Rule | None:
+        """Return the rule Google's longest-match strategy picks for *path* (None: no rule)."""
+        best = self.exact.get(path)
+        if self.plain_prefixes and path.startswith(self.plain_prefixes):
+            for length, table in self.plain_by_length:
+                if best is not None and length < best.priority:
+                    break
+                rule = table.get(path[:length])
+                if rule is not None:
+                    best = _better(best, rule)
+                    break
+        for rule, matcher in self.special:
+            if best is not None and not _can_beat(rule, best):
+                break
+            if matcher(path):
+                best = _better(best, rule)
+                break
+        return best
+
+
+def _can_beat(rule: Rule, best: Rule) -> bool:
+    return rule.priority > best.priority or (
+        rule.priority == best.priority and rule.allow and not best.allow
+    )
+
+
+def _better(best: Rule | None, rule: Rule) -> Rule:
+    # Longest match wins; on equal length Allow wins (robots.cc disallow()).
+    return rule if best is None or _can_beat(rule, best) else best
+
+
+def _index_rules(groups: tuple[Group, ...], specific: bool) -> _AgentRules:
+    rules = [rule for group in groups for rule in group.rules if rule.priority > 0]
+    rules.sort(key=lambda rule: (-rule.priority, not rule.allow))
+    exact: dict[str, Rule] = {}
+    plain: dict[int, dict[str, Rule]] = {}
+    special: list[tuple[Rule, Matcher]] = []
+    for rule in rules:  # in decision order, so the first rule stored per key wins
+        pattern = rule.pattern
+        if "*" in pattern:
+            special.append((rule, compile_pattern(pattern)))
+        elif pattern.endswith("$"):
+            exact.setdefault(pattern[:-1], rule)
+        else:
+            plain.setdefault(len(pattern), {}).setdefault(pattern, rule)
+    return _AgentRules(
+        groups=groups,
+        specific=specific,
+        ordered=tuple(rules),
+        plain_prefixes=tuple(p for table in plain.values() for p in table),
+        plain_by_length=tuple(sorted(plain.items(), reverse=True)),
+        exact=exact,
+        special=tuple(special),
+    )
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -138,35 +204,48 @@ class RobotsTxt:
     """A parsed robots.txt; query it with :meth:`allows` and :meth:`decide`."""
 
     source: str
-    lines: tuple[RobotsLine, ...]
     groups: tuple[Group, ...]
     sitemaps: tuple[ExtensionRecord, ...]
     licenses: tuple[ExtensionRecord, ...]
     outside_records: tuple[ExtensionRecord, ...]
     """Content-Signal / Content-Usage records before any user-agent line (apply to nobody)."""
-    problems: tuple[Problem, ...]
     had_bom: bool
     is_html: bool
+    _problems: tuple[Problem, ...] = field(repr=False)
+    _body: bytes = field(repr=False)
     _by_token: dict[str, tuple[Group, ...]] = field(repr=False)
     _global: tuple[Group, ...] = field(repr=False)
     _cache: dict[str, _AgentRules] = field(default_factory=dict, repr=False)
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        """Return the file's defects and lint warnings (computed on first use)."""
+        found = self._memo.get("problems")
+        if found is None:
+            found = self._memo["problems"] = (*self._problems, *lint(self))
+        return cast("tuple[Problem, ...]", found)
+
+    @property
+    def lines(self) -> tuple[RobotsLine, ...]:
+        """Return every line of the file as Google's parser reads it (computed on first use)."""
+        found = self._memo.get("lines")
+        if found is None:
+            found = self._memo["lines"] = tuple(iter_lines(self._body, blanks=True))
+        return cast("tuple[RobotsLine, ...]", found)
 
     def allows(self, agent: str, url: str) -> bool:
         """Return True if *agent* may fetch *url*, exactly as Google's parser decides."""
-        path = path_of(url)
-        for rule, matcher in self._rules_for(agent).ordered:
-            if matcher(path):
-                return rule.allow
-        return True
+        rule = self._rules_for(agent).match(path_of(url))
+        return rule is None or rule.allow
 
     def decide(self, agent: str, url: str) -> Decision:
         """Return the decision for *agent* and *url* with the line that made it."""
         compiled = self._rules_for(agent)
         path = path_of(url)
-        for rule, matcher in compiled.ordered:
-            if matcher(path):
-                return Decision(agent, path, rule.allow, rule, compiled.groups, compiled.specific)
-        return Decision(agent, path, True, None, compiled.groups, compiled.specific)
+        rule = compiled.match(path)
+        allowed = rule is None or rule.allow
+        return Decision(agent, path, allowed, rule, compiled.groups, compiled.specific)
 
     def groups_for(self, agent: str) -> tuple[tuple[Group, ...], bool]:
         """Return (the groups that apply to *agent*, whether they are its own)."""
@@ -177,15 +256,13 @@ class RobotsTxt:
         """Return whether *agent* is disallowed everywhere, on some paths, or nowhere."""
         compiled = self._rules_for(agent)
         root = self.decide(agent, "/")
-        allows = [rule for rule, _ in compiled.ordered if rule.allow]
+        allows = [rule for rule in compiled.ordered if rule.allow]
         if root.rule is not None and not root.allowed and _matches_everything(root.rule.pattern):
             state = "disallowed"
             behind: tuple[Rule, ...] = (root.rule,)
         else:
             live = tuple(
-                rule
-                for rule, _ in compiled.ordered
-                if not rule.allow and not _dominated(rule, allows)
+                rule for rule in compiled.ordered if not rule.allow and not _dominated(rule, allows)
             )
             state = "restricted" if live else "allowed"
             behind = live
@@ -276,15 +353,7 @@ class RobotsTxt:
         # Google compares the crawler's name as given with each value's product token,
         # ASCII case-insensitively (robots.cc HandleUserAgent / EqualsIgnoreCase).
         own = self._by_token.get(agent.lower(), ()) if agent.isascii() else ()
-        groups = own or self._global
-        rules = [rule for group in groups for rule in group.rules if rule.priority > 0]
-        # Longest match first; on equal length Allow wins (robots.cc disallow()).
-        rules.sort(key=lambda rule: (-rule.priority, not rule.allow))
-        compiled = _AgentRules(
-            groups=groups,
-            specific=bool(own),
-            ordered=tuple((rule, compile_pattern(rule.pattern)) for rule in rules),
-        )
+        compiled = _index_rules(own or self._global, bool(own))
         self._cache[agent] = compiled
         return compiled
 
@@ -299,15 +368,14 @@ def parse_robots(
     (False, True)
     """
     data = body.encode("utf-8") if isinstance(body, str) else bytes(body)
-    split = split_lines(data, MAX_BYTES)
+    prepared = prepare(data, MAX_BYTES)
     builder = _Builder(source)
-    for line in split.lines:
+    for line in iter_lines(prepared.body, blanks=False):
         builder.feed(line)
     groups = builder.finish()
-    problems = list(builder.problems)
     is_html = looks_like_html(data, content_type)
-    problems[:0] = _file_problems(
-        source, data, split.had_bom, split.truncated, split.valid_utf8, is_html
+    problems = _file_problems(
+        source, data, prepared.had_bom, prepared.truncated, prepared.valid_utf8, is_html
     )
     by_token: dict[str, list[Group]] = {}
     global_groups: list[Group] = []
@@ -316,20 +384,19 @@ def parse_robots(
             global_groups.append(group)
         for token in dict.fromkeys(t.lower() for t in group.tokens if t != "*"):
             by_token.setdefault(token, []).append(group)
-    robots = RobotsTxt(
+    return RobotsTxt(
         source=source,
-        lines=split.lines,
         groups=groups,
         sitemaps=tuple(builder.sitemaps),
         licenses=tuple(builder.licenses),
         outside_records=tuple(builder.outside),
-        problems=tuple(problems),
-        had_bom=split.had_bom,
+        had_bom=prepared.had_bom,
         is_html=is_html,
+        _problems=(*problems, *builder.problems),
+        _body=prepared.body,
         _by_token={token: tuple(found) for token, found in by_token.items()},
         _global=tuple(global_groups),
     )
-    return replace(robots, problems=(*problems, *lint(robots)))
 
 
 class _Builder:
