@@ -1,0 +1,176 @@
+"""The site-level files of one origin, parsed once: the input of every per-URL decision.
+
+:func:`site_signals` reads robots.txt (after its RFC 9309 §2.3.1 access outcome), ai.txt,
+tdmrep.json, llms.txt and the fetched RSL licences, and classifies each file's
+observations through the ruleset. :func:`crawlcheck.decide.decide_url` and
+:func:`crawlcheck.evaluate.evaluate_site` both start from the result, so nothing is
+parsed twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from crawlcheck._evaluate_sources import PARSED, RobotsOutcome, robots_outcome
+from crawlcheck.model import Effect, Finding, Observation, Problem, Signal, SiteFetches
+from crawlcheck.parsers.aitxt import AiTxt, parse_ai_txt
+from crawlcheck.parsers.llms import LlmsTxt, parse_llms_txt
+from crawlcheck.parsers.robots import RobotsTxt, parse_robots
+from crawlcheck.parsers.rsl import RslContent, RslLicense, parse_rsl
+from crawlcheck.parsers.tdmrep import TdmRepFile, TdmResolution, parse_tdmrep_json
+
+if TYPE_CHECKING:
+    from crawlcheck.ruleset import Ruleset
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class SiteSignals:
+    """The parsed site-level files of one origin, with their classified findings."""
+
+    origin: str
+    robots_outcome: RobotsOutcome
+    robots: RobotsTxt | None
+    """The parsed file; None unless the outcome is ``parsed`` (2xx)."""
+    ai_txt: AiTxt | None
+    tdmrep: TdmRepFile | None
+    licenses: tuple[RslLicense, ...]
+    llms: LlmsTxt | None
+    findings: tuple[Finding, ...]
+    """Every observation of the site-level files, classified (robots.txt extension records,
+    ai.txt rules, tdmrep.json rules, RSL terms, llms.txt presence)."""
+    problems: tuple[Problem, ...]
+    robots_records: dict[int, tuple[Finding, ...]] = field(repr=False)
+    """Findings of robots.txt extension records (Content-Signal, Content-Usage) by line."""
+    _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
+    """Per (purpose, agent) plans of :mod:`crawlcheck.decide`; filled on first use."""
+
+    @property
+    def robots_reachable(self) -> bool:
+        """Return True unless robots.txt was unreachable (RFC 9309 §2.3.1.4)."""
+        return self.robots_outcome.state != "unreachable"
+
+
+def site_signals(fetches: SiteFetches, ruleset: Ruleset) -> SiteSignals:
+    """Return the parsed site-level files of *fetches* (pages are not read here)."""
+    outcome = robots_outcome(fetches.robots, fetches.origin)
+    problems: list[Problem] = list(outcome.problems)
+    findings: list[Finding] = []
+    robots_records: dict[int, list[Finding]] = {}
+
+    robots: RobotsTxt | None = None
+    if outcome.state == PARSED and fetches.robots is not None:
+        doc = fetches.robots
+        robots = parse_robots(doc.body, doc.final_url or doc.url, doc.content_type)
+        problems.extend(robots.problems)
+        for observation in robots.observations():
+            finding = ruleset.classify(observation)
+            findings.append(finding)
+            if observation.signal in (Signal.CONTENT_SIGNAL, Signal.CONTENT_USAGE):
+                line = observation.evidence.line or 0
+                robots_records.setdefault(line, []).append(finding)
+
+    ai_txt: AiTxt | None = None
+    if fetches.ai_txt is not None:
+        ai_txt = parse_ai_txt(fetches.ai_txt)
+        problems.extend(ai_txt.problems)
+        findings.extend(ruleset.classify(o) for o in ai_txt.observations)
+
+    tdmrep: TdmRepFile | None = None
+    if fetches.tdmrep is not None:
+        tdmrep = parse_tdmrep_json(fetches.tdmrep)
+        problems.extend(tdmrep.problems)
+        findings.extend(ruleset.classify(o) for o in tdmrep.observations())
+
+    licenses: list[RslLicense] = []
+    for doc in fetches.licenses:
+        license_ = parse_rsl(doc)
+        licenses.append(license_)
+        problems.extend(license_.problems)
+        findings.extend(ruleset.classify(o) for o in license_.observations())
+
+    llms: LlmsTxt | None = None
+    if fetches.llms_txt is not None:
+        llms = parse_llms_txt(fetches.llms_txt)
+        problems.extend(llms.problems)
+        findings.extend(ruleset.classify(o) for o in llms.observations)
+
+    return SiteSignals(
+        origin=fetches.origin,
+        robots_outcome=outcome,
+        robots=robots,
+        ai_txt=ai_txt,
+        tdmrep=tdmrep if tdmrep is not None and tdmrep.implemented else None,
+        licenses=tuple(licenses),
+        llms=llms,
+        findings=tuple(findings),
+        problems=tuple(problems),
+        robots_records={line: tuple(found) for line, found in robots_records.items()},
+    )
+
+
+def tdm_finding(resolution: TdmResolution, scope: str, ruleset: Ruleset) -> Finding | None:
+    """Return the finding of a resolved TDMRep value (None when the value is unset)."""
+    if resolution.reservation is None or resolution.evidence is None:
+        return None
+    observation = Observation(
+        signal=Signal(resolution.decided_by),
+        key="tdm-reservation",
+        value=str(resolution.reservation),
+        scope=scope,
+        evidence=resolution.evidence,
+    )
+    return ruleset.classify(observation)
+
+
+def rsl_findings(
+    content: RslContent, purpose: str, ruleset: Ruleset
+) -> tuple[tuple[Finding, ...], tuple[Finding, ...]]:
+    """Return (reservations, permissions) an RSL ``<content>`` makes for *purpose*.
+
+    RSL 1.0 (standards.md §9): a prohibition beats a permission, and a present
+    ``<permits type="usage">`` is a whitelist: a use it does not list is not licensed.
+    """
+    reserves: list[Finding] = []
+    permits: list[Finding] = []
+    for term in content.terms:
+        if term.type != "usage" or term.kind not in ("permits", "prohibits"):
+            continue
+        for value in term.values:
+            finding = ruleset.classify(
+                Observation(
+                    signal=Signal.RSL,
+                    key=term.kind,
+                    value=value,
+                    scope=content.url,
+                    evidence=term.evidence,
+                )
+            )
+            if purpose not in finding.purposes:
+                continue
+            if finding.effect is Effect.RESERVE:
+                reserves.append(finding)
+            elif finding.effect is Effect.PERMIT:
+                permits.append(finding)
+    if content.permits and not permits and not reserves:
+        listed = " ".join(sorted(content.permits))
+        evidence = next(
+            (t.evidence for t in content.terms if t.kind == "permits" and t.type == "usage"),
+            content.evidence,
+        )
+        reserves.append(
+            Finding(
+                signal=str(Signal.RSL),
+                source=evidence.source,
+                effect=Effect.RESERVE,
+                purposes=(purpose,),
+                agents=("*",),
+                scope=content.url,
+                evidence=f"{evidence.describe()} (permits only {listed}: {purpose} is not "
+                "licensed)",
+                line=evidence.line,
+                key="permits-only",
+                value=listed,
+            )
+        )
+    return tuple(reserves), tuple(permits)

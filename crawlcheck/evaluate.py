@@ -1,0 +1,351 @@
+"""The site report: everything fetched for one site, judged per purpose and per AI agent.
+
+:func:`evaluate_site` is pure: it parses what the crawl fetched (:func:`site_signals`
+for the site-level files, :func:`parse_page` per sampled page), classifies every
+observation through the ruleset, and rolls the reservations up into one verdict per
+purpose exactly as the contract's table says. The algorithm and the precedence between
+conflicting signals are written out in docs/verdicts.md.
+
+Roll-up, in order (first that holds wins):
+
+1. ``reserved`` — some claim is *complete*: a signal that applies to every crawler
+   reserves the whole site, or robots.txt keeps every catalogued agent of the purpose
+   from ``/``. A complete reservation stands even when robots.txt is unreachable or no
+   page could be read: what was read already reserves everything.
+2. ``unknown`` — robots.txt unreachable (RFC 9309 §2.3.1.4), or every sampled page failed.
+3. ``partial`` — some claim reserves something for someone.
+4. ``not-reserved`` — every signal was read and none reserves anything.
+
+Permissions never cancel another signal's reservation (standards.md §1.3, the "any
+disallow wins" rule of aipref vocab "Combining Preferences"); conflicts are reported as
+``evaluate.conflict`` problems.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from crawlcheck._evaluate_claims import (
+    Claim,
+    PageView,
+    ai_txt_claims,
+    page_claims,
+    record_claims,
+    robots_claims,
+    rsl_claims,
+    tdmrep_claims,
+)
+from crawlcheck._evaluate_signals import SiteSignals, site_signals, tdm_finding
+from crawlcheck._evaluate_sources import NO_RULES, UNREACHABLE, fetch_records
+from crawlcheck.model import (
+    PURPOSES,
+    AgentReport,
+    Effect,
+    Fetched,
+    Finding,
+    Problem,
+    SiteFetches,
+    SiteReport,
+    Verdict,
+)
+from crawlcheck.parsers.page import parse_page
+from crawlcheck.parsers.robots import AgentState
+from crawlcheck.parsers.tdmrep import resolve_tdm
+
+if TYPE_CHECKING:
+    from crawlcheck.ruleset import Ruleset
+
+__all__ = ["evaluate_site"]
+
+
+def evaluate_site(fetches: SiteFetches, ruleset: Ruleset) -> SiteReport:
+    """Return the report of one site: verdicts, agent states, findings, fetches, problems."""
+    site = site_signals(fetches, ruleset)
+    states: dict[str, AgentState] = {}
+    if site.robots is not None:
+        states = {a.token: site.robots.agent_state(a.token) for a in ruleset.agents}
+    names = tuple(a.token for a in ruleset.agents)
+    views: list[PageView] = []
+    page_findings: list[Finding] = []
+    problems: list[Problem] = list(site.problems)
+    linked: list[tuple[str, str]] = []
+    if site.robots is not None:
+        linked += [(r.value.strip(), site.robots.source) for r in site.robots.licenses]
+    for doc in fetches.pages:
+        view, found, issues, licenses = _read_page(doc, site, ruleset, names)
+        views.append(view)
+        page_findings.extend(found)
+        problems.extend(issues)
+        linked += [(url, doc.url) for url in licenses]
+    problems.extend(_crawl_problems(fetches, views, linked))
+
+    verdicts: list[Verdict] = []
+    for purpose in PURPOSES:
+        agents = ruleset.agents_for(purpose)
+        claims = [
+            *robots_claims(agents, states, purpose),
+            *record_claims(site, agents, states, purpose),
+            *ai_txt_claims(site, purpose),
+            *tdmrep_claims(site, views, purpose),
+            *rsl_claims(site, purpose, ruleset),
+            *page_claims(views, purpose),
+        ]
+        permits = [
+            f
+            for f in (*site.findings, *(f for v in views for f in v.effective))
+            if f.effect is Effect.PERMIT and purpose in f.purposes
+        ]
+        verdicts.append(_verdict(purpose, claims, permits, site, views, fetches, agents, states))
+        if claims and permits:
+            problems.append(_conflict(purpose, claims, permits, fetches.origin))
+
+    return SiteReport(
+        site=fetches.site,
+        origin=fetches.origin,
+        verdicts=tuple(verdicts),
+        agents=_agent_reports(site, ruleset, states),
+        findings=(*_agent_findings(site, ruleset, states), *site.findings, *page_findings),
+        fetches=fetch_records(fetches),
+        problems=_unique(problems),
+        skipped=fetches.skipped,
+        started_at=fetches.started_at,
+        finished_at=fetches.finished_at,
+    )
+
+
+def _read_page(
+    doc: Fetched, site: SiteSignals, ruleset: Ruleset, names: tuple[str, ...]
+) -> tuple[PageView, list[Finding], list[Problem], list[str]]:
+    """Return one page's view, findings, problems and licence links."""
+    page = parse_page(doc, names)
+    problems = list(page.problems)
+    licenses = [link.url for link in page.license_links]
+    if page.status is None or not 200 <= page.status < 300 or doc.error is not None:
+        return PageView(doc.url, False, (), None), [], problems, licenses
+    findings = [ruleset.classify(o) for o in page.observations]
+    effective = [f for f in findings if f.effect is not Effect.INFO]
+    file_rule = site.tdmrep.rule_for(doc.url) if site.tdmrep is not None else None
+    resolution = resolve_tdm(file_rule, page.tdm_header, page.tdm_meta)
+    for statement in (page.tdm_header, page.tdm_meta):
+        if statement is None:
+            continue
+        for observation in statement.observations():
+            finding = ruleset.classify(observation)
+            if observation.key == "tdm-reservation" and resolution.decided_by != statement.signal:
+                # TDMRep §"Processing priority": a later layer supersedes this one here.
+                finding = replace(
+                    finding,
+                    effect=Effect.INFO,
+                    scope=f"page (superseded by {resolution.decided_by})",
+                )
+            findings.append(finding)
+    own_tdm = resolution if resolution.decided_by in ("tdm-header", "tdm-meta") else None
+    if own_tdm is not None:
+        layered = tdm_finding(own_tdm, "page", ruleset)
+        if layered is not None and layered.effect is not Effect.INFO:
+            effective.append(layered)
+    return PageView(doc.url, True, tuple(effective), own_tdm), findings, problems, licenses
+
+
+def _verdict(
+    purpose: str,
+    claims: list[Claim],
+    permits: list[Finding],
+    site: SiteSignals,
+    views: list[PageView],
+    fetches: SiteFetches,
+    agents: Sequence[object],
+    states: dict[str, AgentState],
+) -> Verdict:
+    complete = [c.reason for c in claims if c.complete]
+    partial = [c.reason for c in claims if not c.complete]
+    blockers: list[str] = []
+    if site.robots_outcome.state == UNREACHABLE:
+        blockers.append(site.robots_outcome.reason)
+    if (views or fetches.skipped) and not any(v.read for v in views):
+        failed = len(views)
+        skipped = len(fetches.skipped)
+        blockers.append(
+            f"no sampled page could be read ({failed} failed, {skipped} skipped): "
+            "page-level signals are unknown"
+        )
+    if complete:
+        tail = [f"reserved even so: {b}" for b in blockers]
+        return Verdict(purpose=purpose, verdict="reserved", reasons=(*complete, *partial, *tail))
+    if blockers:
+        also = [f"also found: {reason}" for reason in partial]
+        return Verdict(purpose=purpose, verdict="unknown", reasons=(*blockers, *also))
+    if partial:
+        return Verdict(purpose=purpose, verdict="partial", reasons=tuple(partial))
+    return Verdict(
+        purpose=purpose,
+        verdict="not-reserved",
+        reasons=_nothing_reserved(purpose, permits, site, views, len(agents), states),
+    )
+
+
+def _nothing_reserved(
+    purpose: str,
+    permits: list[Finding],
+    site: SiteSignals,
+    views: list[PageView],
+    agent_count: int,
+    states: dict[str, AgentState],
+) -> tuple[str, ...]:
+    outcome = site.robots_outcome
+    if outcome.state == NO_RULES:
+        robots = outcome.reason
+    elif agent_count:
+        robots = f"robots.txt keeps none of the {agent_count} catalogued {purpose} agents out"
+    else:
+        robots = f"robots.txt names no {purpose} agent (none is catalogued)"
+    ai_txt = "ai.txt read" if site.ai_txt is not None and site.ai_txt.usable else "no ai.txt"
+    tdm = (
+        "tdmrep.json read" if site.tdmrep is not None else "no tdmrep.json (TDMRep not implemented)"
+    )
+    read = sum(1 for v in views if v.read)
+    reasons = [
+        f"no signal reserves {purpose}: {robots}; {ai_txt}; {tdm}; "
+        f"{len(site.licenses)} RSL licence(s); {read} page(s) read"
+    ]
+    generic = sorted(
+        {
+            f"line {s.rules[0].line}: {s.rules[0].text.strip()}"
+            for s in states.values()
+            if s.state == "restricted" and not s.specific and s.rules
+        }
+    )
+    if generic:
+        reasons.append(
+            f"the * group's path rules ({'; '.join(generic[:3])}) restrict every crawler on "
+            "some paths: not an AI reservation"
+        )
+    if permits:
+        reasons.append(
+            "explicit permissions: " + "; ".join(f"{f.signal} {f.evidence}" for f in permits[:3])
+        )
+    return tuple(reasons)
+
+
+def _conflict(purpose: str, claims: list[Claim], permits: list[Finding], origin: str) -> Problem:
+    reserving = ", ".join(dict.fromkeys(c.signal for c in claims))
+    permitting = "; ".join(f"{f.signal} {f.evidence}" for f in permits[:3])
+    return Problem(
+        code="evaluate.conflict",
+        message=f"{purpose}: {permitting} permits it, but {reserving} reserves it; a "
+        "permission never cancels another signal's reservation",
+        source=origin,
+        level="info",
+    )
+
+
+def _agent_reports(
+    site: SiteSignals, ruleset: Ruleset, states: dict[str, AgentState]
+) -> tuple[AgentReport, ...]:
+    outcome = site.robots_outcome
+    reports: list[AgentReport] = []
+    for agent in ruleset.agents:
+        state = states.get(agent.token)
+        if state is None:
+            robots = "unreachable" if outcome.state == UNREACHABLE else "allowed"
+            evidence = outcome.reason
+        else:
+            robots, evidence = state.state, _state_evidence(state)
+        reports.append(
+            AgentReport(
+                token=agent.token,
+                robots=robots,
+                purposes=agent.purposes,
+                operator=agent.operator,
+                evidence=evidence,
+            )
+        )
+    return tuple(reports)
+
+
+def _state_evidence(state: AgentState) -> str:
+    which = "its own group" if state.specific else "the * group"
+    if not state.groups:
+        return "no group applies to it"
+    if not state.rules:
+        lines = ", ".join(g.describe() for g in state.groups)
+        return f"no rule disallows anything in {which} ({lines})"
+    rule = state.rules[0]
+    group = next((g for g in state.groups if rule in g.rules), state.groups[0])
+    more = f" and {len(state.rules) - 1} more rule(s)" if len(state.rules) > 1 else ""
+    return f"line {rule.line}: {rule.text.strip()}{more} ({which}: {group.describe()})"
+
+
+def _agent_findings(
+    site: SiteSignals, ruleset: Ruleset, states: dict[str, AgentState]
+) -> list[Finding]:
+    """Return one robots.txt reservation per agent kept out of ``/`` or, by its group, of paths."""
+    if site.robots is None:
+        return []
+    found: list[Finding] = []
+    for agent in ruleset.agents:
+        state = states[agent.token]
+        if not state.rules or not (
+            state.state == "disallowed" or (state.state == "restricted" and state.specific)
+        ):
+            continue
+        rule = state.rules[0]
+        scope = "/" if state.state == "disallowed" else "; ".join(r.pattern for r in state.rules)
+        found.append(
+            Finding(
+                signal="robots.txt",
+                source=site.robots.source,
+                effect=Effect.RESERVE,
+                purposes=agent.purposes,
+                agents=(agent.token,),
+                scope=scope,
+                evidence=_state_evidence(state),
+                line=rule.line,
+                key="disallow",
+                value=rule.pattern,
+            )
+        )
+    return found
+
+
+def _crawl_problems(
+    fetches: SiteFetches, views: list[PageView], linked: list[tuple[str, str]]
+) -> list[Problem]:
+    problems = [
+        Problem(
+            code="crawl.page-skipped",
+            message=f"page not sampled: {reason}",
+            source=url,
+            level="info",
+        )
+        for url, reason in fetches.skipped
+    ]
+    if (views or fetches.skipped) and not any(v.read for v in views):
+        problems.append(
+            Problem(
+                code="crawl.no-page-read",
+                message="no sampled page could be read: page-level signals are unknown",
+                source=fetches.origin,
+                level="error",
+            )
+        )
+    fetched = {doc.url for doc in fetches.licenses} | {
+        doc.final_url for doc in fetches.licenses if doc.final_url
+    }
+    for url, source in dict.fromkeys(linked):
+        if url not in fetched:
+            problems.append(
+                Problem(
+                    code="rsl.not-fetched",
+                    message=f"licence {url} is linked but was not fetched: its terms are unknown",
+                    source=source,
+                    level="info",
+                )
+            )
+    return problems
+
+
+def _unique(problems: list[Problem]) -> tuple[Problem, ...]:
+    return tuple(dict.fromkeys(problems))
