@@ -18,6 +18,9 @@ PARSED = "parsed"
 NO_RULES = "no-rules"
 UNREACHABLE = "unreachable"
 
+#: Fetched.error codes of a redirect chain that did not end (see docs/crawl.md).
+REDIRECT_FAILURES = frozenset({"too-many-redirects", "redirect-loop", "redirect-invalid"})
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RobotsOutcome:
@@ -48,8 +51,20 @@ def robots_outcome(doc: Fetched | None, origin: str) -> RobotsOutcome:
     source = doc.url
     problems: list[Problem] = list(_redirect_problems(doc))
     status = doc.status
+    if doc.error in REDIRECT_FAILURES or (status is not None and 300 <= status < 400):
+        # RFC 9309 §2.3.1.2: past five hops (or a loop) robots.txt MAY be treated as
+        # unavailable; Google treats it as a 404. So: no rules, everything allowed.
+        what = doc.error or f"HTTP {status} without a usable Location"
+        reason = (
+            f"robots.txt redirects did not end ({what}): treated as unavailable, so no rules "
+            "apply (RFC 9309 §2.3.1.2; Google: as a 404)"
+        )
+        problems.append(_problem("robots.redirect-failed", reason, source, "warning"))
+        return RobotsOutcome(
+            state=NO_RULES, source=source, status=status, reason=reason, problems=tuple(problems)
+        )
     if doc.error is not None or status is None:
-        what = "too many redirects" if doc.error == "too-many-redirects" else doc.error
+        what = doc.error
         reason = (
             f"robots.txt unreachable ({what or 'no response'}): RFC 9309 §2.3.1.4 says a "
             "crawler must then assume complete disallow, so nothing can be concluded"

@@ -172,11 +172,13 @@ CASES = [
         ("robots.unreachable",),
     ),
     Case(
+        # RFC 9309 §2.3.1.2 MAY + Google ("treated as 404"): unavailable, no rules.
         "robots-too-many-redirects",
         site(doc("/robots.txt", status=None, error="too-many-redirects")),
-        {"ai-train": "unknown"},
-        {"ai-train": "too many redirects"},
-        {"GPTBot": "unreachable"},
+        {"ai-train": "not-reserved"},
+        {"ai-train": "redirects did not end (too-many-redirects)"},
+        {"GPTBot": "allowed"},
+        ("robots.redirect-failed",),
     ),
     # 4xx => no rules, everything allowed.
     Case(
@@ -734,6 +736,9 @@ def test_evaluate_never_raises(
     for verdict in report.verdicts:
         assert verdict.verdict in ("reserved", "partial", "not-reserved", "unknown")
         assert verdict.reasons
-    if robots_status is None or robots_status >= 500 or 300 <= robots_status < 400:
+    if robots_status is not None and 300 <= robots_status < 400:
+        # A redirect that does not end is "unavailable" (RFC 9309 §2.3.1.2): no rules.
+        assert {a.robots for a in report.agents} == {"allowed"}
+    if robots_status is None or robots_status >= 500:
         assert {a.robots for a in report.agents} == {"unreachable"}
         assert all(v.verdict in ("reserved", "unknown") for v in report.verdicts)
