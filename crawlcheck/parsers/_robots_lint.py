@@ -101,10 +101,23 @@ def _signals_not_inherited(robots: RobotsTxt) -> list[Problem]:
             others = sorted({t for g in robots.groups if not g.is_global for t in g.tokens if t})
             if others:
                 names = ", ".join(others[:8]) + (" …" if len(others) > 8 else "")
+                if record.name == "content-signal":
+                    # The contract reads a *-group Content-Signal site-wide (Cloudflare's
+                    # deployment); strict RFC 9309 group selection would not (standards §8).
+                    message = (
+                        f"Content-Signal in the * group: by RFC 9309 group selection it does "
+                        f"not reach crawlers with a group of their own ({names}); crawlcheck "
+                        "reads it site-wide, as Cloudflare deploys it"
+                    )
+                else:
+                    message = (
+                        f"Content-Usage in the * group does not apply to crawlers with a "
+                        f"group of their own ({names}) (aipref attach-05 §4)"
+                    )
                 found.append(
                     Problem(
                         code=f"robots.{record.name}-not-inherited",
-                        message=f"{record.name} in the * group does not apply to crawlers with a group of their own ({names})",
+                        message=message,
                         source=robots.source,
                         line=record.line,
                         level="info",

@@ -11,6 +11,7 @@ Content-Usage (draft-ietf-aipref-attach-05 §4), License (RSL 1.0) and Sitemap.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, cast
 
 from crawlcheck.model import Evidence, Observation, Problem, Signal
@@ -554,6 +555,7 @@ def parse_content_signal(value: str) -> tuple[tuple[tuple[str, str], ...], list[
     return tuple(pairs), problems
 
 
+@lru_cache(maxsize=4096)
 def split_usage_rule(value: str) -> tuple[str, UsagePreference]:
     """Split a robots.txt Content-Usage value into (path pattern, preference).
 
