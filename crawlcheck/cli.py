@@ -59,7 +59,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extras = parser.parse_known_args(argv)
+        # Positionals after an option (``robots FILE --agent X URL…``) are left over by
+        # argparse; commands that take a list of positionals name it in ``_extras``.
+        target = getattr(args, "_extras", None)
+        unknown = [e for e in extras if e.startswith("-") and e != "-"] if target else extras
+        if unknown:
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        if target and extras:
+            setattr(args, target, [*getattr(args, target), *extras])
         if not getattr(args, "_run", None):
             parser.print_help(sys.stderr)
             return 2

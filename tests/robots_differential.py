@@ -131,7 +131,7 @@ def run(files: Iterable[tuple[str, bytes]]) -> tuple[int, Counter[str], list[Dis
 
 def main() -> None:
     """Print the disagreement classes over the whole corpus."""
-    from test_robots_corpus import corpus_files  # noqa: PLC0415 - only for the manual run
+    from test_robots_corpus import corpus_files
 
     total, counts, found = run(corpus_files())
     print(f"{total} files, {len(AGENTS)} agents, {sum(counts.values())} disagreements")

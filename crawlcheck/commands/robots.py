@@ -42,6 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--rules", metavar="PATH", action="append", default=[], help="extra rules YAML file"
     )
+    parser.set_defaults(_extras="urls")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -166,14 +167,19 @@ def _print_table(report: dict[str, Any]) -> None:
         f"{report['file']}: {report['size']:,} bytes, {report['groups']} groups, "
         f"sha256 {report['sha256'][:16]}…"
     )
+    # Agents with a group of their own first: they are what the publisher wrote about.
     rows = sorted(
-        report["agents"].items(), key=lambda kv: (_STATE_ORDER[kv[1]["robots"]], kv[0].lower())
+        report["agents"].items(),
+        key=lambda kv: (kv[1]["group"] != "own", _STATE_ORDER[kv[1]["robots"]], kv[0].lower()),
     )
     width = max([len(token) for token, _ in rows] + [5])
-    print(f"\n{'AGENT'.ljust(width)}  {'STATE':<10}  {'PURPOSES':<26}  EVIDENCE")
+    print(f"\n{'AGENT'.ljust(width)}  {'STATE':<10}  {'GROUP':<5}  {'PURPOSES':<24}  EVIDENCE")
     for token, info in rows:
         purposes = ",".join(info["purposes"]) or "-"
-        print(f"{token.ljust(width)}  {info['robots']:<10}  {purposes:<26}  {info['evidence']}")
+        print(
+            f"{token.ljust(width)}  {info['robots']:<10}  {info['group']:<5}  {purposes:<24}  "
+            f"{info['evidence']}"
+        )
     counts = {state: sum(1 for _, i in rows if i["robots"] == state) for state in _STATE_ORDER}
     catalogue = report["agents_catalogue"]
     print(
