@@ -1,0 +1,366 @@
+"""What to fetch next, per site or per origin: the crawl's plan as a pure state machine.
+
+A job hands out :class:`Order` values (what to fetch, with which limits) and is told what
+each fetch returned; it never does I/O, so the spider (``crawlcheck.spiders.site``) only
+turns orders into requests and responses into :class:`Fetched`. Order of a site audit
+(docs/crawl.md): robots.txt alone first; then the site files, robots.txt's licences, the
+home page and the sitemap; then the sampled pages; licences pages point to as they come.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from urllib.parse import urljoin
+
+from crawlcheck.crawl.discover import (
+    page_links,
+    same_origin_urls,
+    sitemap_entries,
+    worth_fetching_licence,
+)
+from crawlcheck.crawl.outcome import (
+    INVALID_URL,
+    ROBOTS_DISALLOWED,
+    ROBOTS_UNREACHABLE,
+    RobotsAccess,
+    now,
+    origin_of,
+    robots_access,
+    site_origin,
+    without_fragment,
+)
+from crawlcheck.crawl.runner import ROBOTS_TOKEN, CrawlOptions
+from crawlcheck.model import Fetched, SiteFetches
+from crawlcheck.parsers._robots_syntax import MAX_BYTES as ROBOTS_MAX_BYTES
+from crawlcheck.parsers.robots import RobotsTxt, parse_robots
+
+#: Licence documents fetched per site at most (robots.txt's first, then pages').
+MAX_LICENSES = 3
+#: Sampling candidates looked at per site, and skipped pages recorded per site, at most.
+MAX_CANDIDATES = 1000
+MAX_SKIPPED = 25
+
+REASON_DISALLOWED = "disallowed for crawlcheck by robots.txt"
+REASON_UNREACHABLE = "robots.txt unreachable: complete disallow assumed (RFC 9309 §2.3.1.4)"
+REASON_OFFSITE = "redirect to another origin, not followed"
+SITE_FILES = (
+    ("ai_txt", "/ai.txt"),
+    ("tdmrep", "/.well-known/tdmrep.json"),
+    ("llms_txt", "/llms.txt"),
+)
+
+
+class Kind(StrEnum):
+    """What a fetch is for."""
+
+    ROBOTS = "robots"
+    SITE_FILE = "site-file"
+    HOME = "home"
+    PAGE = "page"
+    SITEMAP = "sitemap"
+    LICENSE = "license"
+    URL = "url"
+
+
+@dataclass(slots=True, kw_only=True)
+class Order:
+    """One fetch to make: where, how much to keep, and which redirects to follow."""
+
+    kind: Kind
+    url: str
+    cap: int
+    """Body bytes to keep."""
+    page: bool = False
+    """A page (not a protocol file): robots.txt applies, redirects stay on the origin."""
+    slot: str = ""
+    """Which field the result fills (``ai_txt``…), or the page's sampling position."""
+    index: int = 0
+
+
+class Job:
+    """Common part of the two jobs: robots.txt state, pending fetches, finished results."""
+
+    def __init__(self, origin: str | None, options: CrawlOptions) -> None:
+        self.origin = origin
+        self.options = options
+        self.rules: RobotsTxt | None = None
+        self.access: RobotsAccess | None = None
+        self.pending = 0
+        self.outbox: list[SiteFetches | Fetched] = []
+
+    def allows(self, url: str) -> bool:
+        """Return True when crawlcheck may fetch page *url* under this origin's robots.txt."""
+        if self.access is RobotsAccess.UNREACHABLE or self.access is None:
+            return False
+        return self.rules is None or self.rules.allows(ROBOTS_TOKEN, url)
+
+    def refusal(self, url: str) -> str | None:
+        """Return why page *url* may not be fetched (a skip reason), or None."""
+        if self.access is RobotsAccess.UNREACHABLE:
+            return REASON_UNREACHABLE
+        return None if self.allows(url) else REASON_DISALLOWED
+
+    def skip(self, url: str, reason: str) -> None:
+        """Record that page *url* was not fetched, and why."""
+
+    def on_fetched(self, order: Order, doc: Fetched) -> list[Order]:
+        """Take the result of *order*; return the fetches it makes necessary."""
+        raise NotImplementedError
+
+    def _robots_order(self) -> Order:
+        return Order(kind=Kind.ROBOTS, url=f"{self.origin}/robots.txt", cap=ROBOTS_MAX_BYTES)
+
+    def _read_robots(self, robots: Fetched) -> None:
+        self.access = robots_access(robots)
+        if self.access is RobotsAccess.PARSED:
+            self.rules = parse_robots(robots.body, robots.url, robots.content_type)
+
+    def _issue(self, orders: list[Order]) -> list[Order]:
+        self.pending += len(orders)
+        return orders
+
+
+@dataclass(slots=True)
+class _Sample:
+    """Where page sampling stands for one site."""
+
+    waiting: int = 0
+    """Home page and sitemap fetches still outstanding."""
+    sitemap_urls: list[str] = field(default_factory=list)
+    home_links: list[str] = field(default_factory=list)
+    child_sitemap_done: bool = False
+
+
+class SiteJob(Job):
+    """Everything to fetch for one site audit; :meth:`result` is its :class:`SiteFetches`."""
+
+    def __init__(self, site: str, options: CrawlOptions) -> None:
+        super().__init__(site_origin(site), options)
+        self.site = site
+        self.started_at = now()
+        self.robots: Fetched | None = None
+        self.files: dict[str, Fetched] = {}
+        self.pages: dict[int, Fetched] = {}
+        self.licenses: list[Fetched] = []
+        self.licence_urls: set[str] = set()
+        self.skipped: list[tuple[str, str]] = []
+        self.sample = _Sample()
+
+    @property
+    def home(self) -> str:
+        """Return the home page URL."""
+        return f"{self.origin}/"
+
+    def begin(self) -> list[Order]:
+        """Return the first fetch (robots.txt alone), or none for an unusable site."""
+        if self.origin is None:
+            self.robots = Fetched(url=self.site, error=INVALID_URL, fetched_at=now())
+            self._finish()
+            return []
+        return self._issue([self._robots_order()])
+
+    def skip(self, url: str, reason: str) -> None:
+        """Record that page *url* was not fetched, and why (at most MAX_SKIPPED)."""
+        if len(self.skipped) < MAX_SKIPPED and all(url != done for done, _ in self.skipped):
+            self.skipped.append((url, reason))
+
+    def on_fetched(self, order: Order, doc: Fetched) -> list[Order]:
+        """Take the result of *order*; return the fetches it makes necessary."""
+        self.pending -= 1
+        handler = {
+            Kind.ROBOTS: self._on_robots,
+            Kind.SITE_FILE: self._on_site_file,
+            Kind.HOME: self._on_home,
+            Kind.PAGE: self._on_page,
+            Kind.SITEMAP: self._on_sitemap,
+            Kind.LICENSE: self._on_license,
+        }[order.kind]
+        orders = self._issue(handler(order, doc))
+        if self.pending == 0:
+            self._finish()
+        return orders
+
+    def result(self) -> SiteFetches:
+        """Return what was fetched so far, as the evaluator's input."""
+        home = [self.pages[-1]] if -1 in self.pages else []
+        sampled = [self.pages[i] for i in sorted(self.pages) if i >= 0]
+        return SiteFetches(
+            site=self.site,
+            origin=self.origin or "",
+            robots=self.robots,
+            ai_txt=self.files.get("ai_txt"),
+            tdmrep=self.files.get("tdmrep"),
+            llms_txt=self.files.get("llms_txt"),
+            pages=(*home, *sampled),
+            licenses=tuple(self.licenses),
+            skipped=tuple(self.skipped),
+            started_at=self.started_at,
+            finished_at=now(),
+        )
+
+    def _finish(self) -> None:
+        self.outbox.append(self.result())
+
+    # -- handlers
+
+    def _on_robots(self, order: Order, doc: Fetched) -> list[Order]:
+        self.robots = doc
+        self._read_robots(doc)
+        cap = self.options.max_bytes
+        orders: list[Order] = []
+        if self.options.fetch_site_files:
+            for slot, path in SITE_FILES:
+                orders.append(
+                    Order(kind=Kind.SITE_FILE, url=f"{self.origin}{path}", cap=cap, slot=slot)
+                )
+        if self.rules is not None:
+            for record in self.rules.licenses:
+                orders.extend(self._licence(urljoin(doc.url, record.value.strip()), True))
+        if not self.options.fetch_pages:
+            return orders
+        reason = self.refusal(self.home)
+        if reason is None:
+            orders.append(Order(kind=Kind.HOME, url=self.home, cap=cap, page=True, index=-1))
+            self.sample.waiting += 1
+        else:
+            self.skip(self.home, reason)
+        if self.options.pages > 0 and self.access is not RobotsAccess.UNREACHABLE:
+            sitemap = self._sitemap_order()
+            if sitemap is not None:
+                orders.append(sitemap)
+                self.sample.waiting += 1
+        return orders
+
+    def _sitemap_order(self) -> Order | None:
+        declared = [record.value.strip() for record in self.rules.sitemaps] if self.rules else []
+        for url in declared:
+            if origin_of(url) is not None:
+                # The site invites crawlers to its declared sitemaps (RFC 9309 §2.2.4).
+                return Order(
+                    kind=Kind.SITEMAP, url=without_fragment(url), cap=self.options.max_bytes
+                )
+        fallback = f"{self.origin}/sitemap.xml"
+        if not self.allows(fallback):
+            return None
+        return Order(kind=Kind.SITEMAP, url=fallback, cap=self.options.max_bytes, page=True)
+
+    def _on_site_file(self, order: Order, doc: Fetched) -> list[Order]:
+        self.files[order.slot] = doc
+        return []
+
+    def _on_license(self, order: Order, doc: Fetched) -> list[Order]:
+        self.licenses.append(doc)
+        return []
+
+    def _on_home(self, order: Order, doc: Fetched) -> list[Order]:
+        self.pages[-1] = doc
+        anchors, licences = page_links(doc)
+        base = doc.final_url or doc.url
+        self.sample.home_links = [
+            url
+            for url in same_origin_urls(anchors, self.origin or "", base)
+            if url not in (self.home, base)
+        ]
+        return [*self._page_licences(licences), *self._sampled()]
+
+    def _on_page(self, order: Order, doc: Fetched) -> list[Order]:
+        self.pages[order.index] = doc
+        return self._page_licences(page_links(doc)[1])
+
+    def _on_sitemap(self, order: Order, doc: Fetched) -> list[Order]:
+        if doc.ok:
+            kind, entries = sitemap_entries(doc.body, self.options.max_bytes)
+            if kind == "sitemapindex" and entries and not self.sample.child_sitemap_done:
+                # One level of sitemap index is followed: its first sitemap.
+                self.sample.child_sitemap_done = True
+                child = without_fragment(entries[0])
+                if origin_of(child) is not None:
+                    return [Order(kind=Kind.SITEMAP, url=child, cap=self.options.max_bytes)]
+            elif kind == "urlset":
+                self.sample.sitemap_urls = [
+                    url
+                    for url in same_origin_urls(entries[:MAX_CANDIDATES], self.origin or "")
+                    if url != self.home
+                ]
+        return self._sampled()
+
+    # -- helpers
+
+    def _sampled(self) -> list[Order]:
+        """Return the sampled pages once the home page and the sitemap are both in."""
+        self.sample.waiting -= 1
+        if self.sample.waiting > 0:
+            return []
+        candidates = self.sample.sitemap_urls or self.sample.home_links
+        orders: list[Order] = []
+        for url in candidates[:MAX_CANDIDATES]:
+            if len(orders) >= self.options.pages:
+                break
+            reason = self.refusal(url)
+            if reason is not None:
+                self.skip(url, reason)
+                continue
+            orders.append(
+                Order(
+                    kind=Kind.PAGE,
+                    url=url,
+                    cap=self.options.max_bytes,
+                    page=True,
+                    index=len(orders),
+                )
+            )
+        return orders
+
+    def _page_licences(self, licences: list[tuple[str, bool]]) -> list[Order]:
+        orders: list[Order] = []
+        for url, declared in licences:
+            if worth_fetching_licence(url, declared, self.origin or ""):
+                orders.extend(self._licence(url, declared))
+        return orders
+
+    def _licence(self, url: str, declared: bool) -> list[Order]:
+        url = without_fragment(url)
+        if origin_of(url) is None or url in self.licence_urls:
+            return []
+        if len(self.licence_urls) >= MAX_LICENSES:
+            return []
+        self.licence_urls.add(url)
+        return [Order(kind=Kind.LICENSE, url=url, cap=self.options.max_bytes)]
+
+
+class OriginJob(Job):
+    """Per-URL fetches of one origin: robots.txt once, then each URL it allows."""
+
+    def __init__(self, origin: str, options: CrawlOptions) -> None:
+        super().__init__(origin, options)
+        self.waiting: list[str] = []
+
+    def begin(self) -> list[Order]:
+        """Return the robots.txt fetch that every URL of this origin waits for."""
+        return self._issue([self._robots_order()])
+
+    def add(self, url: str) -> list[Order]:
+        """Queue page *url*; return its fetch if robots.txt is already known."""
+        if self.access is None:
+            self.waiting.append(url)
+            return []
+        return self._issue(self._decide(url))
+
+    def on_fetched(self, order: Order, doc: Fetched) -> list[Order]:
+        """Take the result of *order*; return the fetches it makes necessary."""
+        self.pending -= 1
+        if order.kind is not Kind.ROBOTS:
+            self.outbox.append(doc)
+            return []
+        self._read_robots(doc)
+        waiting, self.waiting = self.waiting, []
+        return self._issue([order for url in waiting for order in self._decide(url)])
+
+    def _decide(self, url: str) -> list[Order]:
+        reason = self.refusal(url)
+        if reason is None:
+            return [Order(kind=Kind.URL, url=url, cap=self.options.max_bytes, page=True)]
+        error = ROBOTS_UNREACHABLE if self.access is RobotsAccess.UNREACHABLE else ROBOTS_DISALLOWED
+        self.outbox.append(Fetched(url=url, error=error, fetched_at=now()))
+        return []

@@ -1,0 +1,168 @@
+"""Run the crawl in a child process and stream its results back, site by site.
+
+Twisted's reactor cannot be restarted inside one process, so every call starts
+``python -m crawlcheck.crawl.worker``: the job goes to the child's stdin as JSON lines,
+and each finished site (or URL) comes back as one JSON line on its stdout, as soon as it
+finishes. Nothing here imports Scrapy or Twisted. The child's stderr (Scrapy's log) goes
+to a temporary file, quoted only if the child fails. The child dies with its parent: it
+exits when its stdin reaches end-of-file, which happens when the parent exits or closes
+the generator early.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+from typing import IO, Any
+
+from crawlcheck._version import __version__
+from crawlcheck.crawl.codec import fetched_from_json, site_from_json
+from crawlcheck.errors import CrawlcheckError
+from crawlcheck.model import Fetched, SiteFetches
+
+#: The one User-Agent crawlcheck sends (contract: "Network").
+DEFAULT_USER_AGENT = f"crawlcheck/{__version__} (+https://github.com/crawlcheck/crawlcheck)"
+#: The robots.txt product token crawlcheck obeys for its own page fetches.
+ROBOTS_TOKEN = "crawlcheck"
+#: Last lines of the child's stderr quoted in a :class:`CrawlWorkerError`.
+_STDERR_TAIL = 4000
+_END = "END"
+
+
+class CrawlWorkerError(CrawlcheckError, RuntimeError):
+    """Raised when the crawl's child process dies before finishing (a crawlcheck bug).
+
+    Nothing a website does raises it: a site's failures are values in its results.
+    """
+
+    exit_code = 3
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CrawlOptions:
+    """How to crawl: politeness, limits and network settings (docs/crawl.md)."""
+
+    concurrency: int = 64
+    """Requests in flight over all hosts."""
+    per_host: int = 2
+    """Requests in flight per host name."""
+    timeout: float = 15.0
+    """Seconds for one download (connect, headers and body)."""
+    max_bytes: int = 1024 * 1024
+    """Body bytes kept per response; a longer body is cut and marked ``truncated``."""
+    pages: int = 5
+    """Same-origin pages sampled besides the home page."""
+    user_agent: str = DEFAULT_USER_AGENT
+    proxy: str | None = None
+    """Proxy URL for every request; None uses ``http_proxy``/``https_proxy``/``no_proxy``."""
+    retries: int = 1
+    """Extra attempts after a timeout, a connection failure or a 503."""
+    fetch_pages: bool = True
+    """Fetch the home page and sampled pages (False: site-level files only)."""
+    fetch_site_files: bool = True
+    """Fetch /ai.txt, /.well-known/tdmrep.json and /llms.txt."""
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the options as a JSON-ready mapping (the worker's input)."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CrawlOptions:
+        """Return the options *data* describes (unknown keys are ignored)."""
+        known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
+        return cls(**known)
+
+
+def crawl_sites(sites: Iterable[str], options: CrawlOptions | None = None) -> Iterator[SiteFetches]:
+    """Yield one :class:`SiteFetches` per site, each as soon as that site finishes.
+
+    *sites* are bare hosts (``example.com``, audited as ``https://example.com``) or origin
+    URLs (``http://example.com:8080``). Every site given yields exactly one result, in
+    completion order; a site's failures are inside its result, never raised.
+    """
+    for record in _run_worker("sites", sites, options or CrawlOptions()):
+        yield site_from_json(record)
+
+
+def fetch_urls(urls: Iterable[str], options: CrawlOptions | None = None) -> Iterator[Fetched]:
+    """Yield one :class:`Fetched` per URL, in completion order, fetched politely.
+
+    Each origin's robots.txt is fetched first (once); a URL it disallows for
+    ``crawlcheck``, or whose robots.txt is unreachable, is not fetched and comes back with
+    ``error`` ``robots-disallowed`` or ``robots-unreachable``.
+    """
+    for record in _run_worker("urls", urls, options or CrawlOptions()):
+        yield fetched_from_json(record)
+
+
+def _run_worker(mode: str, targets: Iterable[str], options: CrawlOptions) -> Iterator[Any]:
+    """Yield the ``data`` of each result line the worker writes for *targets*."""
+    items = [str(target) for target in targets]
+    if not items:
+        return
+    with tempfile.TemporaryFile() as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "crawlcheck.crawl.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            env=_child_environment(),
+        )
+        assert proc.stdin is not None
+        assert proc.stdout is not None
+        finished = False
+        try:
+            _send_job(proc.stdin, mode, items, options)
+            for line in proc.stdout:
+                message = json.loads(line)
+                if message.get("kind") == "done":
+                    finished = True
+                    break
+                yield message["data"]
+        except BrokenPipeError:
+            pass  # the child died early; its exit status and stderr say why
+        finally:
+            _stop(proc)
+        if not finished:
+            stderr.seek(0)
+            tail = stderr.read().decode("utf-8", "replace")[-_STDERR_TAIL:]
+            raise CrawlWorkerError(f"the crawl process exited with {proc.returncode}:\n{tail}")
+
+
+def _send_job(stdin: IO[bytes], mode: str, items: list[str], options: CrawlOptions) -> None:
+    """Write the job: a header line, one JSON string per target, then an end marker.
+
+    stdin stays open afterwards: its end-of-file tells the child that the parent is gone.
+    """
+    header = {"mode": mode, "options": options.to_json()}
+    stdin.write(json.dumps(header).encode() + b"\n")
+    for item in items:
+        stdin.write(json.dumps(item).encode() + b"\n")
+    stdin.write(json.dumps(_END).encode() + b"\n")
+    stdin.flush()
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Close the child's stdin (it then exits) and reap it; kill it if it lingers."""
+    for stream in (proc.stdin, proc.stdout):
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.close()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _child_environment() -> dict[str, str]:
+    """Return the environment for the child: ours (proxies included), unbuffered."""
+    env = dict(os.environ)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env

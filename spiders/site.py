@@ -1,0 +1,335 @@
+"""The crawlcheck spider: carries out the jobs' orders, politely, and reports each result.
+
+What to fetch is decided by :mod:`crawlcheck.crawl.jobs` (pure); this spider turns orders
+into requests, follows redirects itself so every hop is recorded (RFC 9309 §2.3.1.2),
+cuts bodies at the order's cap with ``StopDownload(fail=False)``, turns failures into
+error codes, and hands each finished site (or URL) to *sink* as soon as it is complete.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin
+
+import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import StopDownload
+from scrapy.http import Headers, Request, Response
+from twisted.python.failure import Failure
+from w3lib.url import safe_url_string
+
+from crawlcheck.crawl.jobs import (
+    REASON_DISALLOWED,
+    REASON_OFFSITE,
+    Job,
+    Kind,
+    Order,
+    OriginJob,
+    SiteJob,
+)
+from crawlcheck.crawl.outcome import (
+    INVALID_URL,
+    MAX_REDIRECTS,
+    OFFSITE_REDIRECT,
+    OTHER,
+    REDIRECT_INVALID,
+    REDIRECT_LOOP,
+    ROBOTS_DISALLOWED,
+    TOO_MANY_REDIRECTS,
+    decode_body,
+    failure_code,
+    now,
+    origin_of,
+    without_fragment,
+)
+from crawlcheck.crawl.runner import CrawlOptions
+from crawlcheck.model import Fetched, SiteFetches
+
+logger = logging.getLogger(__name__)
+
+#: Status codes that redirect when they carry a Location (RFC 9110 §15.4).
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+#: Requests of sites already under way go before the robots.txt of new sites, so sites
+#: finish (and are reported) early and few are open at once.
+_FOLLOW_UP_PRIORITY = 10
+
+Sink = Callable[[SiteFetches | Fetched], None]
+
+
+@dataclass(slots=True)
+class _Flight:
+    """One order in flight: its job, the hops so far, timing and bytes received."""
+
+    job: Job
+    order: Order
+    redirects: list[tuple[int, str]] = field(default_factory=list)
+    visited: list[str] = field(default_factory=list)
+    started: float | None = None
+    """When the first hop reached the downloader (monotonic)."""
+    sent: float | None = None
+    """When the first hop was sent: its headers' arrival less Scrapy's download latency."""
+    received: int = 0
+
+
+class SiteSpider(scrapy.Spider):
+    """Audit sites (``mode="sites"``) or fetch single pages (``mode="urls"``)."""
+
+    name = "crawlcheck"
+
+    def __init__(
+        self,
+        *,
+        targets: Iterable[str] = (),
+        options: CrawlOptions | None = None,
+        mode: str = "sites",
+        sink: Sink | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.targets = list(targets)
+        self.options = options or CrawlOptions()
+        self.mode = mode
+        self.sink: Sink = sink or (lambda result: None)
+        self.open_sites: set[SiteJob] = set()
+        self.origins: dict[str, OriginJob] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteSpider:
+        """Create the spider and connect the signals it needs."""
+        spider: SiteSpider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(
+            spider.on_reached_downloader, signal=signals.request_reached_downloader
+        )
+        crawler.signals.connect(spider.on_headers, signal=signals.headers_received)
+        crawler.signals.connect(spider.on_bytes, signal=signals.bytes_received)
+        crawler.signals.connect(spider.on_dropped, signal=signals.request_dropped)
+        crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
+        return spider
+
+    async def start(self) -> AsyncIterator[Request]:
+        """Yield robots.txt of every site (or origin) first; nothing else of it before."""
+        for target in self.targets:
+            for request in self.begin(target):
+                yield request
+
+    def begin(self, target: str) -> list[Request]:
+        """Return the first requests for *target* (a site, or a URL in ``urls`` mode)."""
+        if self.mode == "urls":
+            return self._begin_url(target)
+        job = SiteJob(target, self.options)
+        self.open_sites.add(job)
+        orders = job.begin()
+        self._flush(job)
+        return self._requests(job, orders)
+
+    def _begin_url(self, url: str) -> list[Request]:
+        origin = origin_of(url)
+        if origin is None:
+            self.sink(Fetched(url=url, error=INVALID_URL, fetched_at=now()))
+            return []
+        job = self.origins.get(origin)
+        if job is None:
+            job = self.origins[origin] = OriginJob(origin, self.options)
+            orders = job.begin() + job.add(url)
+        else:
+            orders = job.add(url)
+        self._flush(job)
+        return self._requests(job, orders)
+
+    # -- signals
+
+    def on_reached_downloader(self, request: Request, spider: scrapy.Spider) -> None:
+        """Start the clock of a fetch when its first hop reaches the downloader."""
+        flight = request.meta.get("crawlcheck")
+        if isinstance(flight, _Flight) and flight.started is None:
+            flight.started = time.monotonic()
+
+    def on_headers(
+        self, headers: Headers, body_length: int, request: Request, spider: scrapy.Spider
+    ) -> None:
+        """Reset the byte count: a retry starts a new body."""
+        flight = request.meta.get("crawlcheck")
+        if isinstance(flight, _Flight):
+            flight.received = 0
+            latency = request.meta.get("download_latency")
+            if flight.sent is None and isinstance(latency, float):
+                flight.sent = time.monotonic() - latency
+
+    def on_bytes(self, data: bytes, request: Request, spider: scrapy.Spider) -> None:
+        """Stop a download once it passes its order's cap; the part read is kept."""
+        flight = request.meta.get("crawlcheck")
+        if isinstance(flight, _Flight):
+            flight.received += len(data)
+            if flight.received > flight.order.cap:
+                raise StopDownload(fail=False)
+
+    def on_dropped(self, request: Request, spider: scrapy.Spider) -> None:
+        """Report a request the scheduler dropped as failed, so its site still finishes."""
+        flight = request.meta.get("crawlcheck")
+        if isinstance(flight, _Flight):
+            self._deliver(flight, self._failed(flight, request.url, OTHER))
+
+    def on_idle(self, spider: scrapy.Spider) -> None:
+        """Report any site still open when nothing is left to do (a bug, but never a hang)."""
+        for job in list(self.open_sites):
+            logger.error("site %s ended with %d fetches unaccounted for", job.site, job.pending)
+            self._close(job)
+        for origin in self.origins.values():
+            for url in origin.waiting:
+                self.sink(Fetched(url=url, error=OTHER, fetched_at=now()))
+            origin.waiting.clear()
+
+    # -- callbacks
+
+    def on_response(self, response: Response) -> list[Request]:
+        """Follow a redirect hop, or deliver the response."""
+        flight: _Flight = response.meta["crawlcheck"]
+        status = response.status
+        location = response.headers.get(b"Location")
+        if status in REDIRECT_STATUSES and location is not None:
+            return self._redirect(flight, response, _text(location))
+        error = REDIRECT_INVALID if status in REDIRECT_STATUSES else None
+        return self._deliver(flight, self._fetched(flight, response, error))
+
+    def on_failure(self, failure: Failure) -> list[Request]:
+        """Deliver a download failure as a value with its error code."""
+        request: Request = failure.request  # type: ignore[attr-defined]
+        flight: _Flight = request.meta["crawlcheck"]
+        return self._deliver(
+            flight, self._failed(flight, request.url, failure_code(failure.value or Exception()))
+        )
+
+    # -- internals
+
+    def _redirect(self, flight: _Flight, response: Response, location: str) -> list[Request]:
+        target = without_fragment(safe_url_string(urljoin(response.url, location.strip())))
+        flight.redirects.append((response.status, target))
+        job = flight.job
+        error = None
+        if origin_of(target) is None:
+            error = REDIRECT_INVALID
+        elif len(flight.redirects) > MAX_REDIRECTS:
+            error = TOO_MANY_REDIRECTS
+        elif target in flight.visited:
+            error = REDIRECT_LOOP
+        elif flight.order.page and origin_of(target) != job.origin:
+            error = OFFSITE_REDIRECT
+            job.skip(target, REASON_OFFSITE)
+        elif flight.order.page and not job.allows(target):
+            error = ROBOTS_DISALLOWED
+            job.skip(target, job.refusal(target) or REASON_DISALLOWED)
+        if error is not None:
+            return self._deliver(flight, self._fetched(flight, response, error))
+        flight.visited.append(target)
+        return [self._request(flight, target)]
+
+    def _deliver(self, flight: _Flight, doc: Fetched) -> list[Request]:
+        job = flight.job
+        if isinstance(job, SiteJob) and job not in self.open_sites:
+            return []  # closed early after an internal error
+        try:
+            orders = job.on_fetched(flight.order, doc)
+        except Exception:  # a bug must not hang or kill the other sites
+            logger.exception("internal error on %s", doc.url)
+            if isinstance(job, SiteJob):
+                self._close(job)
+            return []
+        self._flush(job)
+        return self._requests(job, orders)
+
+    def _flush(self, job: Job) -> None:
+        for result in job.outbox:
+            if isinstance(result, SiteFetches) and isinstance(job, SiteJob):
+                self.open_sites.discard(job)
+            self.sink(result)
+        job.outbox.clear()
+
+    def _close(self, job: SiteJob) -> None:
+        self.open_sites.discard(job)
+        job.outbox.clear()
+        self.sink(job.result())
+
+    def _requests(self, job: Job, orders: list[Order]) -> list[Request]:
+        requests: list[Request] = []
+        for order in orders:
+            flight = _Flight(job=job, order=order, visited=[order.url])
+            try:
+                requests.append(self._request(flight, order.url))
+            except ValueError:  # a URL the site wrote that cannot be requested
+                requests.extend(self._deliver(flight, self._failed(flight, order.url, INVALID_URL)))
+        return requests
+
+    def _request(self, flight: _Flight, url: str) -> Request:
+        meta: dict[str, Any] = {
+            "crawlcheck": flight,
+            "dont_redirect": True,
+            "handle_httpstatus_all": True,
+            "dont_merge_cookies": True,
+        }
+        if self.options.proxy:
+            meta["proxy"] = self.options.proxy
+        priority = (
+            0 if flight.order.kind is Kind.ROBOTS and not flight.redirects else _FOLLOW_UP_PRIORITY
+        )
+        return Request(
+            url,
+            callback=self.on_response,
+            errback=self.on_failure,
+            dont_filter=True,
+            priority=priority,
+            meta=meta,
+        )
+
+    def _fetched(self, flight: _Flight, response: Response, error: str | None) -> Fetched:
+        encodings = [_text(value) for value in response.headers.getlist(b"Content-Encoding")]
+        body, cut, decode_error = decode_body(response.body, encodings, flight.order.cap)
+        return Fetched(
+            url=flight.order.url,
+            status=response.status,
+            headers=_header_pairs(response.headers),
+            body=body,
+            final_url=response.url,
+            redirects=tuple(flight.redirects),
+            error=error or decode_error,
+            fetched_at=now(),
+            elapsed_ms=_elapsed(flight),
+            truncated=cut or "download_stopped" in response.flags,
+        )
+
+    def _failed(self, flight: _Flight, url: str, code: str) -> Fetched:
+        return Fetched(
+            url=flight.order.url,
+            final_url=url,
+            redirects=tuple(flight.redirects),
+            error=code,
+            fetched_at=now(),
+            elapsed_ms=_elapsed(flight),
+        )
+
+
+def _elapsed(flight: _Flight) -> float | None:
+    """Return milliseconds since the first hop was sent (else reached the downloader)."""
+    start = flight.sent if flight.sent is not None else flight.started
+    if start is None:
+        return None
+    return round((time.monotonic() - start) * 1000, 1)
+
+
+def _text(value: bytes) -> str:
+    """Return a header value as text: UTF-8 if it is, else ISO-8859-1 (RFC 9110 §5.5)."""
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
+
+
+def _header_pairs(headers: Headers) -> tuple[tuple[str, str], ...]:
+    """Return every header as (name, value), names as Scrapy keeps them (title case)."""
+    return tuple(
+        (_text(name), _text(value)) for name, values in headers.items() for value in values
+    )

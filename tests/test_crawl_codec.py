@@ -1,0 +1,37 @@
+"""Tests for crawlcheck.crawl.codec: the worker's wire format round-trips every field."""
+
+from __future__ import annotations
+
+import json
+
+from crawlcheck.crawl.codec import fetched_from_json, fetched_to_json, site_from_json, site_to_json
+from crawlcheck.model import Fetched, SiteFetches
+
+
+def test_site_round_trip_keeps_every_field_and_every_byte() -> None:
+    doc = Fetched(
+        url="http://e.com/robots.txt",
+        status=200,
+        headers=(("Content-Type", "text/plain"), ("Link", "<a>"), ("Link", "<b>")),
+        body=bytes(range(256)),
+        final_url="http://cdn.e.com/robots.txt",
+        redirects=((301, "http://cdn.e.com/robots.txt"),),
+        fetched_at="2026-01-01T00:00:00.000Z",
+        elapsed_ms=1.5,
+        truncated=True,
+    )
+    failed = Fetched(url="http://e.com/", error="timeout")
+    site = SiteFetches(
+        site="e.com",
+        origin="https://e.com",
+        robots=doc,
+        llms_txt=failed,
+        pages=(doc, failed),
+        licenses=(doc,),
+        skipped=(("http://e.com/x", "disallowed"),),
+        started_at="a",
+        finished_at="b",
+    )
+    wire = json.loads(json.dumps(site_to_json(site)))
+    assert site_from_json(wire) == site
+    assert fetched_from_json(json.loads(json.dumps(fetched_to_json(failed)))) == failed
