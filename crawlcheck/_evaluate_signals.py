@@ -152,7 +152,9 @@ def rsl_findings(
                 reserves.append(finding)
             elif finding.effect is Effect.PERMIT:
                 permits.append(finding)
-    if content.permits and not permits and not reserves:
+    # The whitelist reading applies to the purposes RSL names (ai-train, ai-input/ai-index,
+    # search); tdm has no token of its own but "all", so only an explicit term speaks to it.
+    if content.permits and not permits and not reserves and purpose != "tdm":
         listed = " ".join(sorted(content.permits))
         evidence = next(
             (t.evidence for t in content.terms if t.kind == "permits" and t.type == "usage"),

@@ -64,9 +64,9 @@ def robots_outcome(doc: Fetched | None, origin: str) -> RobotsOutcome:
             state=NO_RULES, source=source, status=status, reason=reason, problems=tuple(problems)
         )
     if doc.error is not None or status is None:
-        what = doc.error
+        what = doc.error or "no response"
         reason = (
-            f"robots.txt unreachable ({what or 'no response'}): RFC 9309 §2.3.1.4 says a "
+            f"robots.txt unreachable ({what}): RFC 9309 §2.3.1.4 says a "
             "crawler must then assume complete disallow, so nothing can be concluded"
         )
         problems.append(_problem("robots.unreachable", reason, source, "error"))
@@ -77,10 +77,11 @@ def robots_outcome(doc: Fetched | None, origin: str) -> RobotsOutcome:
         if doc.truncated:
             problems.append(
                 _problem(
-                    "robots.truncated",
-                    "the body was cut at the fetch size limit; the part received was read",
+                    "robots.too-large",
+                    f"robots.txt is larger than the {len(doc.body):,} bytes read; the rest is "
+                    "ignored, as RFC 9309 §2.5 allows (Google reads 500 KiB)",
                     source,
-                    "info",
+                    "warning",
                 )
             )
         return RobotsOutcome(

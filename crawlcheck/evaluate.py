@@ -106,7 +106,12 @@ def evaluate_site(fetches: SiteFetches, ruleset: Ruleset) -> SiteReport:
         origin=fetches.origin,
         verdicts=tuple(verdicts),
         agents=_agent_reports(site, ruleset, states),
-        findings=(*_agent_findings(site, ruleset, states), *site.findings, *page_findings),
+        findings=(
+            *_agent_findings(site, ruleset, states),
+            *_global_group_findings(site),
+            *site.findings,
+            *page_findings,
+        ),
         fetches=fetch_records(fetches),
         problems=_unique(problems),
         skipped=fetches.skipped,
@@ -305,6 +310,34 @@ def _agent_findings(
                 line=rule.line,
                 key="disallow",
                 value=rule.pattern,
+            )
+        )
+    return found
+
+
+def _global_group_findings(site: SiteSignals) -> list[Finding]:
+    """Return what the ``*`` group says, as info: read, but generic rules reserve nothing."""
+    if site.robots is None:
+        return []
+    found: list[Finding] = []
+    for group in site.robots.groups:
+        if not group.is_global:
+            continue
+        rules = [rule for rule in group.rules if rule.pattern]
+        shown = "; ".join(f"line {r.line}: {r.text.strip()}" for r in rules[:10])
+        more = f"; … {len(rules) - 10} more" if len(rules) > 10 else ""
+        found.append(
+            Finding(
+                signal="robots.txt",
+                source=site.robots.source,
+                effect=Effect.INFO,
+                purposes=(),
+                agents=("*",),
+                scope="; ".join(r.pattern for r in rules[:10]) or "/",
+                evidence=f"{group.describe()} — {shown or 'no rules'}{more}",
+                line=group.agent_lines[0],
+                key="group",
+                value="*",
             )
         )
     return found

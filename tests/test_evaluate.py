@@ -339,7 +339,8 @@ CASES = [
                 page("/a", headers=(("X-Robots-Tag", "noai"),)),
             )
         ),
-        {"ai-train": "reserved", "ai-input": "reserved", "search": "not-reserved"},
+        # Contract vocabulary: noai speaks to ai-train (not to ai-input).
+        {"ai-train": "reserved", "ai-input": "not-reserved", "search": "not-reserved"},
         {"ai-train": "every sampled page (2)"},
     ),
     Case(
@@ -359,7 +360,7 @@ CASES = [
     Case(
         "x-robots-tag-agent-scoped",
         site(pages=(page(headers=(("X-Robots-Tag", "googlebot: noai"),)),)),
-        {"ai-train": "partial", "ai-input": "partial"},
+        {"ai-train": "partial", "ai-input": "not-reserved"},
         {"ai-train": "reserves only Googlebot"},
     ),
     # Content-Usage / Content-Signal response headers on every page.
@@ -521,9 +522,12 @@ def test_robots_findings_per_agent_carry_purposes_scope_and_group(ruleset: Rules
     assert gpt.source == ORIGIN + "/robots.txt"
 
 
-def test_generic_star_rules_make_no_robots_finding(ruleset: Ruleset) -> None:
+def test_generic_star_rules_make_no_robots_reservation(ruleset: Ruleset) -> None:
     report = _report(site("User-agent: *\nDisallow: /admin\n"), ruleset)
-    assert not [f for f in report.findings if f.signal == "robots.txt"]
+    robots = [f for f in report.findings if f.signal == "robots.txt"]
+    # The * group is reported as read (info), never as a reservation.
+    assert [(f.effect, f.agents, f.scope) for f in robots] == [(Effect.INFO, ("*",), "/admin")]
+    assert robots[0].evidence == "line 1: User-agent: * — line 2: Disallow: /admin"
 
 
 def test_findings_cover_every_file_and_page(ruleset: Ruleset) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -203,7 +203,46 @@ def parse_tdmrep_json(doc: Fetched) -> TdmRepFile:
         rule = _read_rule(value, raw, line, index, source, problem)
         if rule is not None:
             rules.append(rule)
+    _report_shadowed(rules, problem)
     return TdmRepFile(source=source, implemented=True, rules=tuple(rules), problems=tuple(problems))
+
+
+def _report_shadowed(rules: list[TdmRule], problem: Callable[..., None]) -> None:
+    """Report rules an earlier rule always matches first: the first-match trap (§5.6-1).
+
+    TDMRep takes the first matching rule in array order, not the longest, so
+    ``[{"location": "/"}, {"location": "/open/"}]`` never reaches ``/open/``. Only the sure
+    cases are reported: an earlier pattern matching everything, or an earlier plain prefix
+    of the later pattern (linear in the file: one set lookup per prefix length).
+    """
+    catch_all: TdmRule | None = None
+    prefixes: dict[str, TdmRule] = {}
+    for rule in rules:
+        pattern = _location_pattern(rule.location)
+        earlier = catch_all
+        if earlier is None and prefixes:
+            earlier = next(
+                (
+                    prefixes[pattern[:n]]
+                    for n in range(1, len(pattern) + 1)
+                    if pattern[:n] in prefixes
+                ),
+                None,
+            )
+        if earlier is not None:
+            problem(
+                "tdmrep.shadowed-rule",
+                f"rule {rule.index + 1} (location {rule.location!r}) is never used: rule "
+                f"{earlier.index + 1} (location {earlier.location!r}) matches first "
+                "(TDMRep: the first matching rule wins, not the longest)",
+                line=rule.evidence.line,
+                level="warning",
+            )
+            continue
+        if catch_all is None and pattern and _matches_everything(pattern):
+            catch_all = rule
+        elif "*" not in pattern and not pattern.endswith("$"):
+            prefixes.setdefault(pattern, rule)
 
 
 def tdm_from_headers(doc: Fetched) -> tuple[TdmStatement | None, tuple[Problem, ...]]:
