@@ -167,3 +167,13 @@ def test_demo_writes_an_html_report(tmp_path: Path) -> None:
     assert "www.valley-herald.example" in html
     assert "reserved" in html
     assert "report written to" in result.stdout
+
+
+def test_bare_host_falls_back_to_http_through_a_plain_proxy(web: FixtureWeb) -> None:
+    """A bare host is tried over https; a proxy without CONNECT makes it audit http."""
+    result = _run_cli(["audit", "blog.quiet-garden.example", "--timeout", "3"], web.proxy_url)
+    assert result.returncode == 0, result.stderr
+    (site,) = json.loads(result.stdout)["sites"]
+    assert site["site"] == "blog.quiet-garden.example"
+    assert site["origin"] == "http://blog.quiet-garden.example"
+    assert any("https failed" in str(entry) for entry in site["skipped"])

@@ -20,7 +20,10 @@ from crawlcheck.crawl.discover import (
     worth_fetching_licence,
 )
 from crawlcheck.crawl.outcome import (
+    CONNECTION,
     INVALID_URL,
+    PROXY,
+    TLS,
     ROBOTS_DISALLOWED,
     ROBOTS_UNREACHABLE,
     RobotsAccess,
@@ -146,6 +149,7 @@ class SiteJob(Job):
         self.licence_urls: set[str] = set()
         self.skipped: list[tuple[str, str]] = []
         self.sample = _Sample()
+        self.fell_back = False
 
     @property
     def home(self) -> str:
@@ -202,9 +206,28 @@ class SiteJob(Job):
     def _finish(self) -> None:
         self.outbox.append(self.result())
 
+    def _falls_back_to_http(self, doc: Fetched) -> bool:
+        return (
+            not self.fell_back
+            and "://" not in self.site
+            and self.origin is not None
+            and self.origin.startswith("https://")
+            and doc.status is None
+            and doc.error in (CONNECTION, TLS, PROXY)
+        )
+
     # -- handlers
 
     def _on_robots(self, order: Order, doc: Fetched) -> list[Order]:
+        if self._falls_back_to_http(doc):
+            # A bare host is tried over https first; a host that cannot speak it at all
+            # (refused, TLS failure, a proxy without CONNECT) is audited over http, and
+            # the report's origin says so.
+            assert self.origin is not None
+            self.skip(f"{self.origin}/robots.txt", f"https failed ({doc.error}): audited over http")
+            self.origin = "http://" + self.origin.removeprefix("https://")
+            self.fell_back = True
+            return [self._robots_order()]
         self.robots = doc
         self._read_robots(doc)
         cap = self.options.max_bytes
