@@ -6,6 +6,7 @@ Shared by robots.txt, ai.txt, Content-Usage rules, tdmrep.json ``location`` and 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -56,15 +57,17 @@ def path_of(url: str) -> str:
     '/?a'
     """
     search_start = 2 if url.startswith("//") else 0
-    early_path = _find_first_of(url, "/?;", search_start)
+    early = _PATH_START.search(url, search_start)
     protocol_end = url.find("://", search_start)
-    if protocol_end == -1 or (early_path != -1 and early_path < protocol_end):
+    if protocol_end == -1 or (early is not None and early.start() < protocol_end):
+        # If path, param or query starts before "://", it does not mark a scheme.
         protocol_end = search_start
     else:
         protocol_end += 3
-    path_start = _find_first_of(url, "/?;", protocol_end)
-    if path_start == -1:
+    found = _PATH_START.search(url, protocol_end)
+    if found is None:
         return "/"
+    path_start = found.start()
     hash_pos = url.find("#", search_start)
     if hash_pos != -1 and hash_pos < path_start:
         return "/"
@@ -74,13 +77,7 @@ def path_of(url: str) -> str:
     return url[path_start:path_end]
 
 
-def _find_first_of(text: str, chars: str, start: int) -> int:
-    best = -1
-    for ch in chars:
-        pos = text.find(ch, start)
-        if pos != -1 and (best == -1 or pos < best):
-            best = pos
-    return best
+_PATH_START = re.compile("[/?;]")
 
 
 @lru_cache(maxsize=65536)

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from typing import NamedTuple
 
 from crawlcheck.parsers._pattern import escape_pattern
@@ -199,6 +200,7 @@ def _key_and_value(line: str) -> tuple[str, str, bool] | None:
     return key, line[sep + 1 :].strip(_ASCII_SPACE), missing_colon
 
 
+@lru_cache(maxsize=1024)
 def _classify(key: str) -> tuple[LineKind, bool]:
     # ASCII-only lower-casing, as absl::StartsWithIgnoreCase compares.
     lowered = (

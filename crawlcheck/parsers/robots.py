@@ -141,50 +141,57 @@ class _AgentRules:
     """Plain patterns by length (longest first), each a prefix → winning rule table."""
     exact: dict[str, Rule]
     """``/path$`` patterns without ``*``: an exact-path table."""
-    special: tuple[tuple[Rule, Matcher], ...]
-    """Patterns with ``*`` (or ``$`` and ``*``), in decision order."""
+    special: tuple[tuple[int, bool, Rule, Matcher], ...]
+    """(priority, allow, rule, matcher) of patterns with ``*``, in decision order."""
 
     def match(self, path: str) -> Rule | None:
         """Return the rule Google's longest-match strategy picks for *path* (None: no rule)."""
         best = self.exact.get(path)
         if self.plain_prefixes and path.startswith(self.plain_prefixes):
             for length, table in self.plain_by_length:
-                if best is not None and length < best.priority:
+                if best is not None and length < len(best.pattern):
                     break
                 rule = table.get(path[:length])
                 if rule is not None:
                     best = _better(best, rule)
                     break
-        for rule, matcher in self.special:
-            if best is not None and not _can_beat(rule, best):
+        if not self.special:
+            return best
+        # Longest match wins; on equal length Allow wins (robots.cc disallow()). Specials are
+        # in decision order, so only those that could still beat *best* are tried.
+        priority, allow = (len(best.pattern), best.allow) if best is not None else (-1, False)
+        for rule_priority, rule_allow, rule, matcher in self.special:
+            if rule_priority < priority or (
+                rule_priority == priority and (allow or not rule_allow)
+            ):
                 break
             if matcher(path):
-                best = _better(best, rule)
-                break
+                return rule
         return best
-
-
-def _can_beat(rule: Rule, best: Rule) -> bool:
-    return rule.priority > best.priority or (
-        rule.priority == best.priority and rule.allow and not best.allow
-    )
 
 
 def _better(best: Rule | None, rule: Rule) -> Rule:
     # Longest match wins; on equal length Allow wins (robots.cc disallow()).
-    return rule if best is None or _can_beat(rule, best) else best
+    if best is None:
+        return rule
+    rule_priority, best_priority = len(rule.pattern), len(best.pattern)
+    if rule_priority > best_priority or (
+        rule_priority == best_priority and rule.allow and not best.allow
+    ):
+        return rule
+    return best
 
 
 def _index_rules(groups: tuple[Group, ...], specific: bool) -> _AgentRules:
-    rules = [rule for group in groups for rule in group.rules if rule.priority > 0]
-    rules.sort(key=lambda rule: (-rule.priority, not rule.allow))
+    rules = [rule for group in groups for rule in group.rules if rule.pattern]
+    rules.sort(key=lambda rule: (-len(rule.pattern), not rule.allow))
     exact: dict[str, Rule] = {}
     plain: dict[int, dict[str, Rule]] = {}
-    special: list[tuple[Rule, Matcher]] = []
+    special: list[tuple[int, bool, Rule, Matcher]] = []
     for rule in rules:  # in decision order, so the first rule stored per key wins
         pattern = rule.pattern
         if "*" in pattern:
-            special.append((rule, compile_pattern(pattern)))
+            special.append((len(pattern), rule.allow, rule, compile_pattern(pattern)))
         elif pattern.endswith("$"):
             exact.setdefault(pattern[:-1], rule)
         else:
@@ -354,7 +361,11 @@ class RobotsTxt:
         # Google compares the crawler's name as given with each value's product token,
         # ASCII case-insensitively (robots.cc HandleUserAgent / EqualsIgnoreCase).
         own = self._by_token.get(agent.lower(), ()) if agent.isascii() else ()
-        compiled = _index_rules(own or self._global, bool(own))
+        # Agents that fall to the same groups (most fall to '*') share one index.
+        key = "\0groups:" + ",".join(str(id(group)) for group in own) if own else "\0global"
+        compiled = self._cache.get(key)
+        if compiled is None:
+            compiled = self._cache[key] = _index_rules(own or self._global, bool(own))
         self._cache[agent] = compiled
         return compiled
 
