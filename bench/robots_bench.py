@@ -74,7 +74,9 @@ def _stdlib(work: list[tuple[bytes, str, list[str]]]) -> int:
     return decisions
 
 
-def _parse_only(parse: Callable[[bytes, str], object], work: list[tuple[bytes, str, list[str]]]) -> int:
+def _parse_only(
+    parse: Callable[[bytes, str], object], work: list[tuple[bytes, str, list[str]]]
+) -> int:
     for body, text, _ in work:
         parse(body, text)
     return len(work)
@@ -104,7 +106,9 @@ def main() -> None:
     args = parser.parse_args()
     work = _workload(args.files)
     pairs = sum(len(urls) for _, _, urls in work) * len(AGENTS)
-    print(f"{len(work)} real robots.txt files, {pairs:,} (agent, URL) decisions, best of {args.repeat}")
+    print(
+        f"{len(work)} real robots.txt files, {pairs:,} (agent, URL) decisions, best of {args.repeat}"
+    )
     rows = {
         "parse + decisions": {
             "crawlcheck": lambda: _crawlcheck(work),

@@ -72,14 +72,21 @@ def classify(body: bytes, robots: RobotsTxt, protego: Protego, agent: str, url: 
     theirs_specific = ruleset is not None and ruleset.user_agent != "*"
     if specific != theirs_specific:
         values = {a.lower() for g in robots.groups for a in g.agents}
-        if any(product_token(v) != v and agent.lower().startswith(product_token(v).lower()) for v in values):
+        if any(
+            product_token(v) != v and agent.lower().startswith(product_token(v).lower())
+            for v in values
+        ):
             return "agent-value-with-other-characters"
         if _other_record_inside_group(body):
             return "other-record-ends-group"
         return "agent-matching"
     decision = robots.decide(agent, url)
     patterns = [rule.pattern for group in groups for rule in group.rules]
-    if decision.rule is not None and decision.rule.pattern.endswith("/$") and "index.htm" in decision.rule.text:
+    if (
+        decision.rule is not None
+        and decision.rule.pattern.endswith("/$")
+        and "index.htm" in decision.rule.text
+    ):
         return "index-html"
     if _other_record_inside_group(body):
         return "other-record-ends-group"
@@ -110,10 +117,14 @@ def _other_record_inside_group(body: bytes) -> bool:
 
 def _lines_read_differently(body: bytes) -> bool:
     """Return True when the file has lines only Google's parser reads (typos, no colon, …)."""
-    return any(
-        line.typo or line.missing_colon or line.too_long or line.kind is LineKind.INVALID
-        for line in split_lines(body).lines
-    ) or b"\0" in body or b"\r" in body
+    return (
+        any(
+            line.typo or line.missing_colon or line.too_long or line.kind is LineKind.INVALID
+            for line in split_lines(body).lines
+        )
+        or b"\0" in body
+        or b"\r" in body
+    )
 
 
 def run(files: Iterable[tuple[str, bytes]]) -> tuple[int, Counter[str], list[Disagreement]]:
@@ -137,7 +148,9 @@ def main() -> None:
     print(f"{total} files, {len(AGENTS)} agents, {sum(counts.values())} disagreements")
     for kind, count in counts.most_common():
         example = next(d for d in found if d.kind == kind)
-        print(f"  {kind:<34} {count:>6}   e.g. {example.name} {example.agent} {example.url} ours={example.ours}")
+        print(
+            f"  {kind:<34} {count:>6}   e.g. {example.name} {example.agent} {example.url} ours={example.ours}"
+        )
 
 
 if __name__ == "__main__":
