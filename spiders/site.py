@@ -23,6 +23,7 @@ from scrapy.http import Headers, Request, Response
 from twisted.python.failure import Failure
 from w3lib.url import safe_url_string
 
+from crawlcheck.crawl.adapters import fetched_from_response, header_text
 from crawlcheck.crawl.jobs import (
     REASON_DISALLOWED,
     REASON_OFFSITE,
@@ -41,7 +42,6 @@ from crawlcheck.crawl.outcome import (
     REDIRECT_LOOP,
     ROBOTS_DISALLOWED,
     TOO_MANY_REDIRECTS,
-    decode_body,
     failure_code,
     now,
     origin_of,
@@ -192,7 +192,7 @@ class SiteSpider(scrapy.Spider):
         status = response.status
         location = response.headers.get(b"Location")
         if status in REDIRECT_STATUSES and location is not None:
-            return self._redirect(flight, response, _text(location))
+            return self._redirect(flight, response, header_text(location))
         error = REDIRECT_INVALID if status in REDIRECT_STATUSES else None
         return self._deliver(flight, self._fetched(flight, response, error))
 
@@ -286,19 +286,13 @@ class SiteSpider(scrapy.Spider):
         )
 
     def _fetched(self, flight: _Flight, response: Response, error: str | None) -> Fetched:
-        encodings = [_text(value) for value in response.headers.getlist(b"Content-Encoding")]
-        body, cut, decode_error = decode_body(response.body, encodings, flight.order.cap)
-        return Fetched(
+        return fetched_from_response(
+            response,
+            cap=flight.order.cap,
             url=flight.order.url,
-            status=response.status,
-            headers=_header_pairs(response.headers),
-            body=body,
-            final_url=response.url,
             redirects=tuple(flight.redirects),
-            error=error or decode_error,
-            fetched_at=now(),
+            error=error,
             elapsed_ms=_elapsed(flight),
-            truncated=cut or "download_stopped" in response.flags,
         )
 
     def _failed(self, flight: _Flight, url: str, code: str) -> Fetched:
@@ -318,18 +312,3 @@ def _elapsed(flight: _Flight) -> float | None:
     if start is None:
         return None
     return round((time.monotonic() - start) * 1000, 1)
-
-
-def _text(value: bytes) -> str:
-    """Return a header value as text: UTF-8 if it is, else ISO-8859-1 (RFC 9110 §5.5)."""
-    try:
-        return value.decode("utf-8")
-    except UnicodeDecodeError:
-        return value.decode("latin-1")
-
-
-def _header_pairs(headers: Headers) -> tuple[tuple[str, str], ...]:
-    """Return every header as (name, value), names as Scrapy keeps them (title case)."""
-    return tuple(
-        (_text(name), _text(value)) for name, values in headers.items() for value in values
-    )

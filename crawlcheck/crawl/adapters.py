@@ -1,0 +1,71 @@
+"""Turn a Scrapy :class:`~scrapy.http.Response` into a :class:`~crawlcheck.model.Fetched`.
+
+The one conversion point, shared by crawlcheck's own spider (``crawlcheck.spiders.site``)
+and the reusable downloader middleware (:mod:`crawlcheck.crawl.middleware`), so both hand
+the parsers the same headers, the same decoded body and the same limits.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from crawlcheck.crawl.outcome import decode_body, now
+from crawlcheck.model import Fetched
+
+if TYPE_CHECKING:
+    from scrapy.http import Headers, Response
+
+__all__ = ["fetched_from_response", "header_pairs", "header_text"]
+
+
+def header_text(value: bytes) -> str:
+    """Return a header value as text: UTF-8 if it is, else ISO-8859-1 (RFC 9110 §5.5).
+
+    >>> header_text(b"caf\\xc3\\xa9"), header_text(b"caf\\xe9")
+    ('café', 'café')
+    """
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
+
+
+def header_pairs(headers: Headers) -> tuple[tuple[str, str], ...]:
+    """Return every header as (name, value), names as Scrapy keeps them (title case)."""
+    return tuple(
+        (header_text(name), header_text(value))
+        for name, values in headers.items()
+        for value in values
+    )
+
+
+def fetched_from_response(
+    response: Response,
+    *,
+    cap: int,
+    url: str | None = None,
+    redirects: tuple[tuple[int, str], ...] = (),
+    error: str | None = None,
+    elapsed_ms: float | None = None,
+) -> Fetched:
+    """Return *response* as a :class:`Fetched`, its body decoded and cut at *cap* bytes.
+
+    *url* is the URL first requested (the response's own URL when None); *redirects* the
+    hops that led to the response. A Content-Encoding still on the body (Scrapy's
+    compression middleware off) is undone here, within the same cap; one that cannot be
+    undone sets ``error``, unless *error* already names a failure.
+    """
+    encodings = [header_text(value) for value in response.headers.getlist(b"Content-Encoding")]
+    body, cut, decode_error = decode_body(response.body, encodings, cap)
+    return Fetched(
+        url=url or response.url,
+        status=response.status,
+        headers=header_pairs(response.headers),
+        body=body,
+        final_url=response.url,
+        redirects=redirects,
+        error=error or decode_error,
+        fetched_at=now(),
+        elapsed_ms=elapsed_ms,
+        truncated=cut or "download_stopped" in response.flags,
+    )

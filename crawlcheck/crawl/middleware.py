@@ -1,0 +1,353 @@
+"""A downloader middleware that keeps a crawl away from content reserved from AI use.
+
+For other people's Scrapy crawlers (dataset builders); enabled by
+:class:`crawlcheck.crawl.addon.CrawlcheckAddon` and documented in docs/scrapy-addon.md.
+Built like Scrapy's ``RobotsTxtMiddleware``: each origin's site-level files (robots.txt,
+/ai.txt, /.well-known/tdmrep.json, and the RSL licences robots.txt names) are fetched once
+through ``crawler.engine.download_async`` while the origin's first request waits, and
+later requests wait for that same fetch. Every request then gets a per-URL decision
+(:func:`crawlcheck.decide.decide_url`, contract "Per URL"); after download, a 2xx
+response is decided again with its own headers and meta. Whatever is not in
+``CRAWLCHECK_KEEP`` (by default: everything but ``allowed``, so ``unknown`` fails closed)
+is dropped with ``IgnoreRequest``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+from urllib.parse import urljoin, urlsplit
+
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Request
+from scrapy.http.request import NO_CALLBACK
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
+from twisted.internet.defer import Deferred, DeferredList
+from w3lib.url import safe_url_string
+
+from crawlcheck.crawl.adapters import fetched_from_response, header_text
+from crawlcheck.crawl.middleware_settings import MiddlewareOptions, options_from_settings
+from crawlcheck.crawl.outcome import (
+    MAX_REDIRECTS,
+    REDIRECT_INVALID,
+    REDIRECT_LOOP,
+    TOO_MANY_REDIRECTS,
+    failure_code,
+    now,
+    origin_of,
+    without_fragment,
+)
+from crawlcheck.crawl.runner import CrawlOptions
+from crawlcheck.crawl.signals import crawlcheck_decision
+from crawlcheck.decide import SiteSignals, decide_url, site_signals
+from crawlcheck.model import Fetched, SiteFetches, UrlDecision
+from crawlcheck.parsers._robots_syntax import MAX_BYTES as ROBOTS_MAX_BYTES
+from crawlcheck.parsers.page import parse_page
+from crawlcheck.parsers.robots import parse_robots
+from crawlcheck.ruleset import Ruleset, load_ruleset
+
+if TYPE_CHECKING:
+    from collections.abc import Coroutine
+    from typing import Any, Self
+
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+__all__ = ["INTERNAL_META", "SKIP_META", "CrawlcheckMiddleware"]
+
+logger = logging.getLogger(__name__)
+
+#: ``request.meta`` key marking the middleware's own site-file requests: they pass through
+#: every crawlcheck check untouched and are not counted as the user's requests.
+INTERNAL_META = "crawlcheck_internal"
+#: ``request.meta`` key with which a user exempts one request (like ``dont_obey_robotstxt``).
+SKIP_META = "dont_crawlcheck"
+#: ``request.meta`` / ``response.meta`` key holding the :class:`UrlDecision`.
+DECISION_META = "crawlcheck"
+#: Status codes that redirect when they carry a Location (RFC 9110 §15.4).
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+#: Body bytes read of ai.txt, tdmrep.json, licences and pages (as crawlcheck's own crawl).
+FILE_MAX_BYTES = CrawlOptions().max_bytes
+#: Licence documents robots.txt names that are fetched per origin at most (as the audit).
+MAX_LICENSES = 3
+_SITE_FILES = (("ai_txt", "/ai.txt"), ("tdmrep", "/.well-known/tdmrep.json"))
+
+
+class CrawlcheckMiddleware:
+    """Drop requests and responses that a site reserves from the configured purpose."""
+
+    #: Priority of the site-file requests: ahead of the crawl's own (as RobotsTxtMiddleware).
+    DOWNLOAD_PRIORITY: int = 1000
+
+    def __init__(
+        self, options: MiddlewareOptions, crawler: Crawler, ruleset: Ruleset | None = None
+    ) -> None:
+        self.options = options
+        self.crawler = crawler
+        self.ruleset = ruleset if ruleset is not None else load_ruleset(options.rules)
+        self._crawler_names = tuple(agent.token for agent in self.ruleset.agents)
+        self._sites: dict[str, SiteSignals] = {}
+        self._waiting: dict[str, list[Deferred[SiteSignals]]] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        """Return the middleware the ``CRAWLCHECK_*`` settings ask for.
+
+        Raises ``NotConfigured`` when ``CRAWLCHECK_ENABLED`` is false, and
+        :class:`~crawlcheck.errors.UsageError` naming the setting for an unusable value.
+        """
+        if not crawler.settings.getbool("CRAWLCHECK_ENABLED", True):
+            raise NotConfigured("CRAWLCHECK_ENABLED is False")
+        return cls(options_from_settings(crawler.settings), crawler)
+
+    # -- the two hooks
+
+    async def process_request(self, request: Request) -> None:
+        """Decide *request* from its origin's site-level files; drop it unless kept."""
+        origin = self._origin_to_check(request)
+        if origin is None:
+            return
+        site = await self._site(origin, request)
+        decision = decide_url(
+            request.url,
+            site=site,
+            purpose=self.options.purpose,
+            agent=self.options.agent,
+            ruleset=self.ruleset,
+        )
+        await self._settle(request, None, decision, "request")
+
+    async def process_response(self, request: Request, response: Response) -> Response:
+        """Decide a 2xx *response* again with its own headers and meta; drop it unless kept.
+
+        An error page states nothing about the content (crawlcheck.parsers.page), so any
+        other status keeps the decision made before the download.
+        """
+        if (
+            not self.options.check_responses
+            or not isinstance(request.meta.get(DECISION_META), UrlDecision)
+            or not 200 <= response.status < 300
+        ):
+            return response
+        origin = origin_of(response.url)
+        if origin is None:
+            return response
+        site = await self._site(origin, request)
+        page = parse_page(fetched_from_response(response, cap=FILE_MAX_BYTES), self._crawler_names)
+        decision = decide_url(
+            response.url,
+            site=site,
+            page=page,
+            purpose=self.options.purpose,
+            agent=self.options.agent,
+            ruleset=self.ruleset,
+        )
+        await self._settle(request, response, decision, "response")
+        return response
+
+    # -- decisions
+
+    def _origin_to_check(self, request: Request) -> str | None:
+        """Return the origin whose files decide *request*, or None to let it pass untouched."""
+        meta = request.meta
+        if meta.get(INTERNAL_META) or meta.get(SKIP_META):
+            return None
+        origin = origin_of(request.url)  # None for data:, file:, ftp:… (not ours to judge)
+        if origin is None:
+            return None
+        first = (meta.get("redirect_urls") or [request.url])[0]
+        if _is_robots_txt(request.url) or _is_robots_txt(first):
+            # A protocol file, not content: RobotsTxtMiddleware's (or a sitemap spider's)
+            # own fetch, and every redirect hop of it, must never be blocked by a decision
+            # that depends on robots.txt (Scrapy would then read "no robots.txt").
+            return None
+        return origin
+
+    async def _settle(
+        self, request: Request, response: Response | None, decision: UrlDecision, stage: str
+    ) -> None:
+        """Record *decision* (meta, stats, signal); raise IgnoreRequest unless it is kept."""
+        request.meta[DECISION_META] = decision
+        stats = self.crawler.stats
+        if stats is not None:
+            stats.inc_value(f"crawlcheck/{stage}/{decision.decision}")
+        await self.crawler.signals.send_catch_log_async(
+            signal=crawlcheck_decision,
+            request=request,
+            response=response,
+            decision=decision,
+            stage=stage,
+        )
+        if decision.decision in self.options.keep:
+            return
+        if stats is not None:
+            stats.inc_value(f"crawlcheck/{stage}/dropped")
+        logger.debug(
+            "Dropped by crawlcheck (%(stage)s): %(url)s is %(decision)s for %(purpose)s",
+            {
+                "stage": stage,
+                "url": decision.url,
+                "decision": decision.decision,
+                "purpose": decision.purpose,
+            },
+            extra={"spider": self.crawler.spider},
+        )
+        raise IgnoreRequest(f"crawlcheck: {decision.decision} for {decision.purpose}")
+
+    # -- site-level files, once per origin
+
+    async def _site(self, origin: str, request: Request) -> SiteSignals:
+        """Return *origin*'s parsed site files, fetching them on the origin's first request."""
+        site = self._sites.get(origin)
+        if site is not None:
+            return site
+        waiting = self._waiting.get(origin)
+        if waiting is not None:
+            # One Deferred per waiter: converting a Deferred to a Future consumes its
+            # result, so a Deferred shared by several waiters gives the second one None.
+            pending: Deferred[SiteSignals] = Deferred()
+            waiting.append(pending)
+            return await maybe_deferred_to_future(pending)
+        self._waiting[origin] = []
+        try:
+            site = await self._fetch_site(origin, request)
+        except Exception:  # a bug must not hang every request of the origin
+            logger.exception("crawlcheck: reading the site files of %s failed", origin)
+            site = site_signals(SiteFetches(site=origin, origin=origin), self.ruleset)
+        self._sites[origin] = site
+        for pending in self._waiting.pop(origin):
+            pending.callback(site)
+        return site
+
+    async def _fetch_site(self, origin: str, trigger: Request) -> SiteSignals:
+        """Fetch robots.txt, then ai.txt, tdmrep.json and robots.txt's licences together."""
+        started = now()
+        robots = await self._fetch_file(f"{origin}/robots.txt", ROBOTS_MAX_BYTES, trigger)
+        files = {slot: f"{origin}{path}" for slot, path in _SITE_FILES}
+        licences = _licence_urls(robots)
+        docs = await self._gather(
+            [self._fetch_file(url, FILE_MAX_BYTES, trigger) for url in [*files.values(), *licences]]
+        )
+        fetches = SiteFetches(
+            site=origin,
+            origin=origin,
+            robots=robots,
+            ai_txt=docs[0],
+            tdmrep=docs[1],
+            licenses=tuple(docs[len(files) :]),
+            started_at=started,
+            finished_at=now(),
+        )
+        site = site_signals(fetches, self.ruleset)
+        stats = self.crawler.stats
+        if stats is not None:
+            stats.inc_value("crawlcheck/origin/fetched")
+            stats.inc_value(f"crawlcheck/origin/robots/{site.robots_outcome.state}")
+            if not site.robots_reachable:
+                stats.inc_value("crawlcheck/origin/unreachable")
+        return site
+
+    async def _gather(self, coros: list[Coroutine[Any, Any, Fetched]]) -> list[Fetched]:
+        """Run *coros* concurrently under any reactor; return their results in order."""
+        results = await maybe_deferred_to_future(
+            DeferredList([deferred_from_coro(coro) for coro in coros], consumeErrors=True)
+        )
+        return [value for _, value in results]
+
+    async def _fetch_file(self, url: str, cap: int, trigger: Request) -> Fetched:
+        """Fetch *url*, following up to five redirects itself so each hop is recorded.
+
+        RFC 9309 §2.3.1.2: follow at least five consecutive redirects; past that (or on a
+        loop) the chain did not end, which crawlcheck.crawl.outcome reads as unavailable.
+        A failure is a value (``Fetched.error``), never an exception.
+        """
+        redirects: list[tuple[int, str]] = []
+        visited = [url]
+        target = url
+        stats = self.crawler.stats
+        while True:
+            request = Request(
+                target,
+                callback=NO_CALLBACK,
+                priority=self.DOWNLOAD_PRIORITY,
+                dont_filter=True,
+                meta=_internal_meta(trigger),
+            )
+            if stats is not None:
+                stats.inc_value("crawlcheck/site_file/request_count")
+            try:
+                response = await self.crawler.engine.download_async(request)
+            except Exception as exc:
+                code = failure_code(exc)
+                if stats is not None:
+                    stats.inc_value(f"crawlcheck/site_file/error/{code}")
+                return Fetched(
+                    url=url,
+                    final_url=target,
+                    redirects=tuple(redirects),
+                    error=code,
+                    fetched_at=now(),
+                )
+            if stats is not None:
+                stats.inc_value(f"crawlcheck/site_file/status/{response.status}")
+            location = response.headers.get(b"Location")
+            error = None
+            if response.status in REDIRECT_STATUSES:
+                if location is None:
+                    error = REDIRECT_INVALID
+                else:
+                    hop = without_fragment(
+                        safe_url_string(urljoin(response.url, header_text(location).strip()))
+                    )
+                    redirects.append((response.status, hop))
+                    if origin_of(hop) is None:
+                        error = REDIRECT_INVALID
+                    elif len(redirects) > MAX_REDIRECTS:
+                        error = TOO_MANY_REDIRECTS
+                    elif hop in visited:
+                        error = REDIRECT_LOOP
+                    else:
+                        visited.append(hop)
+                        target = hop
+                        continue
+            return fetched_from_response(
+                response, cap=cap, url=url, redirects=tuple(redirects), error=error
+            )
+
+
+def _internal_meta(trigger: Request) -> dict[str, Any]:
+    """Return the meta of a site-file request made on behalf of *trigger*."""
+    meta: dict[str, Any] = {
+        INTERNAL_META: True,
+        # Protocol files are read whatever robots.txt says (as robots.txt itself is).
+        "dont_obey_robotstxt": True,
+        # Redirects are followed (and recorded) by _fetch_file; errors are answers.
+        "dont_redirect": True,
+        "handle_httpstatus_all": True,
+        "allow_offsite": True,
+        "dont_merge_cookies": True,
+    }
+    if trigger.meta.get("proxy"):
+        meta["proxy"] = trigger.meta["proxy"]  # the same route as the user's own request
+    return meta
+
+
+def _is_robots_txt(url: object) -> bool:
+    """Return True when *url* is an origin's /robots.txt (any query)."""
+    try:
+        return isinstance(url, str) and urlsplit(url).path == "/robots.txt"
+    except ValueError:
+        return False
+
+
+def _licence_urls(robots: Fetched) -> list[str]:
+    """Return the RSL licences robots.txt names (``License:`` lines), at most three."""
+    if not robots.ok:
+        return []
+    rules = parse_robots(robots.body, robots.final_url or robots.url, robots.content_type)
+    urls: list[str] = []
+    for record in rules.licenses:
+        url = without_fragment(urljoin(robots.url, record.value.strip()))
+        if origin_of(url) is not None and url not in urls:
+            urls.append(url)
+    return urls[:MAX_LICENSES]
