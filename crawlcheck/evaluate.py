@@ -253,11 +253,13 @@ def _agent_reports(
     reports: list[AgentReport] = []
     for agent in ruleset.agents:
         state = states.get(agent.token)
+        group = ""
         if state is None:
             robots = "unreachable" if outcome.state == UNREACHABLE else "allowed"
             evidence = outcome.reason
         else:
             robots, evidence = state.state, _state_evidence(state)
+            group = "own" if state.specific else ("*" if state.groups else "none")
         reports.append(
             AgentReport(
                 token=agent.token,
@@ -265,6 +267,7 @@ def _agent_reports(
                 purposes=agent.purposes,
                 operator=agent.operator,
                 evidence=evidence,
+                group=group,
             )
         )
     return tuple(reports)

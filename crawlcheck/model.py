@@ -210,6 +210,8 @@ class AgentReport:
     operator: str = ""
     evidence: str = ""
     """The deciding line(s), e.g. ``line 12: Disallow: / (group: line 10 User-agent: GPTBot)``."""
+    group: str = ""
+    """Which group applied: ``own`` (a group naming it), ``*``, ``none``, or ``""`` (no rules read)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

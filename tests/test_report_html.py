@@ -106,7 +106,12 @@ def test_every_site_has_a_section_with_its_tables() -> None:
     assert len(sections) == len(SAMPLES)
     for section, report in zip(sections, SAMPLES, strict=True):
         assert section.xpath("h2")[0].text_content() == report.site
-        assert len(section.xpath('.//table[@class="agents"]/tbody/tr')) == len(report.agents)
+        # One row per agent with a group of its own, one folded row per kind of the others.
+        own = [a for a in report.agents if a.group == "own"]
+        kinds = {(a.robots, a.evidence) for a in report.agents if a.group != "own"}
+        rows = section.xpath('.//table[@class="agents"]/tbody/tr')
+        assert len(rows) == len(own) + len(kinds)
+        assert len(section.xpath('.//table[@class="agents"]//details')) == len(kinds)
         assert len(section.xpath('.//table[@class="fetches"]/tbody/tr')) == len(report.fetches)
         assert len(section.xpath('.//table[@class="findings"]/tbody/tr')) == len(report.findings)
         assert len(section.xpath('.//table[@class="problems"]/tbody/tr')) == len(report.problems)

@@ -72,6 +72,8 @@ def _agents(
             purposes=purposes,
             operator=operator,
             evidence=states.get(token, default)[1],
+            # Agents the sample names have a group of their own; the rest fall to '*'.
+            group="own" if token in states else "*",
         )
         for token, operator, purposes in _CATALOGUE
     )

@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO
 
@@ -63,22 +63,27 @@ def run(args: argparse.Namespace) -> int:
         args.format,
         args.output,
         report_meta(ruleset, command=" ".join(["crawlcheck", *sys.argv[1:]])),
-        total=len(sites),
+        order=sites,
     )
     return 1 if any(gate_matches(gates, report) for report in reports) else 0
 
 
 def write_reports(
-    reports: Iterable[SiteReport], fmt: str, output: str | None, meta: ReportMeta, total: int
+    reports: Iterable[SiteReport],
+    fmt: str,
+    output: str | None,
+    meta: ReportMeta,
+    order: Sequence[str],
 ) -> list[SiteReport]:
     """Write *reports* in *fmt* to *output* (stdout when None); return them in input order.
 
     JSONL goes out site by site as each finishes, flushed, so a run that is killed keeps
-    every finished site. Other formats are written whole at the end, through a temporary
-    file renamed into place, so an existing file is never left half-written.
+    every finished site. Other formats are written whole at the end, sites in the order
+    given (*order*), through a temporary file renamed into place, so an existing file is
+    never left half-written.
     """
     done: list[SiteReport] = []
-    progress = _Progress(total)
+    progress = _Progress(len(order))
     if fmt == "jsonl":
         with _open_stream(output) as stream:
             for report in reports:
@@ -92,6 +97,8 @@ def write_reports(
         done.append(report)
         progress.step(report)
     progress.close()
+    position = {site: index for index, site in enumerate(order)}
+    done.sort(key=lambda report: position.get(report.site, len(position)))
     text = render(fmt, done, meta)
     if output is None or output == "-":
         sys.stdout.write(text)

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
             args.format,
             args.output,
             report_meta(ruleset, command="crawlcheck demo"),
-            total=len(sites),
+            order=sites,
         )
     out = sys.stderr if args.output == "-" else sys.stdout
     width = max(len(r.origin) for r in reports)

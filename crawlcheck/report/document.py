@@ -140,6 +140,7 @@ def agent_to_dict(agent: AgentReport) -> dict[str, Any]:
         "purposes": ordered_purposes(agent.purposes),
         "operator": agent.operator,
         "evidence": agent.evidence,
+        "group": agent.group,
     }
 
 

@@ -14,7 +14,15 @@ from functools import cache
 from importlib.resources import files
 from string import Template
 
-from crawlcheck.model import PURPOSES, Effect, FetchRecord, Finding, Problem, SiteReport
+from crawlcheck.model import (
+    PURPOSES,
+    AgentReport,
+    Effect,
+    FetchRecord,
+    Finding,
+    Problem,
+    SiteReport,
+)
 from crawlcheck.report._html import attr, badge, human_size, inline, link, text
 from crawlcheck.report.document import (
     SCHEMA_ID,
@@ -150,13 +158,31 @@ def _agents(report: SiteReport) -> str:
     agents = ordered_agents(report)
     if not agents:
         return '<p class="empty">No catalogued agents were evaluated.</p>'
+    # Agents robots.txt names are what the publisher wrote about: one row each. The others
+    # (most of the catalogue) share their state and evidence: one folded row per kind.
+    named = [a for a in agents if a.group == "own"]
+    rest: dict[tuple[str, str], list[AgentReport]] = {}
+    for agent in agents:
+        if agent.group != "own":
+            rest.setdefault((agent.robots, agent.evidence), []).append(agent)
     rows = [
         f'<tr><td class="mono">{text(a.token)}</td><td>{text(a.operator)}</td>'
         f"<td>{text(', '.join(ordered_purposes(a.purposes)))}</td>"
         f"<td>{badge(a.robots, AGENT_CLASSES)}</td>"
         f'<td class="evidence">{text(a.evidence)}</td></tr>\n'
-        for a in agents
+        for a in named
     ]
+    for (state, evidence), members in rest.items():
+        where = {"*": "fall to the * group", "none": "have no group"}.get(members[0].group, "")
+        noun = "other agent" if named else "agent"
+        label = f"{_plural(len(members), noun)} {where}".strip()
+        tokens = ", ".join(a.token for a in members)
+        rows.append(
+            f'<tr><td colspan="3"><details><summary>{text(label)}</summary>'
+            f'<p class="mono">{text(tokens)}</p></details></td>'
+            f"<td>{badge(state, AGENT_CLASSES)}</td>"
+            f'<td class="evidence">{text(evidence)}</td></tr>\n'
+        )
     return _table(
         ["agent", "operator", "purposes", "robots.txt", "evidence"],
         [15, 12, 12, 11, 50],
