@@ -11,15 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from crawlcheck.access import REDIRECT_FAILURES, RobotsAccess
 from crawlcheck.model import Fetched, FetchRecord, Problem, SiteFetches
 
-#: The robots.txt outcomes (RFC 9309 §2.3.1).
-PARSED = "parsed"
-NO_RULES = "no-rules"
-UNREACHABLE = "unreachable"
-
-#: Fetched.error codes of a redirect chain that did not end (see docs/crawl.md).
-REDIRECT_FAILURES = frozenset({"too-many-redirects", "redirect-loop", "redirect-invalid"})
+#: The robots.txt outcomes (RFC 9309 §2.3.1), as crawlcheck.access classifies them.
+PARSED = RobotsAccess.PARSED
+NO_RULES = RobotsAccess.UNAVAILABLE
+UNREACHABLE = RobotsAccess.UNREACHABLE
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

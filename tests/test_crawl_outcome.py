@@ -17,40 +17,9 @@ from twisted.internet.error import ConnectionLost, DNSLookupError, TimeoutError
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseNeverReceived
 
-from crawlcheck.crawl.outcome import (
-    RobotsAccess,
-    decode_body,
-    failure_code,
-    now,
-    robots_access,
-    site_origin,
-)
-from crawlcheck.model import Fetched
+from crawlcheck.crawl.outcome import decode_body, failure_code, now, site_origin
 
 URL = "https://e.com/robots.txt"
-
-
-@pytest.mark.parametrize(
-    ("status", "error", "access"),
-    [
-        (200, None, RobotsAccess.PARSED),
-        (204, None, RobotsAccess.PARSED),
-        (404, None, RobotsAccess.UNAVAILABLE),
-        (403, None, RobotsAccess.UNAVAILABLE),
-        (429, None, RobotsAccess.UNAVAILABLE),  # contract: 4xx means no rules
-        (500, None, RobotsAccess.UNREACHABLE),
-        (503, None, RobotsAccess.UNREACHABLE),
-        (None, "timeout", RobotsAccess.UNREACHABLE),
-        (None, "incomplete", RobotsAccess.UNREACHABLE),
-        (200, "content-encoding", RobotsAccess.UNREACHABLE),
-        (301, "too-many-redirects", RobotsAccess.UNAVAILABLE),
-        (302, "redirect-loop", RobotsAccess.UNAVAILABLE),
-        (301, "redirect-invalid", RobotsAccess.UNAVAILABLE),
-        (304, None, RobotsAccess.UNREACHABLE),
-    ],
-)
-def test_robots_access(status: int | None, error: str | None, access: RobotsAccess) -> None:
-    assert robots_access(Fetched(url=URL, status=status, error=error)) is access
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from urllib.parse import urljoin
 
+from crawlcheck.access import RobotsAccess, robots_access
 from crawlcheck.crawl.discover import (
     page_links,
     same_origin_urls,
@@ -26,10 +27,8 @@ from crawlcheck.crawl.outcome import (
     ROBOTS_DISALLOWED,
     ROBOTS_UNREACHABLE,
     TLS,
-    RobotsAccess,
     now,
     origin_of,
-    robots_access,
     site_origin,
     without_fragment,
 )

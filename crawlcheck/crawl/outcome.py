@@ -1,19 +1,14 @@
 """Classify fetch outcomes, and the other pure helpers of the crawl (no Scrapy here).
 
-:func:`robots_access` is RFC 9309 §2.3.1 as crawlcheck applies it, both to its own page
-fetches and (so the two agree) for the evaluator: 2xx parse; 4xx no rules; 5xx and
-network failures unreachable; a redirect chain that does not end (more than five hops, or
-a loop) counts as unavailable, as §2.3.1.2 allows and Google documents ("treated as 404").
+What a robots.txt fetch means (RFC 9309 §2.3.1) is :mod:`crawlcheck.access`, shared with
+the evaluator so that the crawl and the report never disagree.
 """
 
 from __future__ import annotations
 
 import datetime
 import zlib
-from enum import StrEnum
 from urllib.parse import urlsplit, urlunsplit
-
-from crawlcheck.model import Fetched
 
 #: RFC 9309 §2.3.1.2: crawlers SHOULD follow at least five consecutive redirects.
 MAX_REDIRECTS = 5
@@ -34,39 +29,6 @@ ROBOTS_DISALLOWED = "robots-disallowed"
 ROBOTS_UNREACHABLE = "robots-unreachable"
 INVALID_URL = "invalid-url"
 OTHER = "error"
-
-#: Redirect chains that did not end in a response: robots.txt is then "unavailable".
-REDIRECT_FAILURES = frozenset({TOO_MANY_REDIRECTS, REDIRECT_LOOP, REDIRECT_INVALID})
-
-
-class RobotsAccess(StrEnum):
-    """What a robots.txt fetch means for crawling (RFC 9309 §2.3.1)."""
-
-    PARSED = "parsed"
-    """2xx: the rules in the body apply (§2.3.1.1)."""
-    UNAVAILABLE = "unavailable"
-    """4xx, or a redirect chain that does not end: no rules, anything may be crawled (§2.3.1.3)."""
-    UNREACHABLE = "unreachable"
-    """5xx or a network failure: assume complete disallow (§2.3.1.4)."""
-
-
-def robots_access(robots: Fetched) -> RobotsAccess:
-    """Return what the robots.txt response *robots* means for crawling.
-
-    >>> robots_access(Fetched(url="https://e.com/robots.txt", status=404))
-    <RobotsAccess.UNAVAILABLE: 'unavailable'>
-    >>> robots_access(Fetched(url="https://e.com/robots.txt", error="timeout"))
-    <RobotsAccess.UNREACHABLE: 'unreachable'>
-    """
-    if robots.error in REDIRECT_FAILURES:
-        return RobotsAccess.UNAVAILABLE
-    if robots.error is not None or robots.status is None:
-        return RobotsAccess.UNREACHABLE
-    if 200 <= robots.status < 300:
-        return RobotsAccess.PARSED
-    if 400 <= robots.status < 500:
-        return RobotsAccess.UNAVAILABLE
-    return RobotsAccess.UNREACHABLE
 
 
 def site_origin(site: str) -> str | None:
