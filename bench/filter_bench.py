@@ -1,0 +1,219 @@
+"""Measure per-URL decisions with a warm cache against Protego, and filter's memory use.
+
+No network: synthetic robots.txt / ai.txt / tdmrep.json bodies for N origins go straight
+into a throw-away cache file, then :func:`crawlcheck.urlcheck.check_urls` decides the URLs
+(every site-level signal, every catalogued agent of the purpose) and Protego's
+``can_fetch`` answers for the same URLs with its parsers prebuilt.
+
+    python bench/filter_bench.py                 # 1M URLs over 10k origins; 10M-line memory run
+    python bench/filter_bench.py --quick         # memory run over 1M lines instead
+    python bench/filter_bench.py --urls 200000 --origins 2000 --memory-lines 0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from crawlcheck.cache import OriginCache
+from crawlcheck.model import Fetched, SiteFetches
+from crawlcheck.ruleset import load_ruleset
+from crawlcheck.urlcheck import check_urls
+
+_ROBOTS = (
+    # Training crawler shut out; generic housekeeping rules for everyone else.
+    "User-agent: GPTBot\nDisallow: /\n\nUser-agent: *\nDisallow: /admin\nDisallow: /tmp/\n",
+    # Path rules with an allow exception and a Content-Signal line.
+    "User-agent: *\nDisallow: /private/\nAllow: /private/public\n"
+    "Content-Signal: ai-train=no, search=yes\n",
+    # A larger file: several AI groups, wildcards, Content-Usage.
+    "User-agent: CCBot\nUser-agent: ClaudeBot\nDisallow: /\n\n"
+    "User-agent: Google-Extended\nDisallow: /books/\nDisallow: /*.pdf$\n\n"
+    "User-agent: *\n"
+    + "".join(f"Disallow: /section{n}/*/draft\n" for n in range(20))
+    + "Allow: /section1/public\nContent-Usage: /articles/ train-ai=n\nSitemap: /sitemap.xml\n",
+    # Everything open.
+    "User-agent: *\nDisallow:\n",
+)
+_PATHS = (
+    "/",
+    "/article/{n}",
+    "/articles/{n}?ref=home",
+    "/images/{n}.jpg",
+    "/books/{n}/chapter",
+    "/private/x{n}",
+    "/admin/login",
+    "/section3/a/draft",
+    "/docs/{n}.pdf",
+)
+
+
+def _fetched(url: str, status: int, body: str, ctype: str = "text/plain") -> Fetched:
+    return Fetched(
+        url=url,
+        status=status,
+        headers=(("Content-Type", ctype),),
+        body=body.encode(),
+        final_url=url,
+        fetched_at="2025-01-01T00:00:00Z",
+    )
+
+
+def synthetic_site(index: int) -> SiteFetches:
+    """Return the site-level files of synthetic origin *index* (deterministic)."""
+    origin = f"https://site{index}.example"
+    rng = random.Random(index)
+    robots = _fetched(f"{origin}/robots.txt", 200, rng.choice(_ROBOTS))
+    if rng.random() < 0.1:
+        ai_txt = _fetched(f"{origin}/ai.txt", 200, "User-agent: *\nDisallow: /images/\n")
+    else:
+        ai_txt = _fetched(f"{origin}/ai.txt", 404, "not found")
+    if rng.random() < 0.1:
+        rules = [{"location": "/books/*", "tdm-reservation": 1}]
+        tdmrep = _fetched(
+            f"{origin}/.well-known/tdmrep.json", 200, json.dumps(rules), "application/json"
+        )
+    else:
+        tdmrep = _fetched(f"{origin}/.well-known/tdmrep.json", 404, "not found")
+    return SiteFetches(site=origin, origin=origin, robots=robots, ai_txt=ai_txt, tdmrep=tdmrep)
+
+
+def synthetic_urls(count: int, origins: int, seed: int = 1) -> Iterator[str]:
+    """Yield *count* URLs spread at random over *origins* synthetic origins."""
+    rng = random.Random(seed)
+    for n in range(count):
+        site = rng.randrange(origins)
+        yield f"https://site{site}.example" + rng.choice(_PATHS).format(n=n % 9973)
+
+
+def fill_cache(path: Path, origins: int) -> float:
+    """Store every synthetic origin in the cache at *path*; return the seconds it took."""
+    start = time.perf_counter()
+    with OriginCache(path) as cache:
+        for first in range(0, origins, 1000):
+            cache.put_many(synthetic_site(i) for i in range(first, min(origins, first + 1000)))
+    return time.perf_counter() - start
+
+
+def bench_crawlcheck(path: Path, urls: list[str], purpose: str) -> tuple[float, dict[str, int]]:
+    """Return (URLs per second, decisions counted) deciding *urls* with a warm cache."""
+    counts: dict[str, int] = {}
+    start = time.perf_counter()
+    for decision in check_urls(urls, purpose=purpose, cache=path):
+        counts[decision.decision] = counts.get(decision.decision, 0) + 1
+    return len(urls) / (time.perf_counter() - start), counts
+
+
+def bench_protego(origins: int, urls: list[str], agents: list[str]) -> tuple[float, int]:
+    """Return (URLs per second, disallowed count) for Protego over *agents*, parsers prebuilt."""
+    from protego import Protego
+
+    parsers = {}
+    for i in range(origins):
+        site = synthetic_site(i)
+        assert site.robots is not None
+        parsers[site.origin] = Protego.parse(site.robots.body.decode())
+    disallowed = 0
+    start = time.perf_counter()
+    for url in urls:
+        parts = urlsplit(url)
+        parser = parsers[f"{parts.scheme}://{parts.netloc}"]
+        if not all(parser.can_fetch(url, agent) for agent in agents):
+            disallowed += 1
+    return len(urls) / (time.perf_counter() - start), disallowed
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/statm") as handle:
+        pages = int(handle.read().split()[1])
+    return pages * resource.getpagesize() / 2**20
+
+
+def memory_child(path: str, lines: int, origins: int) -> None:
+    """Filter a generated stream of *lines* URLs; print RSS at checkpoints as JSON."""
+    checkpoints = {lines // 10, lines // 2, lines}
+    samples = []
+    start = time.perf_counter()
+    seen = 0
+    for seen, _decision in enumerate(check_urls(synthetic_urls(lines, origins), cache=path), 1):
+        if seen in checkpoints:
+            samples.append({"lines": seen, "rss_mib": round(_rss_mib(), 1)})
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    elapsed = time.perf_counter() - start
+    print(json.dumps({"samples": samples, "peak_mib": round(peak, 1), "seconds": elapsed}))
+
+
+def main() -> int:
+    """Run the benchmark and print the numbers."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--urls", type=int, default=1_000_000)
+    parser.add_argument("--origins", type=int, default=10_000)
+    parser.add_argument("--purpose", default="ai-train")
+    parser.add_argument("--memory-lines", type=int, default=10_000_000)
+    parser.add_argument("--quick", action="store_true", help="memory run over 1M lines")
+    parser.add_argument("--memory-child", nargs=3, metavar=("CACHE", "LINES", "ORIGINS"))
+    args = parser.parse_args()
+    if args.memory_child:
+        cache, lines, origins = args.memory_child
+        memory_child(cache, int(lines), int(origins))
+        return 0
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.sqlite3"
+        filled = fill_cache(path, args.origins)
+        print(
+            f"cache: {args.origins} origins stored in {filled:.1f} s ({path.stat().st_size} bytes)"
+        )
+        urls = list(synthetic_urls(args.urls, args.origins))
+        agents = [a.token for a in load_ruleset().agents_for(args.purpose)]
+
+        ours, counts = bench_crawlcheck(path, urls, args.purpose)
+        print(
+            f"crawlcheck check_urls (all site-level signals, {len(agents)} agents): "
+            f"{ours:,.0f} URLs/s  {counts}"
+        )
+        one, blocked_one = bench_protego(args.origins, urls, ["GPTBot"])
+        print(f"protego can_fetch, GPTBot only:     {one:,.0f} URLs/s  ({blocked_one} disallowed)")
+        every, blocked = bench_protego(args.origins, urls, agents)
+        print(
+            f"protego can_fetch, all {len(agents)} agents:  {every:,.0f} URLs/s  ({blocked} disallowed)"
+        )
+        print(f"ratio crawlcheck / protego(GPTBot only): {ours / one:.2f}x")
+        print(f"ratio crawlcheck / protego(all agents):  {ours / every:.2f}x")
+
+        lines = 1_000_000 if args.quick else args.memory_lines
+        if lines:
+            run = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--memory-child",
+                    str(path),
+                    str(lines),
+                    str(args.origins),
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            result = json.loads(run.stdout.strip().splitlines()[-1])
+            rate = lines / result["seconds"]
+            print(
+                f"memory over a {lines:,}-line stream ({rate:,.0f} URLs/s): "
+                + ", ".join(f"{s['lines']:,} lines {s['rss_mib']} MiB" for s in result["samples"])
+                + f"; peak {result['peak_mib']} MiB"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
