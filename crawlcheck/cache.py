@@ -6,7 +6,7 @@ so the evidence — URL, status, headers, body, sha256, time — survives the fe
 
 Expiry follows RFC 9309 §2.4: a copy is used for at most 24 hours; a shorter lifetime from
 the robots.txt response's ``Cache-Control: max-age`` (or ``Expires``) is honoured, as §2.4
-allows by pointing to RFC 9111. An unreachable robots.txt (5xx, 429, network error) is kept
+allows by pointing to RFC 9111. An unreachable robots.txt (5xx, network error) is kept
 for at most :data:`UNREACHABLE_TTL`, so a server that was down is asked again soon. A stale
 copy is never used, not even when the site is unreachable: that would turn ``unknown`` into
 a possibly permissive answer, and per-URL decisions fail closed (contract: "Per URL").
@@ -31,12 +31,13 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
+from crawlcheck.access import RobotsAccess, robots_access
 from crawlcheck.errors import UsageError
 from crawlcheck.model import Fetched, SiteFetches
 
 #: RFC 9309 §2.4: crawlers SHOULD NOT use a cached robots.txt for more than 24 hours.
 MAX_TTL = 24 * 3600.0
-#: How long an unreachable robots.txt (5xx, 429, network error) is remembered.
+#: How long an unreachable robots.txt (5xx, network error) is remembered.
 UNREACHABLE_TTL = 3600.0
 #: ``PRAGMA application_id`` of a crawlcheck cache ("CCHK"): tells our file from others.
 APPLICATION_ID = 0x4343484B
@@ -79,10 +80,8 @@ def site_files_only(fetches: SiteFetches) -> SiteFetches:
 
 
 def is_unreachable(robots: Fetched | None) -> bool:
-    """Return True when robots.txt could not be read: no response, 5xx or 429."""
-    if robots is None or robots.status is None:
-        return robots is not None
-    return robots.status >= 500 or robots.status == 429
+    """Return True when robots.txt was unreachable (5xx, network failure): RFC 9309 §2.3.1.4."""
+    return robots is not None and robots_access(robots) is RobotsAccess.UNREACHABLE
 
 
 def time_to_live(robots: Fetched | None) -> float:

@@ -139,7 +139,7 @@ def test_damaged_body_is_detected() -> None:
         (robots(200, ("Expires", "0")), 0),
         (robots(404), MAX_TTL),
         (robots(503), UNREACHABLE_TTL),
-        (robots(429), UNREACHABLE_TTL),
+        (robots(429), MAX_TTL),  # 4xx, 429 included: no rules (contract), not unreachable
         (robots(503, ("Cache-Control", "max-age=60")), 60),
         (robots(None, error="connection"), UNREACHABLE_TTL),
     ],
