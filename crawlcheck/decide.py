@@ -78,9 +78,9 @@ def decide_url(
     ai_txt = site.ai_txt
     if plan.ai_agents and ai_txt is not None and ai_txt.robots is not None:
         for token in plan.ai_agents:
-            ai_decision = ai_txt.robots.decide(token, target)
-            if not ai_decision.allowed and ai_decision.rule is not None:
-                finding = plan.ai_findings.get(ai_decision.rule.line)
+            ai_rule = ai_txt.robots.rule_for(token, target)
+            if ai_rule is not None and not ai_rule.allow:
+                finding = plan.ai_findings.get(ai_rule.line)
                 if finding is not None:
                     reserves.append(finding)
 
@@ -164,14 +164,12 @@ def _robots(
     robots = site.robots
     assert robots is not None
     for bucket in plan.buckets:
-        decision = robots.decide(bucket.agent, target)
-        if not decision.allowed and decision.rule is not None:
+        rule = robots.rule_for(bucket.agent, target)
+        if rule is not None and not rule.allow:
             if bucket.tokens:  # the * group alone keeps no catalogued agent out
-                finding = bucket.findings.get(decision.rule)
+                finding = bucket.findings.get(rule)
                 if finding is None:
-                    finding = bucket.findings[decision.rule] = _disallow_finding(
-                        site, bucket, decision.rule, purpose
-                    )
+                    finding = bucket.findings[rule] = _disallow_finding(site, bucket, rule, purpose)
                 reserves.append(finding)
             continue
         if bucket.usage:

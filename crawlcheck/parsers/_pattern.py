@@ -56,6 +56,11 @@ def path_of(url: str) -> str:
     >>> path_of("example.com?a")
     '/?a'
     """
+    if url[:1] == "/" and url[1:2] != "/":
+        # Already a path (the common case for callers that extracted it once): no scheme
+        # can start before the first "/", so only a fragment is left to drop.
+        hash_pos = url.find("#")
+        return url if hash_pos < 0 else url[:hash_pos]
     search_start = 2 if url.startswith("//") else 0
     early = _PATH_START.search(url, search_start)
     protocol_end = url.find("://", search_start)

@@ -141,8 +141,8 @@ class _AgentRules:
     """Plain patterns by length (longest first), each a prefix → winning rule table."""
     exact: dict[str, Rule]
     """``/path$`` patterns without ``*``: an exact-path table."""
-    special: tuple[tuple[int, bool, Rule, Matcher], ...]
-    """(priority, allow, rule, matcher) of patterns with ``*``, in decision order."""
+    special: tuple[tuple[int, bool, Rule, str, Matcher], ...]
+    """(priority, allow, rule, text before the first ``*``, matcher), in decision order."""
 
     def match(self, path: str) -> Rule | None:
         """Return the rule Google's longest-match strategy picks for *path* (None: no rule)."""
@@ -160,12 +160,13 @@ class _AgentRules:
         # Longest match wins; on equal length Allow wins (robots.cc disallow()). Specials are
         # in decision order, so only those that could still beat *best* are tried.
         priority, allow = (len(best.pattern), best.allow) if best is not None else (-1, False)
-        for rule_priority, rule_allow, rule, matcher in self.special:
+        for rule_priority, rule_allow, rule, head, matcher in self.special:
             if rule_priority < priority or (
                 rule_priority == priority and (allow or not rule_allow)
             ):
                 break
-            if matcher(path):
+            # Most paths fail on the literal head; test it before calling the matcher.
+            if path.startswith(head) and matcher(path):
                 return rule
         return best
 
@@ -187,11 +188,12 @@ def _index_rules(groups: tuple[Group, ...], specific: bool) -> _AgentRules:
     rules.sort(key=lambda rule: (-len(rule.pattern), not rule.allow))
     exact: dict[str, Rule] = {}
     plain: dict[int, dict[str, Rule]] = {}
-    special: list[tuple[int, bool, Rule, Matcher]] = []
+    special: list[tuple[int, bool, Rule, str, Matcher]] = []
     for rule in rules:  # in decision order, so the first rule stored per key wins
         pattern = rule.pattern
         if "*" in pattern:
-            special.append((len(pattern), rule.allow, rule, compile_pattern(pattern)))
+            head = pattern.split("*", 1)[0]
+            special.append((len(pattern), rule.allow, rule, head, compile_pattern(pattern)))
         elif pattern.endswith("$"):
             exact.setdefault(pattern[:-1], rule)
         else:
@@ -246,6 +248,10 @@ class RobotsTxt:
         """Return True if *agent* may fetch *url*, exactly as Google's parser decides."""
         rule = self._rules_for(agent).match(path_of(url))
         return rule is None or rule.allow
+
+    def rule_for(self, agent: str, url: str) -> Rule | None:
+        """Return the rule that decides *url* for *agent* (None: no rule, so allowed)."""
+        return self._rules_for(agent).match(path_of(url))
 
     def decide(self, agent: str, url: str) -> Decision:
         """Return the decision for *agent* and *url* with the line that made it."""
