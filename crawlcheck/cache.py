@@ -20,8 +20,6 @@ someone's database.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import os
 import sqlite3
@@ -32,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from crawlcheck.access import RobotsAccess, robots_access
+from crawlcheck.codec import fetched_from_json, fetched_to_json
 from crawlcheck.errors import UsageError
 from crawlcheck.model import Fetched, SiteFetches
 
@@ -143,37 +142,15 @@ def _http_date(text: str) -> float | None:
 
 
 def _fetched_to_json(doc: Fetched) -> dict[str, Any]:
-    return {
-        "url": doc.url,
-        "status": doc.status,
-        "headers": [list(pair) for pair in doc.headers],
-        "body": base64.b64encode(doc.body).decode("ascii"),
-        "sha256": doc.sha256,
-        "final_url": doc.final_url,
-        "redirects": [list(hop) for hop in doc.redirects],
-        "error": doc.error,
-        "fetched_at": doc.fetched_at,
-        "elapsed_ms": doc.elapsed_ms,
-        "truncated": doc.truncated,
-    }
+    # The crawl's wire format, plus the body's hash so a damaged row is noticed on read.
+    return {**fetched_to_json(doc), "sha256": doc.sha256}
 
 
 def _fetched_from_json(data: Mapping[str, Any]) -> Fetched:
-    body = base64.b64decode(data["body"], validate=True)
-    if hashlib.sha256(body).hexdigest() != data["sha256"]:
+    doc = fetched_from_json(data)
+    if doc.sha256 != data["sha256"]:
         raise ValueError("body does not match its sha256")
-    return Fetched(
-        url=str(data["url"]),
-        status=None if data["status"] is None else int(data["status"]),
-        headers=tuple((str(k), str(v)) for k, v in data["headers"]),
-        body=body,
-        final_url=str(data["final_url"]),
-        redirects=tuple((int(s), str(u)) for s, u in data["redirects"]),
-        error=None if data["error"] is None else str(data["error"]),
-        fetched_at=str(data["fetched_at"]),
-        elapsed_ms=None if data["elapsed_ms"] is None else float(data["elapsed_ms"]),
-        truncated=bool(data["truncated"]),
-    )
+    return doc
 
 
 def _optional(data: Mapping[str, Any] | None) -> Fetched | None:

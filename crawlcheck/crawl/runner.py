@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from typing import IO, Any
 
 from crawlcheck._version import __version__
-from crawlcheck.crawl.codec import fetched_from_json, site_from_json
+from crawlcheck.codec import fetched_from_json, site_from_json
 from crawlcheck.errors import CrawlcheckError
 from crawlcheck.model import Fetched, SiteFetches
 

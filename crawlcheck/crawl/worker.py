@@ -16,7 +16,7 @@ import sys
 import threading
 from typing import IO, Any
 
-from crawlcheck.crawl.codec import fetched_to_json, site_to_json
+from crawlcheck.codec import fetched_to_json, site_to_json
 from crawlcheck.crawl.runner import CrawlOptions
 from crawlcheck.crawl.settings import scrapy_settings
 from crawlcheck.model import Fetched, SiteFetches

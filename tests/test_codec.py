@@ -1,10 +1,10 @@
-"""Tests for crawlcheck.crawl.codec: the worker's wire format round-trips every field."""
+"""Tests for crawlcheck.codec: the worker's wire format round-trips every field."""
 
 from __future__ import annotations
 
 import json
 
-from crawlcheck.crawl.codec import fetched_from_json, fetched_to_json, site_from_json, site_to_json
+from crawlcheck.codec import fetched_from_json, fetched_to_json, site_from_json, site_to_json
 from crawlcheck.model import Fetched, SiteFetches
 
 

@@ -1,7 +1,7 @@
 """Turn :class:`Fetched` and :class:`SiteFetches` into JSON and back (bodies in base64).
 
-This is the wire format between the crawl worker and :mod:`crawlcheck.crawl.runner`;
-it round-trips every field exactly.
+This is the wire format between the crawl worker and :mod:`crawlcheck.crawl.runner`, and
+the per-origin cache's row format; it round-trips every field exactly.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def fetched_from_json(data: Mapping[str, Any]) -> Fetched:
         url=str(data["url"]),
         status=None if data["status"] is None else int(data["status"]),
         headers=tuple((str(name), str(value)) for name, value in data["headers"]),
-        body=base64.b64decode(data["body"]),
+        body=base64.b64decode(data["body"], validate=True),
         final_url=str(data["final_url"]),
         redirects=tuple((int(status), str(url)) for status, url in data["redirects"]),
         error=None if data["error"] is None else str(data["error"]),
