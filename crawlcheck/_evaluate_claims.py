@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from crawlcheck._evaluate_signals import SiteSignals, rsl_findings
-from crawlcheck._evaluate_sources import origin_of
 from crawlcheck.model import Effect, Finding
 from crawlcheck.parsers._pattern import path_of
 from crawlcheck.parsers.robots import AgentState, Group, Rule, _matches_everything
 from crawlcheck.parsers.rsl import RslContent
 from crawlcheck.parsers.tdmrep import TdmResolution
+from crawlcheck.urls import origin_of
 
 if TYPE_CHECKING:
     from crawlcheck.ruleset import Agent, Ruleset

@@ -9,10 +9,10 @@ file's content (standards.md §1.4) so that verdicts can say *why* they are ``un
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from crawlcheck.access import REDIRECT_FAILURES, RobotsAccess
 from crawlcheck.model import Fetched, FetchRecord, Problem, SiteFetches
+from crawlcheck.urls import origin_of
 
 #: The robots.txt outcomes (RFC 9309 §2.3.1), as crawlcheck.access classifies them.
 PARSED = RobotsAccess.PARSED
@@ -159,22 +159,6 @@ def fetch_record(doc: Fetched, kind: str) -> FetchRecord:
         elapsed_ms=doc.elapsed_ms,
         truncated=doc.truncated,
     )
-
-
-def origin_of(url: str) -> str:
-    """Return ``scheme://host[:port]`` of *url`` (lower-cased), or ``""`` if unparseable."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return ""
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    if not scheme or not host:
-        return ""
-    if port is None or {"http": 80, "https": 443}.get(scheme) == port:
-        return f"{scheme}://{host}"
-    return f"{scheme}://{host}:{port}"
 
 
 def _redirect_problems(doc: Fetched) -> tuple[Problem, ...]:

@@ -44,7 +44,7 @@ class AuditOptions:
 
 def check_sites(sites: Iterable[str]) -> list[str]:
     """Return the sites stripped, or raise UsageError naming the first unusable one."""
-    from crawlcheck.crawl.outcome import site_origin
+    from crawlcheck.urls import site_origin
 
     cleaned = []
     for site in sites:

@@ -44,11 +44,11 @@ from crawlcheck.crawl.outcome import (
     TOO_MANY_REDIRECTS,
     failure_code,
     now,
-    origin_of,
     without_fragment,
 )
 from crawlcheck.crawl.runner import CrawlOptions
 from crawlcheck.model import Fetched, SiteFetches
+from crawlcheck.urls import origin_of
 
 logger = logging.getLogger(__name__)
 

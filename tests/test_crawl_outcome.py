@@ -17,7 +17,8 @@ from twisted.internet.error import ConnectionLost, DNSLookupError, TimeoutError
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseNeverReceived
 
-from crawlcheck.crawl.outcome import decode_body, failure_code, now, site_origin
+from crawlcheck.crawl.outcome import decode_body, failure_code, now
+from crawlcheck.urls import site_origin
 
 URL = "https://e.com/robots.txt"
 

@@ -14,11 +14,12 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
-from crawlcheck.crawl.outcome import origin_of, same_origin, without_fragment
+from crawlcheck.crawl.outcome import without_fragment
 from crawlcheck.model import Fetched
 from crawlcheck.parsers._text import looks_like_html
 from crawlcheck.parsers.html import parse_html
 from crawlcheck.parsers.rsl import license_links
+from crawlcheck.urls import origin_of, same_origin
 
 #: Sitemap entries read from one document (sitemaps.org allows 50,000).
 MAX_SITEMAP_ENTRIES = 50_000

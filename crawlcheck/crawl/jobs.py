@@ -28,14 +28,13 @@ from crawlcheck.crawl.outcome import (
     ROBOTS_UNREACHABLE,
     TLS,
     now,
-    origin_of,
-    site_origin,
     without_fragment,
 )
 from crawlcheck.crawl.runner import ROBOTS_TOKEN, CrawlOptions
 from crawlcheck.model import Fetched, SiteFetches
 from crawlcheck.parsers._robots_syntax import MAX_BYTES as ROBOTS_MAX_BYTES
 from crawlcheck.parsers.robots import RobotsTxt, parse_robots
+from crawlcheck.urls import origin_of, site_origin
 
 #: Licence documents fetched per site at most (robots.txt's first, then pages').
 MAX_LICENSES = 3

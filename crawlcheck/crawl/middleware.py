@@ -34,7 +34,6 @@ from crawlcheck.crawl.outcome import (
     TOO_MANY_REDIRECTS,
     failure_code,
     now,
-    origin_of,
     without_fragment,
 )
 from crawlcheck.crawl.runner import CrawlOptions
@@ -45,6 +44,7 @@ from crawlcheck.parsers._robots_syntax import MAX_BYTES as ROBOTS_MAX_BYTES
 from crawlcheck.parsers.page import parse_page
 from crawlcheck.parsers.robots import parse_robots
 from crawlcheck.ruleset import Ruleset, load_ruleset
+from crawlcheck.urls import origin_of
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine

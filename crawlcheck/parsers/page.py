@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from crawlcheck.model import Fetched, Observation, Problem
 from crawlcheck.parsers._text import looks_like_html
@@ -20,6 +19,7 @@ from crawlcheck.parsers.directives import parse_meta_robots, parse_x_robots_tag
 from crawlcheck.parsers.html import HtmlDocument, parse_html
 from crawlcheck.parsers.rsl import LicenseLink, license_links
 from crawlcheck.parsers.tdmrep import TdmStatement, tdm_from_headers, tdm_from_meta
+from crawlcheck.urls import origin_of
 
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
@@ -134,18 +134,7 @@ def _is_html(doc: Fetched) -> bool:
 
 
 def _same_origin(anchors: tuple[str, ...], page_url: str) -> tuple[str, ...]:
-    origin = _origin(page_url)
+    origin = origin_of(page_url)
     if origin is None:
         return ()
-    return tuple(url for url in anchors if _origin(url) == origin)
-
-
-def _origin(url: str) -> tuple[str, str, int | None] | None:
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    default = {"http": 80, "https": 443}.get(scheme)
-    return scheme, (parts.hostname or "").lower(), default if port is None else port
+    return tuple(url for url in anchors if origin_of(url) == origin)

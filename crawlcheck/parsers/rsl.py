@@ -12,7 +12,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
@@ -21,6 +21,7 @@ from crawlcheck.model import Evidence, Fetched, Observation, Problem, Signal
 from crawlcheck.parsers._pattern import compile_pattern, escape_pattern, path_of
 from crawlcheck.parsers._text import looks_like_html
 from crawlcheck.parsers.html import HtmlDocument
+from crawlcheck.urls import origin_of
 
 NAMESPACE = "https://rslstandard.org/rsl"
 MEDIA_TYPE = "application/rsl+xml"
@@ -370,23 +371,12 @@ def _path_pattern(content_url: str, url: str) -> str | None:
     if content_url.startswith("/"):
         return escape_pattern(content_url.encode("utf-8"))
     if "://" in content_url:
-        if _origin(content_url) != _origin(url) or _origin(url) is None:
+        if origin_of(content_url) != origin_of(url) or origin_of(url) is None:
             return None
         return escape_pattern(path_of(content_url).encode("utf-8"))
     # Neither a server path nor a full URL (e.g. "*"): read it as a server path.
     raw = content_url if content_url.startswith("*") else "/" + content_url
     return escape_pattern(raw.encode("utf-8"))
-
-
-def _origin(url: str) -> tuple[str, str, int | None] | None:
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    default = {"http": 80, "https": 443}.get(scheme)
-    return scheme, (parts.hostname or "").lower(), default if port is None else port
 
 
 def _resolve(base: str, target: str) -> str | None:
