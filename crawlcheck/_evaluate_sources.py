@@ -25,7 +25,7 @@ class RobotsOutcome:
     """What the robots.txt response means, before its content is read."""
 
     state: str
-    """``parsed`` (2xx), ``no-rules`` (4xx) or ``unreachable`` (5xx, network error…)."""
+    """``parsed`` (2xx), ``unavailable`` (4xx: no rules) or ``unreachable`` (5xx, network error…)."""
     source: str
     """The robots.txt URL requested (its rules apply to this URL's origin, §2.3.1.2)."""
     status: int | None

@@ -273,7 +273,7 @@ def test_site_files_follow_the_requests_proxy_and_are_fetched_once(
     assert [log[(SIX_HOPS, f"/r{n}")] for n in range(1, 7)] == [1, 1, 1, 1, 1, 0]
     stats = seen["stats"]
     assert stats["crawlcheck/site_file/request_count"] == 5 * 3 + 5
-    assert stats["crawlcheck/origin/robots/no-rules"] == 1
+    assert stats["crawlcheck/origin/robots/unavailable"] == 1
 
 
 def test_a_bad_setting_stops_the_crawl_with_the_settings_name(web: FixtureWeb) -> None:
