@@ -62,13 +62,17 @@ def path_of(url: str) -> str:
         hash_pos = url.find("#")
         return url if hash_pos < 0 else url[:hash_pos]
     search_start = 2 if url.startswith("//") else 0
-    early = _PATH_START.search(url, search_start)
-    protocol_end = url.find("://", search_start)
-    if protocol_end == -1 or (early is not None and early.start() < protocol_end):
-        # If path, param or query starts before "://", it does not mark a scheme.
-        protocol_end = search_start
+    if url.startswith(("https://", "http://")):
+        # No "/", "?" or ";" can come before "://" here: the scheme ends where it says.
+        protocol_end = url.index("://") + 3
     else:
-        protocol_end += 3
+        early = _PATH_START.search(url, search_start)
+        protocol_end = url.find("://", search_start)
+        if protocol_end == -1 or (early is not None and early.start() < protocol_end):
+            # If path, param or query starts before "://", it does not mark a scheme.
+            protocol_end = search_start
+        else:
+            protocol_end += 3
     found = _PATH_START.search(url, protocol_end)
     if found is None:
         return "/"
