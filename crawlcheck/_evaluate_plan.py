@@ -8,6 +8,7 @@ Content-Signal findings and compiled Content-Usage rules, and the ai.txt tokens 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -41,6 +42,8 @@ class Bucket:
     """Catalogued agents of the purpose in this bucket (empty: the ``*`` group only)."""
     groups: tuple[Group, ...]
     usage: tuple[UsageRule, ...]
+    match: Callable[[str], Rule | None]
+    """Path → the rule deciding it for ``agent`` (RobotsTxt.matcher)."""
     findings: dict[Rule, Finding] = field(default_factory=dict)
     """Disallow findings already built, by deciding rule (the same for every URL)."""
 
@@ -86,12 +89,16 @@ def _build_plan(site: SiteSignals, purpose: str, agent: str | None, ruleset: Rul
             if ident in by_groups:
                 by_groups[ident].tokens += (token,)
             else:
-                by_groups[ident] = Bucket(token, (token,), groups, _usage_rules(groups))
+                by_groups[ident] = Bucket(
+                    token, (token,), groups, _usage_rules(groups), site.robots.matcher(token)
+                )
         global_groups, _ = site.robots.groups_for("*")
         ident = tuple(id(g) for g in global_groups)
         if agent is None and ident not in by_groups:
             # The * group speaks for every crawler: its Content-Usage counts without agent.
-            by_groups[ident] = Bucket("*", (), global_groups, _usage_rules(global_groups))
+            by_groups[ident] = Bucket(
+                "*", (), global_groups, _usage_rules(global_groups), site.robots.matcher("*")
+            )
         buckets = list(by_groups.values())
         signal_groups = [g for b in buckets for g in b.groups]
         # Content-Signal of the * group is read site-wide (standards.md §8 edge 2).

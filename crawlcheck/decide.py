@@ -67,7 +67,7 @@ def decide_url(
     target = url if path.startswith("//") else path
 
     if site.robots is not None:
-        _robots(site, plan, target, path, purpose, reserves, permits)
+        _robots(site, plan, path, purpose, reserves, permits)
     elif not site.robots_reachable:
         unknown.extend(p for p in site.robots_outcome.problems if p.code.endswith("unreachable"))
         if not unknown:
@@ -155,16 +155,13 @@ def _tdm(
 def _robots(
     site: SiteSignals,
     plan: Plan,
-    target: str,
     path: str,
     purpose: str,
     reserves: list[Finding],
     permits: list[Finding],
 ) -> None:
-    robots = site.robots
-    assert robots is not None
     for bucket in plan.buckets:
-        rule = robots.rule_for(bucket.agent, target)
+        rule = bucket.match(path)
         if rule is not None and not rule.allow:
             if bucket.tokens:  # the * group alone keeps no catalogued agent out
                 finding = bucket.findings.get(rule)
