@@ -12,82 +12,37 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, cast
 
 from crawlcheck.model import Evidence, Observation, Problem, Signal
-from crawlcheck.parsers._pattern import Matcher, compile_pattern, escape_pattern, path_of
+from crawlcheck.parsers._pattern import compile_pattern, path_of
+from crawlcheck.parsers._robots_build import (
+    Builder,
+    file_problems,
+    parse_content_signal,
+    split_usage_rule,
+)
+from crawlcheck.parsers._robots_index import AgentRules, index_rules
 from crawlcheck.parsers._robots_lint import lint
-from crawlcheck.parsers._robots_syntax import (
-    MAX_BYTES,
-    LineKind,
-    RobotsLine,
-    is_global_agent,
-    iter_lines,
-    prepare,
-    product_token,
-)
+from crawlcheck.parsers._robots_syntax import MAX_BYTES, RobotsLine, iter_lines, prepare
+from crawlcheck.parsers._robots_types import ExtensionRecord, Group, Rule, matches_everything
 from crawlcheck.parsers._text import looks_like_html
-from crawlcheck.parsers.aipref import UsagePreference, combine_restrictively, parse_usage
+from crawlcheck.parsers.aipref import UsagePreference, combine_restrictively
 
-#: Records Google documents as unsupported but that are common and harmless.
-_KNOWN_UNSUPPORTED = frozenset(
-    {"crawl-delay", "host", "noindex", "clean-param", "request-rate", "visit-time", "nofollow"}
-)
+__all__ = [
+    "AgentState",
+    "Decision",
+    "ExtensionRecord",
+    "Group",
+    "RobotsTxt",
+    "Rule",
+    "parse_content_signal",
+    "parse_robots",
+    "split_usage_rule",
+]
 
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """One Allow or Disallow rule."""
-
-    allow: bool
-    pattern: str
-    """The path pattern as Google matches it (percent-escaped)."""
-    line: int
-    text: str
-
-    @property
-    def priority(self) -> int:
-        """Return the match priority: the pattern's length in octets (longest match)."""
-        return len(self.pattern)
-
-
-@dataclass(frozen=True, slots=True)
-class ExtensionRecord:
-    """A Content-Signal, Content-Usage, or other non-rule record inside a group."""
-
-    name: str
-    """Lower-cased record name: ``content-signal``, ``content-usage``, ``crawl-delay``…"""
-    value: str
-    line: int
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class Group:
-    """One group: its user-agent values, rules and extension records."""
-
-    agents: tuple[str, ...]
-    """User-agent values as written."""
-    agent_lines: tuple[int, ...]
-    rules: tuple[Rule, ...]
-    records: tuple[ExtensionRecord, ...]
-
-    @property
-    def is_global(self) -> bool:
-        """Return True when the group names ``*``."""
-        return any(is_global_agent(agent) for agent in self.agents)
-
-    @property
-    def tokens(self) -> tuple[str, ...]:
-        """Return the product tokens Google compares (``*`` for the global agent)."""
-        return tuple("*" if is_global_agent(a) else product_token(a) for a in self.agents)
-
-    def describe(self) -> str:
-        """Return the group's user-agent lines as one line of evidence."""
-        return ", ".join(
-            f"line {n}: User-agent: {a}" for n, a in zip(self.agent_lines, self.agents, strict=True)
-        )
+#: Kept for the modules that imported it under its old private name.
+_matches_everything = matches_everything
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,88 +83,6 @@ class AgentState:
     specific: bool
 
 
-@dataclass(frozen=True, slots=True)
-class _AgentRules:
-    """An agent's effective rules, indexed so one lookup finds the longest match."""
-
-    groups: tuple[Group, ...]
-    specific: bool
-    ordered: tuple[Rule, ...]
-    """Every rule that can decide, longest first, Allow before Disallow on ties."""
-    plain_prefixes: tuple[str, ...]
-    """Patterns without ``*`` or ``$``: a single ``startswith`` rejects most paths."""
-    plain_by_length: tuple[tuple[int, dict[str, Rule]], ...]
-    """Plain patterns by length (longest first), each a prefix → winning rule table."""
-    exact: dict[str, Rule]
-    """``/path$`` patterns without ``*``: an exact-path table."""
-    special: tuple[tuple[int, bool, Rule, str, Matcher], ...]
-    """(priority, allow, rule, text before the first ``*``, matcher), in decision order."""
-
-    def match(self, path: str) -> Rule | None:
-        """Return the rule Google's longest-match strategy picks for *path* (None: no rule)."""
-        best = self.exact.get(path)
-        if self.plain_prefixes and path.startswith(self.plain_prefixes):
-            for length, table in self.plain_by_length:
-                if best is not None and length < len(best.pattern):
-                    break
-                rule = table.get(path[:length])
-                if rule is not None:
-                    best = _better(best, rule)
-                    break
-        if not self.special:
-            return best
-        # Longest match wins; on equal length Allow wins (robots.cc disallow()). Specials are
-        # in decision order, so only those that could still beat *best* are tried.
-        priority, allow = (len(best.pattern), best.allow) if best is not None else (-1, False)
-        for rule_priority, rule_allow, rule, head, matcher in self.special:
-            if rule_priority < priority or (
-                rule_priority == priority and (allow or not rule_allow)
-            ):
-                break
-            # Most paths fail on the literal head; test it before calling the matcher.
-            if path.startswith(head) and matcher(path):
-                return rule
-        return best
-
-
-def _better(best: Rule | None, rule: Rule) -> Rule:
-    # Longest match wins; on equal length Allow wins (robots.cc disallow()).
-    if best is None:
-        return rule
-    rule_priority, best_priority = len(rule.pattern), len(best.pattern)
-    if rule_priority > best_priority or (
-        rule_priority == best_priority and rule.allow and not best.allow
-    ):
-        return rule
-    return best
-
-
-def _index_rules(groups: tuple[Group, ...], specific: bool) -> _AgentRules:
-    rules = [rule for group in groups for rule in group.rules if rule.pattern]
-    rules.sort(key=lambda rule: (-len(rule.pattern), not rule.allow))
-    exact: dict[str, Rule] = {}
-    plain: dict[int, dict[str, Rule]] = {}
-    special: list[tuple[int, bool, Rule, str, Matcher]] = []
-    for rule in rules:  # in decision order, so the first rule stored per key wins
-        pattern = rule.pattern
-        if "*" in pattern:
-            head = pattern.split("*", 1)[0]
-            special.append((len(pattern), rule.allow, rule, head, compile_pattern(pattern)))
-        elif pattern.endswith("$"):
-            exact.setdefault(pattern[:-1], rule)
-        else:
-            plain.setdefault(len(pattern), {}).setdefault(pattern, rule)
-    return _AgentRules(
-        groups=groups,
-        specific=specific,
-        ordered=tuple(rules),
-        plain_prefixes=tuple(p for table in plain.values() for p in table),
-        plain_by_length=tuple(sorted(plain.items(), reverse=True)),
-        exact=exact,
-        special=tuple(special),
-    )
-
-
 @dataclass(frozen=True, slots=True, eq=False)
 class RobotsTxt:
     """A parsed robots.txt; query it with :meth:`allows` and :meth:`decide`."""
@@ -226,7 +99,7 @@ class RobotsTxt:
     _body: bytes = field(repr=False)
     _by_token: dict[str, tuple[Group, ...]] = field(repr=False)
     _global: tuple[Group, ...] = field(repr=False)
-    _cache: dict[str, _AgentRules] = field(default_factory=dict, repr=False)
+    _cache: dict[str, AgentRules] = field(default_factory=dict, repr=False)
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -279,7 +152,7 @@ class RobotsTxt:
         compiled = self._rules_for(agent)
         root = self.decide(agent, "/")
         allows = [rule for rule in compiled.ordered if rule.allow]
-        if root.rule is not None and not root.allowed and _matches_everything(root.rule.pattern):
+        if root.rule is not None and not root.allowed and matches_everything(root.rule.pattern):
             state = "disallowed"
             behind: tuple[Rule, ...] = (root.rule,)
         else:
@@ -368,7 +241,7 @@ class RobotsTxt:
             )
         return tuple(found)
 
-    def _rules_for(self, agent: str) -> _AgentRules:
+    def _rules_for(self, agent: str) -> AgentRules:
         cached = self._cache.get(agent)
         if cached is not None:
             return cached
@@ -379,7 +252,7 @@ class RobotsTxt:
         key = "\0groups:" + ",".join(str(id(group)) for group in own) if own else "\0global"
         compiled = self._cache.get(key)
         if compiled is None:
-            compiled = self._cache[key] = _index_rules(own or self._global, bool(own))
+            compiled = self._cache[key] = index_rules(own or self._global, bool(own))
         self._cache[agent] = compiled
         return compiled
 
@@ -395,12 +268,12 @@ def parse_robots(
     """
     data = body.encode("utf-8") if isinstance(body, str) else bytes(body)
     prepared = prepare(data, MAX_BYTES)
-    builder = _Builder(source)
+    builder = Builder(source)
     for line in iter_lines(prepared.body, blanks=False):
         builder.feed(line)
     groups = builder.finish()
     is_html = looks_like_html(data, content_type)
-    problems = _file_problems(
+    problems = file_problems(
         source, data, prepared.had_bom, prepared.truncated, prepared.valid_utf8, is_html
     )
     by_token: dict[str, list[Group]] = {}
@@ -425,224 +298,10 @@ def parse_robots(
     )
 
 
-class _Builder:
-    """Group lines the way robots.cc does while it reads them."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.groups: list[Group] = []
-        self.sitemaps: list[ExtensionRecord] = []
-        self.licenses: list[ExtensionRecord] = []
-        self.outside: list[ExtensionRecord] = []
-        self.problems: list[Problem] = []
-        self._agents: list[str] = []
-        self._agent_lines: list[int] = []
-        self._rules: list[Rule] = []
-        self._records: list[ExtensionRecord] = []
-
-    def feed(self, line: RobotsLine) -> None:
-        if line.too_long:
-            self._problem(
-                "robots.line-too-long",
-                line,
-                "line longer than 16,663 bytes: Google ignores the rest of it",
-            )
-        if line.kind is LineKind.USER_AGENT:
-            if self._rules:  # a user-agent line after a rule starts a new group
-                self._close()
-            self._agents.append(line.raw_value)
-            self._agent_lines.append(line.number)
-        elif line.kind in (LineKind.ALLOW, LineKind.DISALLOW):
-            if not self._agents:
-                self._problem(
-                    "robots.rule-outside-group",
-                    line,
-                    "rule before any User-agent line: ignored (RFC 9309 §2.2.1)",
-                )
-                return
-            allow = line.kind is LineKind.ALLOW
-            self._rules.append(Rule(allow, line.value, line.number, line.text))
-            if allow:
-                self._index_html_rule(line)
-        elif line.kind is LineKind.SITEMAP:
-            self.sitemaps.append(ExtensionRecord("sitemap", line.raw_value, line.number, line.text))
-        elif line.kind is LineKind.OTHER:
-            self._other(line)
-        elif line.kind is LineKind.INVALID:
-            self._problem(
-                "robots.invalid-line", line, "not a 'key: value' record: ignored", level="info"
-            )
-        if line.typo:
-            self._problem(
-                "robots.typo",
-                line,
-                f"misspelt key '{line.key}': Google accepts it, other crawlers may not",
-                level="info",
-            )
-        if line.missing_colon:
-            self._problem(
-                "robots.missing-colon",
-                line,
-                "no ':' after the key: Google accepts it, other crawlers may not",
-                level="info",
-            )
-
-    def _index_html_rule(self, line: RobotsLine) -> None:
-        # Google-specific: "Allow: /x/index.htm(l)" also allows "/x/" exactly (robots.cc HandleAllow).
-        slash = line.value.rfind("/")
-        if slash >= 0 and line.value[slash:].startswith("/index.htm"):
-            self._rules.append(Rule(True, line.value[: slash + 1] + "$", line.number, line.text))
-
-    def _other(self, line: RobotsLine) -> None:
-        name = line.key.strip().lower()
-        if name == "license":
-            self.licenses.append(ExtensionRecord(name, line.raw_value, line.number, line.text))
-            return
-        record = ExtensionRecord(name, line.raw_value, line.number, line.text)
-        if name in ("content-signal", "content-usage"):
-            if self._agents:
-                self._records.append(record)
-            else:
-                self.outside.append(record)
-                self._problem(
-                    f"robots.{name}-outside-group",
-                    line,
-                    f"{line.key} before any User-agent line applies to no crawler",
-                )
-            if name == "content-signal":
-                for message in parse_content_signal(line.raw_value)[1]:
-                    self._problem("robots.content-signal-invalid", line, message)
-            else:
-                error = split_usage_rule(line.raw_value)[1].error
-                if error:
-                    self._problem(
-                        "robots.content-usage-invalid",
-                        line,
-                        f"Content-Usage is not an SF Dictionary ({error}): every category unknown",
-                    )
-            return
-        if self._agents:
-            self._records.append(record)
-        if name in _KNOWN_UNSUPPORTED:
-            self._problem(
-                "robots.unsupported-directive",
-                line,
-                f"'{line.key}' is not part of RFC 9309; Google ignores it",
-                level="info",
-            )
-        else:
-            self._problem(
-                "robots.unknown-directive", line, f"unknown directive '{line.key}'", level="info"
-            )
-
-    def _problem(self, code: str, line: RobotsLine, message: str, level: str = "warning") -> None:
-        self.problems.append(
-            Problem(code=code, message=message, source=self.source, line=line.number, level=level)
-        )
-
-    def _close(self) -> None:
-        if self._agents:
-            self.groups.append(
-                Group(
-                    tuple(self._agents),
-                    tuple(self._agent_lines),
-                    tuple(self._rules),
-                    tuple(self._records),
-                )
-            )
-        self._agents, self._agent_lines, self._rules, self._records = [], [], [], []
-
-    def finish(self) -> tuple[Group, ...]:
-        self._close()
-        return tuple(self.groups)
-
-
-def parse_content_signal(value: str) -> tuple[tuple[tuple[str, str], ...], list[str]]:
-    """Return ((key, value)…, problems) for a Content-Signal value such as ``ai-train=no``.
-
-    Keys are lower-cased; values other than yes/no are kept but reported (they neither
-    grant nor restrict: contentsignals.org).
-    """
-    pairs: list[tuple[str, str]] = []
-    problems: list[str] = []
-    for part in value.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        key, sep, val = part.partition("=")
-        key, val = key.strip().lower(), val.strip().lower()
-        if not sep or not key:
-            problems.append(f"'{part}' is not key=value")
-            continue
-        if key in ("search", "ai-input", "ai-train") and val not in ("yes", "no"):
-            problems.append(f"'{part}': only yes or no have a meaning")
-        pairs.append((key, val))
-    return tuple(pairs), problems
-
-
-@lru_cache(maxsize=4096)
-def split_usage_rule(value: str) -> tuple[str, UsagePreference]:
-    """Split a robots.txt Content-Usage value into (path pattern, preference).
-
-    attach-05 §4: a value starting with ``/`` is a path up to the first SP/HTAB, then the
-    preference; otherwise the whole value is the preference and applies to every path.
-    """
-    if value.startswith("/"):
-        cut = min((i for i in (value.find(" "), value.find("\t")) if i >= 0), default=len(value))
-        return escape_pattern(value[:cut].encode("utf-8")), parse_usage(value[cut:].strip())
-    return "/", parse_usage(value.strip())
-
-
-def _matches_everything(pattern: str) -> bool:
-    """Return True for patterns that match every path: ``/``, ``*``, ``/*``, ``/**``…"""
-    return pattern.replace("*", "") in ("", "/") and not pattern.endswith("$")
-
-
 def _dominated(rule: Rule, allows: list[Rule]) -> bool:
     """Return True when an allow at least as long matches everything *rule* matches."""
     return any(
         allow.priority >= rule.priority
-        and (_matches_everything(allow.pattern) or allow.pattern == rule.pattern)
+        and (matches_everything(allow.pattern) or allow.pattern == rule.pattern)
         for allow in allows
     )
-
-
-def _file_problems(
-    source: str, data: bytes, had_bom: bool, truncated: bool, valid_utf8: bool, is_html: bool
-) -> list[Problem]:
-    problems: list[Problem] = []
-    if is_html:
-        problems.append(
-            Problem(
-                code="robots.html-served",
-                message="an HTML page was served as robots.txt: it has no rules, so everything is allowed",
-                source=source,
-                level="error",
-            )
-        )
-    if had_bom:
-        problems.append(
-            Problem(
-                code="robots.bom",
-                message="file starts with a UTF-8 byte-order mark (Google skips it; some parsers read the first line wrong)",
-                source=source,
-                level="info",
-            )
-        )
-    if truncated:
-        problems.append(
-            Problem(
-                code="robots.too-large",
-                message=f"file is {len(data):,} bytes; only the first {MAX_BYTES:,} are read (RFC 9309 §2.5)",
-                source=source,
-            )
-        )
-    if not valid_utf8:
-        problems.append(
-            Problem(
-                code="robots.not-utf8",
-                message="file is not valid UTF-8 (RFC 9309 §2.3); undecodable bytes were kept as-is",
-                source=source,
-            )
-        )
-    return problems
