@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 from crawlcheck._evaluate_signals import SiteSignals, rsl_findings
 from crawlcheck.model import Effect, Finding
 from crawlcheck.parsers._pattern import path_of
-from crawlcheck.parsers.robots import AgentState, Group, Rule, _matches_everything
+from crawlcheck.parsers._robots_types import matches_everything
+from crawlcheck.parsers.robots import AgentState, Group, Rule
 from crawlcheck.parsers.rsl import RslContent
 from crawlcheck.parsers.tdmrep import TdmResolution
 from crawlcheck.urls import origin_of
@@ -137,14 +138,14 @@ def record_claims(
             and f.key == finding.key
             and set(f.agents) & set(finding.agents)
         ]
-        complete = everyone and _matches_everything(finding.scope) and not carved and not own
+        complete = everyone and matches_everything(finding.scope) and not carved and not own
         if complete:
             reason = f"{what} in the * group covers every path for every crawler"
         else:
             limits = []
             if not everyone:
                 limits.append(f"only {_names(finding.agents)}")
-            if not _matches_everything(finding.scope):
+            if not matches_everything(finding.scope):
                 limits.append(f"only paths {finding.scope}")
             if carved:
                 limits.append(f"except where {carved[0].evidence} allows")
@@ -162,7 +163,7 @@ def ai_txt_claims(site: SiteSignals, purpose: str) -> list[Claim]:
     if ai_txt is None or not ai_txt.usable or not found:
         return []
     if ai_txt.reserves_everything("*"):
-        root = [f for f in found if "*" in f.agents and _matches_everything(f.scope)]
+        root = [f for f in found if "*" in f.agents and matches_everything(f.scope)]
         cite = "; ".join(f.evidence for f in root[:2])
         return [Claim("ai.txt", True, f"ai.txt disallows everything for every crawler ({cite})")]
     parts: list[str] = []
@@ -210,7 +211,7 @@ def tdmrep_claims(site: SiteSignals, pages: Sequence[PageView], purpose: str) ->
     for rule in tdm.rules:
         if rule.reservation == 1:
             live.append(f"{rule.location} (rule {rule.index + 1}, {rule.evidence.describe()})")
-        if _matches_everything(rule.location):
+        if matches_everything(rule.location):
             break  # later rules are never the first match
     if not live:
         return []
@@ -287,7 +288,7 @@ def _applies(content: RslContent, origin: str) -> bool:
 
 def _rsl_everything(content: RslContent) -> bool:
     url = content.url
-    return _matches_everything(path_of(url) if "://" in url else url)
+    return matches_everything(path_of(url) if "://" in url else url)
 
 
 def _by_rule(tokens: Sequence[str], states: dict[str, AgentState]) -> str:

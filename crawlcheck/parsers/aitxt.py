@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from crawlcheck.model import Evidence, Fetched, Observation, Problem, Signal
 from crawlcheck.parsers._pattern import path_of
 from crawlcheck.parsers._robots_syntax import LineKind
+from crawlcheck.parsers._robots_types import matches_everything
 from crawlcheck.parsers._text import looks_like_html
 from crawlcheck.parsers.robots import (
     Decision,
     Group,
     RobotsTxt,
     Rule,
-    _matches_everything,
     parse_robots,
 )
 
@@ -64,7 +64,7 @@ class AiTxt:
         §4 edge case 3): an allow at least as long as the widest disallow wins somewhere.
         """
         rules = self._rules(agent)
-        widest = [r.priority for r in rules if not r.allow and _matches_everything(r.pattern)]
+        widest = [r.priority for r in rules if not r.allow and matches_everything(r.pattern)]
         if not widest:
             return False
         needed = max(widest)

@@ -41,9 +41,6 @@ __all__ = [
     "split_usage_rule",
 ]
 
-#: Kept for the modules that imported it under its old private name.
-_matches_everything = matches_everything
-
 
 @dataclass(frozen=True, slots=True)
 class Decision:
