@@ -1,7 +1,8 @@
 """RSL 1.0 (Really Simple Licensing, https://rslstandard.org/rsl): discovery and licence XML.
 
-Discovery: the ``Link`` response header and ``<link rel="license">`` of a page (robots.txt
-``License:`` records are read by :mod:`crawlcheck.parsers.robots`). The licence document
+Discovery (in :mod:`crawlcheck.parsers._rsl_links`, re-exported here): the ``Link``
+response header and ``<link rel="license">`` of a page (robots.txt ``License:`` records
+are read by :mod:`crawlcheck.parsers.robots`). The licence document
 is XML in the ``https://rslstandard.org/rsl`` namespace; it is parsed with ``defusedxml``
 so a hostile file cannot declare entities (billion laughs, external entities reading
 local files) — such a file is reported, never expanded — and nothing is ever fetched.
@@ -12,19 +13,31 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
 from crawlcheck.model import Evidence, Fetched, Observation, Problem, Signal
 from crawlcheck.parsers._pattern import compile_pattern, escape_pattern, path_of
+from crawlcheck.parsers._rsl_links import MEDIA_TYPE, LicenseLink, license_links
 from crawlcheck.parsers._text import looks_like_html
-from crawlcheck.parsers.html import HtmlDocument
 from crawlcheck.urls import origin_of
 
+__all__ = [
+    "MAX_BYTES",
+    "MEDIA_TYPE",
+    "NAMESPACE",
+    "USAGE_TOKENS",
+    "USER_TOKENS",
+    "LicenseLink",
+    "RslContent",
+    "RslLicense",
+    "RslTerm",
+    "license_links",
+    "parse_rsl",
+]
+
 NAMESPACE = "https://rslstandard.org/rsl"
-MEDIA_TYPE = "application/rsl+xml"
 #: RSL 1.0 usage vocabulary (spec §"permits"/"prohibits", type="usage").
 USAGE_TOKENS: frozenset[str] = frozenset(
     {"all", "ai-all", "ai-train", "ai-input", "ai-index", "search"}
@@ -36,21 +49,6 @@ USER_TOKENS: frozenset[str] = frozenset(
 #: Licence documents are small; a larger body is not parsed.
 MAX_BYTES = 1024 * 1024
 _XML_TYPES = frozenset({MEDIA_TYPE, "application/xml", "text/xml", ""})
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LicenseLink:
-    """A pointer from a response to a licence document."""
-
-    url: str
-    type: str
-    """``application/rsl+xml``, or ``""`` when the link has ``rel=license`` and no type."""
-    evidence: Evidence
-
-    @property
-    def declared_rsl(self) -> bool:
-        """Return True when the link declares the RSL media type."""
-        return self.type == MEDIA_TYPE
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -131,35 +129,6 @@ class RslLicense:
             Observation(signal=Signal.RSL, key=key, value=value, scope=scope, evidence=evidence)
             for key, value, evidence, scope in found
         )
-
-
-def license_links(doc: Fetched, html: HtmlDocument | None) -> tuple[LicenseLink, ...]:
-    """Return the licence links of a response: ``Link`` headers first, then ``<link>``.
-
-    Only ``rel="license"`` links typed ``application/rsl+xml`` or untyped are kept
-    (untyped ones have ``type == ""``); duplicates by URL are dropped.
-    """
-    base = doc.final_url or doc.url
-    found: list[LicenseLink] = []
-    for header in doc.header_values("Link"):
-        for raw, target, params in _parse_link_header(header):
-            link_type = _media_type(params.get("type", ""))
-            if "license" not in params.get("rel", "").lower().split():
-                continue
-            url = _resolve(base, target)
-            if url is not None and link_type in (MEDIA_TYPE, ""):
-                evidence = Evidence(source=doc.url, text=raw, where="header Link")
-                found.append(LicenseLink(url=url, type=link_type, evidence=evidence))
-    if html is not None:
-        for link in html.links:
-            link_type = _media_type(link.type)
-            if "license" in link.rel and link_type in (MEDIA_TYPE, ""):
-                evidence = Evidence(source=html.source, text=link.text, where="<link rel=license>")
-                found.append(LicenseLink(url=link.href, type=link_type, evidence=evidence))
-    unique: dict[str, LicenseLink] = {}
-    for found_link in found:
-        unique.setdefault(found_link.url, found_link)
-    return tuple(unique.values())
 
 
 def parse_rsl(doc: Fetched) -> RslLicense:
@@ -377,80 +346,3 @@ def _path_pattern(content_url: str, url: str) -> str | None:
     # Neither a server path nor a full URL (e.g. "*"): read it as a server path.
     raw = content_url if content_url.startswith("*") else "/" + content_url
     return escape_pattern(raw.encode("utf-8"))
-
-
-def _resolve(base: str, target: str) -> str | None:
-    try:
-        return urljoin(base, target.strip())
-    except ValueError:
-        return None
-
-
-def _media_type(value: str) -> str:
-    return value.split(";", 1)[0].strip().lower()
-
-
-def _parse_link_header(value: str) -> list[tuple[str, str, dict[str, str]]]:
-    """Return (raw link, target, params) for each link-value of an RFC 8288 ``Link`` header.
-
-    Commas inside ``<…>`` or quoted strings do not separate links; parameter names are
-    lower-cased; only the first occurrence of a parameter counts (RFC 8288 §3.3, §3.4).
-    """
-    links: list[tuple[str, str, dict[str, str]]] = []
-    for raw in _split_outside(value, ","):
-        raw = raw.strip()
-        if not raw.startswith("<") or ">" not in raw:
-            continue
-        end = raw.index(">")
-        target = raw[1:end]
-        params: dict[str, str] = {}
-        for param in _split_outside(raw[end + 1 :], ";"):
-            name, _, val = param.partition("=")
-            name = name.strip().lower().rstrip("*")
-            if name:
-                params.setdefault(name, _unquote(val.strip()))
-        links.append((raw, target, params))
-    return links
-
-
-def _split_outside(text: str, sep: str) -> list[str]:
-    """Split *text* on *sep* outside ``<…>`` and double-quoted strings."""
-    parts: list[str] = []
-    current: list[str] = []
-    in_quotes = in_angle = escaped = False
-    for ch in text:
-        if escaped:
-            escaped = False
-        elif in_quotes:
-            if ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_quotes = False
-        elif in_angle:
-            in_angle = ch != ">"
-        elif ch == '"':
-            in_quotes = True
-        elif ch == "<":
-            in_angle = True
-        elif ch == sep:
-            parts.append("".join(current))
-            current = []
-            continue
-        current.append(ch)
-    parts.append("".join(current))
-    return parts
-
-
-def _unquote(value: str) -> str:
-    if len(value) >= 2 and value[0] == value[-1] == '"':
-        inner = value[1:-1]
-        out: list[str] = []
-        escaped = False
-        for ch in inner:
-            if escaped or ch != "\\":
-                out.append(ch)
-                escaped = False
-            else:
-                escaped = True
-        return "".join(out)
-    return value
