@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from enum import Enum
+from functools import lru_cache
 from itertools import islice
 from pathlib import Path
 from typing import Any, Final
@@ -94,16 +95,28 @@ def _malformed(url: object) -> str | tuple[str]:
         return f"longer than {MAX_URL_LENGTH} characters"
     if _BAD_CHAR.search(url):
         return "contains whitespace or control characters"
-    simple = _SIMPLE_ORIGIN.match(url)
-    if simple is not None:
-        # Fast path for the common shape; anything unusual goes through urlsplit.
-        scheme, host, digits = simple.group(1).lower(), simple.group(2).lower(), simple.group(3)
-        number = None if digits is None else int(digits)
-        if number is None or number == _DEFAULT_PORTS[scheme]:
-            return (f"{scheme}://{host}",)
-        if 0 < number < 65536:
-            return (f"{scheme}://{host}:{number}",)
-        return f"invalid port {digits}"
+    # What follows depends only on the scheme and authority, which millions of URLs share.
+    end = url.find("/", 8)
+    found = _head_origin(url if end < 0 else url[:end])
+    return found if found is not None else _parsed_origin(url)
+
+
+@lru_cache(maxsize=65536)
+def _head_origin(head: str) -> str | tuple[str] | None:
+    """Return the origin of a common ``scheme://host[:port]`` head; None for anything else."""
+    simple = _SIMPLE_ORIGIN.match(head)
+    if simple is None:
+        return None
+    scheme, host, digits = simple.group(1).lower(), simple.group(2).lower(), simple.group(3)
+    number = None if digits is None else int(digits)
+    if number is None or number == _DEFAULT_PORTS[scheme]:
+        return (f"{scheme}://{host}",)
+    if 0 < number < 65536:
+        return (f"{scheme}://{host}:{number}",)
+    return f"invalid port {digits}"
+
+
+def _parsed_origin(url: str) -> str | tuple[str]:
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -217,7 +230,14 @@ class UrlChecker:
         origins = list(dict.fromkeys(t.origin for t in targets if t.origin is not None))
         if not self.pages:
             sites = self._site_signals(origins)
-            return [self._decide(target, sites, {}) for target in targets]
+            # The hot loop of `filter`: names bound once, one call per URL.
+            decide, purpose, agent, ruleset = decide_url, self.purpose, self.agent, self.ruleset
+            return [
+                decide(t.url, site=sites[t.origin], purpose=purpose, agent=agent, ruleset=ruleset)
+                if t.origin is not None
+                else self._decide(t, sites, {})
+                for t in targets
+            ]
         # The page fetch obeys robots.txt on its own, so both crawls run side by side.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="crawlcheck-pages") as pool:
             pending = pool.submit(self._fetch_pages, targets)

@@ -10,6 +10,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 from crawlcheck.model import Evidence
@@ -265,7 +266,9 @@ def _short(exc: BaseException) -> str:
     return str(exc)
 
 
+@lru_cache(maxsize=4096)
 def location_pattern(location: str) -> str:
+    """Return a tdmrep.json ``location`` as a pattern (escaped, unreserved decoded)."""
     return _decode_unreserved(escape_pattern(location.encode("utf-8")))
 
 
