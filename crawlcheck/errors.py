@@ -4,7 +4,9 @@ Our exception hierarchy::
 
     CrawlcheckError
     ├── UsageError          bad command-line argument or input file (exit code 2)
-    └── RuleFileError       a rules YAML file is malformed (names the file and the key)
+    ├── RuleFileError       a rules YAML file is malformed (names the file and the key)
+    └── CrawlWorkerError    the crawl's child process died: a bug (exit code 3;
+                            defined in crawlcheck.crawl.runner)
 
 Document any addition here and in docs/cli.md.
 """
