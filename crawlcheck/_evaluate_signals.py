@@ -39,11 +39,22 @@ class SiteSignals:
     findings: tuple[Finding, ...]
     """Every observation of the site-level files, classified (robots.txt extension records,
     ai.txt rules, tdmrep.json rules, RSL terms, llms.txt presence)."""
-    problems: tuple[Problem, ...]
+    file_problems: tuple[Problem, ...]
+    """Problems of ai.txt, tdmrep.json, the licences and llms.txt."""
     robots_records: dict[int, tuple[Finding, ...]] = field(repr=False)
     """Findings of robots.txt extension records (Content-Signal, Content-Usage) by line."""
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
     """Per (purpose, agent) plans of :mod:`crawlcheck.decide`; filled on first use."""
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        """Return every problem of the site-level files, robots.txt's lint included.
+
+        robots.txt's lint is computed here, on demand: the report needs it, the per-URL
+        decisions over millions of URLs do not.
+        """
+        robots = self.robots.problems if self.robots is not None else ()
+        return (*self.robots_outcome.problems, *robots, *self.file_problems)
 
     @property
     def robots_reachable(self) -> bool:
@@ -54,7 +65,7 @@ class SiteSignals:
 def site_signals(fetches: SiteFetches, ruleset: Ruleset) -> SiteSignals:
     """Return the parsed site-level files of *fetches* (pages are not read here)."""
     outcome = robots_outcome(fetches.robots, fetches.origin)
-    problems: list[Problem] = list(outcome.problems)
+    problems: list[Problem] = []
     findings: list[Finding] = []
     robots_records: dict[int, list[Finding]] = {}
 
@@ -62,7 +73,6 @@ def site_signals(fetches: SiteFetches, ruleset: Ruleset) -> SiteSignals:
     if outcome.state == PARSED and fetches.robots is not None:
         doc = fetches.robots
         robots = parse_robots(doc.body, doc.final_url or doc.url, doc.content_type)
-        problems.extend(robots.problems)
         for observation in robots.observations():
             finding = ruleset.classify(observation)
             findings.append(finding)
@@ -104,7 +114,7 @@ def site_signals(fetches: SiteFetches, ruleset: Ruleset) -> SiteSignals:
         licenses=tuple(licenses),
         llms=llms,
         findings=tuple(findings),
-        problems=tuple(problems),
+        file_problems=tuple(problems),
         robots_records={line: tuple(found) for line, found in robots_records.items()},
     )
 
