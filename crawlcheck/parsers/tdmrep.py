@@ -78,26 +78,11 @@ class TdmRepFile:
             # A protocol error states nothing; a location that is not a path matches nothing.
             if rule.reservation is None or not rule.location.startswith(("/", "*")):
                 continue
-            found.append(
-                Observation(
-                    signal=Signal.TDMREP_FILE,
-                    key=RESERVATION,
-                    value=str(rule.reservation),
-                    scope=rule.location,
-                    evidence=rule.evidence,
+            found.extend(
+                _observations(
+                    Signal.TDMREP_FILE, rule.reservation, rule.policy, rule.location, rule.evidence
                 )
             )
-            # Spec §tdm-policy note: agents SHOULD NOT process the policy when the value is 0.
-            if rule.policy is not None and rule.reservation == 1:
-                found.append(
-                    Observation(
-                        signal=Signal.TDMREP_FILE,
-                        key=POLICY,
-                        value=rule.policy,
-                        scope=rule.location,
-                        evidence=rule.evidence,
-                    )
-                )
         return tuple(found)
 
 
@@ -113,28 +98,25 @@ class TdmStatement:
 
     def observations(self) -> tuple[Observation, ...]:
         """Return the statement as page-scoped observations (none for an unset value)."""
-        found: list[Observation] = []
-        if self.reservation is not None:
-            found.append(
-                Observation(
-                    signal=self.signal,
-                    key=RESERVATION,
-                    value=str(self.reservation),
-                    scope="page",
-                    evidence=self.evidence,
-                )
-            )
-            if self.policy is not None and self.reservation == 1:
-                found.append(
-                    Observation(
-                        signal=self.signal,
-                        key=POLICY,
-                        value=self.policy,
-                        scope="page",
-                        evidence=self.evidence,
-                    )
-                )
-        return tuple(found)
+        if self.reservation is None:
+            return ()
+        return _observations(self.signal, self.reservation, self.policy, "page", self.evidence)
+
+
+def _observations(
+    signal: Signal, reservation: int, policy: str | None, scope: str, evidence: Evidence
+) -> tuple[Observation, ...]:
+    """Return a reservation value, and its policy when it reserves, as observations."""
+    value = Observation(
+        signal=signal, key=RESERVATION, value=str(reservation), scope=scope, evidence=evidence
+    )
+    # Spec §tdm-policy note: agents SHOULD NOT process the policy when the value is 0.
+    if policy is None or reservation != 1:
+        return (value,)
+    return (
+        value,
+        Observation(signal=signal, key=POLICY, value=policy, scope=scope, evidence=evidence),
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
