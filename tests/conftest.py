@@ -1,0 +1,19 @@
+"""Shared test set-up: where the team's shared test data lives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+#: Test data others wrote (real images, web archives, corpora): ``../shared/data`` beside
+#: the checkout. Read it in place; never copy it into the project (licences differ per file).
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """Return the shared data directory; fail (not skip) when the checkout lacks it."""
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"shared test data not found at {SHARED_DATA} (expected ../shared/data)")
+    return SHARED_DATA
