@@ -22,7 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from crawlcheck.crawl.runner import CrawlOptions, crawl_sites
+from crawlcheck.crawl.options import CrawlOptions
+from crawlcheck.crawl.runner import crawl_sites
 from crawlcheck.webfixture import FixtureWeb, SiteDef, parse_site
 
 PAGES = 5

@@ -1,7 +1,7 @@
 """Measure per-URL decisions with a warm cache against Protego, and filter's memory use.
 
 No network: synthetic robots.txt / ai.txt / tdmrep.json bodies for N origins go straight
-into a throw-away cache file, then :func:`crawlcheck.urlcheck.check_urls` decides the URLs
+into a throw-away cache file, then :func:`crawlcheck.decide.checker.check_urls` decides the URLs
 (every site-level signal, every catalogued agent of the purpose) and Protego's
 ``can_fetch`` answers for the same URLs with its parsers prebuilt.
 
@@ -25,9 +25,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from crawlcheck.cache import OriginCache
+from crawlcheck.decide.checker import UrlChecker, check_urls
 from crawlcheck.model import Fetched, SiteFetches
 from crawlcheck.ruleset import load_ruleset
-from crawlcheck.urlcheck import UrlChecker, check_urls
 
 _ROBOTS = (
     # Training crawler shut out; generic housekeeping rules for everyone else.

@@ -5,24 +5,60 @@ The public API (contract.md, "Python API")::
     robots = crawlcheck.parse_robots(body)
     robots.allows("GPTBot", "https://example.com/x")
     reports = crawlcheck.audit(["example.com"])
+    decision = crawlcheck.check_url("https://example.com/x", agent="GPTBot")
+
+and the types they return, and the vocabulary of their answers.
 """
 
 from __future__ import annotations
 
 from crawlcheck._version import __version__
-from crawlcheck.errors import CrawlcheckError, RuleFileError, UsageError
+from crawlcheck.crawl.options import CrawlOptions
+from crawlcheck.decide.checker import UrlChecker, check_url, check_urls
+from crawlcheck.errors import CrawlcheckError, CrawlWorkerError, RuleFileError, UsageError
+from crawlcheck.model import (
+    AgentReport,
+    Effect,
+    Finding,
+    Problem,
+    Purpose,
+    RobotsState,
+    Signal,
+    SiteReport,
+    SiteVerdict,
+    UrlDecision,
+    UrlVerdict,
+    Verdict,
+)
 from crawlcheck.parsers.robots import RobotsTxt, parse_robots
+from crawlcheck.ruleset import Ruleset, load_ruleset
 from crawlcheck.site_audit import audit
-from crawlcheck.urlcheck import check_url, check_urls
 
 __all__ = [
+    "AgentReport",
+    "CrawlOptions",
+    "CrawlWorkerError",
     "CrawlcheckError",
+    "Effect",
+    "Finding",
+    "Problem",
+    "Purpose",
+    "RobotsState",
     "RobotsTxt",
     "RuleFileError",
+    "Ruleset",
+    "Signal",
+    "SiteReport",
+    "SiteVerdict",
+    "UrlChecker",
+    "UrlDecision",
+    "UrlVerdict",
     "UsageError",
+    "Verdict",
     "__version__",
     "audit",
     "check_url",
     "check_urls",
+    "load_ruleset",
     "parse_robots",
 ]

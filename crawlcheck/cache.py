@@ -6,21 +6,24 @@ so the evidence — URL, status, headers, body, sha256, time — survives the fe
 
 Expiry follows RFC 9309 §2.4: a copy is used for at most 24 hours; a shorter lifetime from
 the robots.txt response's ``Cache-Control: max-age`` (or ``Expires``) is honoured, as §2.4
-allows by pointing to RFC 9111. An unreachable robots.txt (5xx, network error) is kept
-for at most :data:`UNREACHABLE_TTL`, so a server that was down is asked again soon. A stale
-copy is never used, not even when the site is unreachable: that would turn ``unknown`` into
-a possibly permissive answer, and per-URL decisions fail closed (contract: "Per URL").
+allows by pointing to RFC 9111. A copy with a failure (robots.txt unreachable, another
+site file unreadable) is kept for at most :data:`FAILURE_TTL`, so a server that was down
+is asked again soon, and it never replaces a fresh complete copy. A stale copy is never
+used, not even when the site is unreachable: that would turn ``unknown`` into a possibly
+permissive answer, and per-URL decisions fail closed (contract: "Per URL").
 
 Several processes may share one file: WAL journal, a busy timeout, and every write is one
 short ``BEGIN IMMEDIATE`` upsert. The file is disposable: a row that does not decode is a
-miss and is overwritten; a file that is not a crawlcheck cache is never touched (a
-:class:`~crawlcheck.errors.UsageError` names it), so a mistyped ``--cache`` cannot destroy
-someone's database.
+miss and is overwritten, a damaged file is set aside and rebuilt; a file that is not a
+crawlcheck cache is never touched (a :class:`~crawlcheck.errors.UsageError` names it), so
+a mistyped ``--cache`` cannot destroy someone's database.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import sqlite3
 import time
@@ -29,25 +32,27 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
-from crawlcheck.access import RobotsAccess, robots_access
-from crawlcheck.codec import fetched_from_json, fetched_to_json
+from crawlcheck.access import FileAccess, RobotsAccess, file_access, robots_access
+from crawlcheck.codec import site_from_json, site_to_json
 from crawlcheck.errors import UsageError
 from crawlcheck.model import Fetched, SiteFetches
 
+logger = logging.getLogger(__name__)
+
 #: RFC 9309 §2.4: crawlers SHOULD NOT use a cached robots.txt for more than 24 hours.
 MAX_TTL = 24 * 3600.0
-#: How long an unreachable robots.txt (5xx, network error) is remembered.
-UNREACHABLE_TTL = 3600.0
+#: How long a copy with a failure (robots.txt unreachable, a site file unreadable) is used:
+#: briefly, so that a site that was down is asked again soon.
+FAILURE_TTL = 600.0
 #: ``PRAGMA application_id`` of a crawlcheck cache ("CCHK"): tells our file from others.
 APPLICATION_ID = 0x4343484B
 #: ``PRAGMA user_version``: bump when the row format changes (old rows are then dropped).
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: Milliseconds a writer waits for another process's transaction before giving up.
 BUSY_TIMEOUT_MS = 30_000
 #: Environment variable naming the cache file (overrides the default location).
 ENV_VAR = "CRAWLCHECK_CACHE"
 _SQL_VARIABLES = 500
-_FILE_FIELDS = ("robots", "ai_txt", "tdmrep", "llms_txt")
 
 
 def default_cache_path(environ: Mapping[str, str] | None = None) -> Path:
@@ -78,21 +83,31 @@ def site_files_only(fetches: SiteFetches) -> SiteFetches:
 # -- expiry ------------------------------------------------------------------------------
 
 
-def is_unreachable(robots: Fetched | None) -> bool:
-    """Return True when robots.txt was unreachable (5xx, network failure): RFC 9309 §2.3.1.4."""
-    return robots is not None and robots_access(robots) is RobotsAccess.UNREACHABLE
+def is_complete(fetches: SiteFetches) -> bool:
+    """Return True when every site file fetched is an answer (crawlcheck.access).
 
-
-def time_to_live(robots: Fetched | None) -> float:
-    """Return how many seconds a copy fetched with this robots.txt response may be used.
-
-    ``Cache-Control: no-store``/``no-cache`` give 0; ``max-age`` (less ``Age``) wins over
-    ``Expires`` (RFC 9111 §5.3); either is capped at 24 hours (RFC 9309 §2.4).
+    robots.txt unreachable, or another file unreadable (5xx, network failure, cut…), makes
+    the copy a failure: it is kept only briefly and never replaces a complete copy.
     """
-    if robots is None:
-        return MAX_TTL
-    cap = UNREACHABLE_TTL if is_unreachable(robots) else MAX_TTL
-    ttl = _freshness(robots)
+    if fetches.robots is not None and robots_access(fetches.robots) is RobotsAccess.UNREACHABLE:
+        return False
+    others = [doc for site_file, doc in fetches.site_files() if site_file.field != "robots"]
+    return all(
+        file_access(doc) is not FileAccess.UNREADABLE
+        for doc in [*others, *fetches.licenses]
+        if doc is not None
+    )
+
+
+def time_to_live(fetches: SiteFetches) -> float:
+    """Return how many seconds the site files of *fetches* may be used.
+
+    ``Cache-Control: no-store``/``no-cache`` on robots.txt give 0; ``max-age`` (less
+    ``Age``) wins over ``Expires`` (RFC 9111 §5.3); either is capped at 24 hours (RFC 9309
+    §2.4), and a copy with a failure at :data:`FAILURE_TTL`.
+    """
+    cap = MAX_TTL if is_complete(fetches) else FAILURE_TTL
+    ttl = None if fetches.robots is None else _freshness(fetches.robots)
     return cap if ttl is None else max(0.0, min(ttl, cap))
 
 
@@ -141,52 +156,16 @@ def _http_date(text: str) -> float | None:
 # -- serialisation -----------------------------------------------------------------------
 
 
-def _fetched_to_json(doc: Fetched) -> dict[str, Any]:
-    # The crawl's wire format, plus the body's hash so a damaged row is noticed on read.
-    return {**fetched_to_json(doc), "sha256": doc.sha256}
-
-
-def _fetched_from_json(data: Mapping[str, Any]) -> Fetched:
-    doc = fetched_from_json(data)
-    if doc.sha256 != data["sha256"]:
-        raise ValueError("body does not match its sha256")
-    return doc
-
-
-def _optional(data: Mapping[str, Any] | None) -> Fetched | None:
-    return None if data is None else _fetched_from_json(data)
-
-
 def encode_site(fetches: SiteFetches) -> str:
     """Return the site-level files of *fetches* as one JSON document (bodies in base64)."""
-    data: dict[str, Any] = {
-        "site": fetches.site,
-        "origin": fetches.origin,
-        "started_at": fetches.started_at,
-        "finished_at": fetches.finished_at,
-        "licenses": [_fetched_to_json(doc) for doc in fetches.licenses],
-    }
-    for name in _FILE_FIELDS:
-        doc = getattr(fetches, name)
-        data[name] = None if doc is None else _fetched_to_json(doc)
+    data = site_to_json(site_files_only(fetches), digests=True)
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
 def decode_site(text: str) -> SiteFetches:
     """Return the :class:`SiteFetches` *text* encodes; raise ValueError if it is damaged."""
     try:
-        data = json.loads(text)
-        return SiteFetches(
-            site=str(data["site"]),
-            origin=str(data["origin"]),
-            robots=_optional(data["robots"]),
-            ai_txt=_optional(data["ai_txt"]),
-            tdmrep=_optional(data["tdmrep"]),
-            llms_txt=_optional(data["llms_txt"]),
-            licenses=tuple(_fetched_from_json(doc) for doc in data["licenses"]),
-            started_at=str(data["started_at"]),
-            finished_at=str(data["finished_at"]),
-        )
+        return site_from_json(json.loads(text))
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise ValueError(f"damaged cache row: {exc}") from exc
 
@@ -197,6 +176,11 @@ def decode_site(text: str) -> SiteFetches:
 class OriginCache:
     """An SQLite file of origins' site-level files, with expiry; safe across processes.
 
+    Never in the way of a run: a damaged file is set aside (renamed, never deleted) and
+    rebuilt, a read-only file is only read, and a write that fails (disk full, read-only)
+    is skipped; each says so once, as a warning on the ``crawlcheck`` logger. A file that
+    belongs to another program is never touched: that is a :class:`UsageError`.
+
     >>> with OriginCache(":memory:") as cache:
     ...     lifetime = cache.put(SiteFetches(site="example.com", origin="https://example.com"))
     ...     cache.get("https://example.com").site
@@ -206,37 +190,66 @@ class OriginCache:
     def __init__(self, path: str | os.PathLike[str], *, clock: Callable[[], float] = time.time):
         self.path = str(path)
         self._clock = clock
+        self.read_only = False
+        self.writable = True
+        """False once writing failed: results are still computed, just not kept."""
         self._db = self._open()
 
+    # -- opening
+
     def _open(self) -> sqlite3.Connection:
-        if self.path != ":memory:":
-            try:
-                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise UsageError(f"cache {self.path}: cannot create its directory: {exc}") from exc
+        if self.path == ":memory:":
+            return self._connect(self.path)
+        path = Path(self.path)
         try:
-            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            if not path.is_file():
+                raise UsageError(f"cache {self.path}: cannot create its directory: {exc}") from exc
+        if path.is_file() and not _writable(path):
+            self.read_only = _announce(f"cache {self.path} is read-only: used, not updated")
+            # immutable: no lock or WAL index to create beside a file nobody may write here.
+            return self._connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+        try:
+            return self._connect(self.path)
+        except _Damaged as exc:
+            self._set_aside(str(exc))
+            return self._connect(self.path)
+
+    def _connect(self, target: str, *, uri: bool = False) -> sqlite3.Connection:
+        try:
+            db = sqlite3.connect(
+                target, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, uri=uri
+            )
         except sqlite3.Error as exc:
             raise UsageError(f"cache {self.path}: cannot open: {exc}") from exc
         try:
             db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self._prepare(db)
-        except sqlite3.DatabaseError as exc:
+        except _Foreign as exc:
             db.close()
             raise UsageError(
-                f"cache {self.path}: not a usable crawlcheck cache ({exc}); "
-                "delete it, or pass --cache with another path or --no-cache"
+                f"cache {self.path}: not a crawlcheck cache ({exc}); it is left as it is: "
+                "pass --cache with another path, or --no-cache"
             ) from exc
+        except sqlite3.DatabaseError as exc:
+            db.close()
+            if self.read_only:
+                raise UsageError(f"cache {self.path}: read-only and damaged ({exc})") from exc
+            raise _Damaged(str(exc)) from exc
         return db
 
     def _prepare(self, db: sqlite3.Connection) -> None:
         app_id = db.execute("PRAGMA application_id").fetchone()[0]
         if app_id not in (0, APPLICATION_ID):
-            raise sqlite3.DatabaseError(f"application_id {app_id:#x} is not crawlcheck's")
+            raise _Foreign(f"application_id {app_id:#x} is not crawlcheck's")
         if app_id == 0:
             tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
             if tables:
-                raise sqlite3.DatabaseError("an SQLite database of another program")
+                raise _Foreign("an SQLite database of another program")
+        if self.read_only:
+            db.execute("SELECT count(*) FROM origins").fetchone()
+            return
         if self.path != ":memory:":
             # WAL lets readers go on while another process writes; NORMAL is durable
             # enough for a disposable cache.
@@ -252,14 +265,41 @@ class OriginCache:
                 " origin TEXT PRIMARY KEY,"
                 " stored_at REAL NOT NULL,"
                 " expires_at REAL NOT NULL,"
+                " complete INTEGER NOT NULL,"
                 " data TEXT NOT NULL)"
             )
             db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            # A damaged file often opens and fails only here: check it once.
+            if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                raise sqlite3.DatabaseError("the file fails SQLite's integrity check")
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:
+                db.execute("ROLLBACK")
             raise
+
+    def _set_aside(self, reason: str) -> None:
+        """Rename a damaged cache file (and its WAL) out of the way; a new one replaces it."""
+        aside = f"{self.path}.damaged-{int(self._clock())}"
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(self.path + suffix, aside + suffix)
+        _announce(f"cache {self.path} was damaged ({reason}): set aside as {aside}, rebuilt")
+
+    def _rebuild(self, exc: sqlite3.DatabaseError) -> None:
+        """Set the damaged file aside and start a new one, mid-run."""
+        with contextlib.suppress(sqlite3.Error):
+            self._db.close()
+        if self.path == ":memory:" or self.read_only:
+            self.writable = False
+            self._db = sqlite3.connect(":memory:", isolation_level=None)
+            self._prepare(self._db)
+            return
+        self._set_aside(str(exc))
+        self._db = self._connect(self.path)
+
+    # -- reading and writing
 
     def get(self, origin: str) -> SiteFetches | None:
         """Return the unexpired site files of *origin*, or None."""
@@ -271,7 +311,8 @@ class OriginCache:
         """Return the unexpired site files of each of *origins* found, by origin.
 
         Rows stored at or after *stored_since* are returned even when expired: a run
-        passes its start time so that it fetches each origin at most once.
+        passes its start time so that it fetches each origin at most once. A damaged row
+        is a miss; a damaged file is set aside and rebuilt (every row a miss).
         """
         wanted = list(dict.fromkeys(origins))
         now = self._clock()
@@ -280,11 +321,17 @@ class OriginCache:
         for start in range(0, len(wanted), _SQL_VARIABLES):
             chunk = wanted[start : start + _SQL_VARIABLES]
             marks = ",".join("?" * len(chunk))
-            rows = self._execute(
-                "SELECT origin, data FROM origins"
-                f" WHERE (expires_at > ? OR stored_at >= ?) AND origin IN ({marks})",
-                (now, since, *chunk),
-            ).fetchall()
+            try:
+                rows = self._db.execute(
+                    "SELECT origin, data FROM origins"
+                    f" WHERE (expires_at > ? OR stored_at >= ?) AND origin IN ({marks})",
+                    (now, since, *chunk),
+                ).fetchall()
+            except sqlite3.OperationalError as exc:
+                raise UsageError(f"cache {self.path}: {exc}") from exc
+            except sqlite3.DatabaseError as exc:
+                self._rebuild(exc)
+                return {}
             for origin, data in rows:
                 try:
                     found[origin] = decode_site(data)
@@ -297,31 +344,39 @@ class OriginCache:
         return self.put_many([fetches])[0]
 
     def put_many(self, sites: Iterable[SiteFetches]) -> list[float]:
-        """Store several origins in one short transaction; return each one's lifetime."""
+        """Store several origins in one short transaction; return each one's lifetime.
+
+        A copy with a failure never replaces a complete copy that is still fresh: a later
+        good answer (another process's) is never hidden by an earlier failure.
+        """
         now = self._clock()
         rows = []
         for fetches in sites:
-            ttl = time_to_live(fetches.robots)
-            rows.append((fetches.origin, now, now + ttl, encode_site(site_files_only(fetches))))
-        if rows:
+            ttl = time_to_live(fetches)
+            complete = int(is_complete(fetches))
+            rows.append((fetches.origin, now, now + ttl, complete, encode_site(fetches)))
+        if rows and self.writable and not self.read_only:
             self._write(
-                "INSERT INTO origins (origin, stored_at, expires_at, data) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT(origin) DO UPDATE SET stored_at = excluded.stored_at, "
-                "expires_at = excluded.expires_at, data = excluded.data",
+                "INSERT INTO origins (origin, stored_at, expires_at, complete, data)"
+                " VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT(origin) DO UPDATE SET stored_at = excluded.stored_at,"
+                " expires_at = excluded.expires_at, complete = excluded.complete,"
+                " data = excluded.data"
+                " WHERE excluded.complete = 1 OR origins.complete = 0"
+                " OR origins.expires_at <= excluded.stored_at",
                 rows,
             )
-        return [expires - stored for _, stored, expires, _ in rows]
-
-    def prune(self) -> int:
-        """Delete expired rows; return how many were deleted."""
-        return self._write("DELETE FROM origins WHERE expires_at <= ?", [(self._clock(),)])
+        return [expires - stored for _, stored, expires, _, _ in rows]
 
     def clear(self) -> None:
         """Delete every row."""
         self._write("DELETE FROM origins", [()])
 
     def __len__(self) -> int:
-        return int(self._execute("SELECT count(*) FROM origins", ()).fetchone()[0])
+        try:
+            return int(self._db.execute("SELECT count(*) FROM origins").fetchone()[0])
+        except sqlite3.DatabaseError as exc:
+            raise UsageError(f"cache {self.path}: {exc}") from exc
 
     def close(self) -> None:
         """Close the database connection."""
@@ -333,22 +388,47 @@ class OriginCache:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _execute(self, sql: str, params: tuple[Any, ...]) -> sqlite3.Cursor:
-        try:
-            return self._db.execute(sql, params)
-        except sqlite3.OperationalError as exc:
-            raise UsageError(f"cache {self.path}: {exc}") from exc
-
-    def _write(self, sql: str, rows: list[tuple[Any, ...]]) -> int:
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
+    def _write(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        """Run one write transaction; on failure say why once and stop writing."""
+        for attempt in (1, 2):
             try:
-                cursor = self._db.executemany(sql, rows)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-        except sqlite3.OperationalError as exc:
-            # Read-only file or directory, disk full, lock held past the busy timeout.
-            raise UsageError(f"cache {self.path}: cannot write: {exc}") from exc
-        return cursor.rowcount
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    self._db.executemany(sql, rows)
+                    self._db.execute("COMMIT")
+                    return
+                except BaseException:
+                    if self._db.in_transaction:
+                        with contextlib.suppress(sqlite3.Error):
+                            self._db.execute("ROLLBACK")
+                    raise
+            except sqlite3.OperationalError as exc:
+                # Disk full, read-only file or directory, a lock held past the busy timeout:
+                # the results are still computed and written out, just not kept.
+                self.writable = False
+                _announce(f"cache {self.path}: cannot write ({exc}): results are not cached")
+                return
+            except sqlite3.DatabaseError as exc:
+                if attempt == 2:
+                    self.writable = False
+                    _announce(f"cache {self.path}: cannot write ({exc}): results are not cached")
+                    return
+                self._rebuild(exc)
+
+
+class _Foreign(sqlite3.DatabaseError):
+    """The file is an SQLite database of another program: never touched."""
+
+
+class _Damaged(Exception):
+    """The file is not (or no longer) a readable database."""
+
+
+def _writable(path: Path) -> bool:
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
+def _announce(message: str) -> bool:
+    """Log *message* as a warning on the ``crawlcheck`` logger; return True."""
+    logger.warning("%s", message)
+    return True

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 from collections.abc import Sequence
-from types import ModuleType
 
 from crawlcheck._version import __version__
 from crawlcheck.errors import CrawlcheckError
@@ -24,16 +24,20 @@ class _Parser(argparse.ArgumentParser):
     """An argparse parser whose usage errors are one line and exit code 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise CrawlcheckError(f"{self.prog}: {message}")
+        command = self.prog.removeprefix("crawlcheck").strip()
+        raise CrawlcheckError(f"{command}: {message}" if command else message)
 
 
-def _load(name: str) -> ModuleType | None:
-    try:
-        return importlib.import_module(f"crawlcheck.commands.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name == f"crawlcheck.commands.{name}":
-            return None
-        raise
+def _show_warnings() -> None:
+    """Print the library's warnings (the ``crawlcheck`` logger) on stderr, one line each."""
+    logger = logging.getLogger("crawlcheck")
+    if not any(getattr(h, "_crawlcheck_cli", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("crawlcheck: warning: %(message)s"))
+        handler.setLevel(logging.WARNING)
+        handler._crawlcheck_cli = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+        logger.setLevel(logging.WARNING)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,9 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"crawlcheck {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS:
-        module = _load(name)
-        if module is None:
-            continue
+        # A command that fails to import is a packaging bug: let it be seen, never hidden.
+        module = importlib.import_module(f"crawlcheck.commands.{name}")
         sub = subparsers.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(sub)
         sub.set_defaults(_run=module.run)
@@ -57,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code."""
+    _show_warnings()
     parser = build_parser()
     try:
         args, extras = parser.parse_known_args(argv)

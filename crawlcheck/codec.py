@@ -1,7 +1,8 @@
 """Turn :class:`Fetched` and :class:`SiteFetches` into JSON and back (bodies in base64).
 
 This is the wire format between the crawl worker and :mod:`crawlcheck.crawl.runner`, and
-the per-origin cache's row format; it round-trips every field exactly.
+the per-origin cache's row format; it round-trips every field exactly. With *digests*, each
+body's sha256 is stored too, and reading it back checks it, so a damaged copy is noticed.
 """
 
 from __future__ import annotations
@@ -10,14 +11,12 @@ import base64
 from collections.abc import Mapping
 from typing import Any
 
-from crawlcheck.model import Fetched, SiteFetches
-
-_FILE_FIELDS = ("robots", "ai_txt", "tdmrep", "llms_txt")
+from crawlcheck.model import SITE_FILES, Fetched, SiteFetches
 
 
-def fetched_to_json(doc: Fetched) -> dict[str, Any]:
-    """Return *doc* as a JSON-ready mapping."""
-    return {
+def fetched_to_json(doc: Fetched, *, digests: bool = False) -> dict[str, Any]:
+    """Return *doc* as a JSON-ready mapping (with its body's sha256 if *digests*)."""
+    data = {
         "url": doc.url,
         "status": doc.status,
         "headers": [list(pair) for pair in doc.headers],
@@ -29,11 +28,18 @@ def fetched_to_json(doc: Fetched) -> dict[str, Any]:
         "elapsed_ms": doc.elapsed_ms,
         "truncated": doc.truncated,
     }
+    if digests:
+        data["sha256"] = doc.sha256
+    return data
 
 
 def fetched_from_json(data: Mapping[str, Any]) -> Fetched:
-    """Return the :class:`Fetched` that :func:`fetched_to_json` made *data* from."""
-    return Fetched(
+    """Return the :class:`Fetched` that :func:`fetched_to_json` made *data* from.
+
+    Raises ValueError (or KeyError/TypeError on a wrong shape) when the data is damaged,
+    including a body that no longer matches its stored sha256.
+    """
+    doc = Fetched(
         url=str(data["url"]),
         status=None if data["status"] is None else int(data["status"]),
         headers=tuple((str(name), str(value)) for name, value in data["headers"]),
@@ -45,29 +51,32 @@ def fetched_from_json(data: Mapping[str, Any]) -> Fetched:
         elapsed_ms=None if data["elapsed_ms"] is None else float(data["elapsed_ms"]),
         truncated=bool(data["truncated"]),
     )
+    if "sha256" in data and doc.sha256 != data["sha256"]:
+        raise ValueError(f"the body of {doc.url} does not match its sha256")
+    return doc
 
 
-def site_to_json(site: SiteFetches) -> dict[str, Any]:
-    """Return *site* as a JSON-ready mapping."""
+def site_to_json(site: SiteFetches, *, digests: bool = False) -> dict[str, Any]:
+    """Return *site* as a JSON-ready mapping (with every body's sha256 if *digests*)."""
     data: dict[str, Any] = {
         "site": site.site,
         "origin": site.origin,
-        "pages": [fetched_to_json(doc) for doc in site.pages],
-        "licenses": [fetched_to_json(doc) for doc in site.licenses],
+        "pages": [fetched_to_json(doc, digests=digests) for doc in site.pages],
+        "licenses": [fetched_to_json(doc, digests=digests) for doc in site.licenses],
         "skipped": [list(pair) for pair in site.skipped],
         "started_at": site.started_at,
         "finished_at": site.finished_at,
     }
-    for name in _FILE_FIELDS:
-        doc = getattr(site, name)
-        data[name] = None if doc is None else fetched_to_json(doc)
+    for site_file, doc in site.site_files():
+        data[site_file.field] = None if doc is None else fetched_to_json(doc, digests=digests)
     return data
 
 
 def site_from_json(data: Mapping[str, Any]) -> SiteFetches:
     """Return the :class:`SiteFetches` that :func:`site_to_json` made *data* from."""
     files = {
-        name: None if data[name] is None else fetched_from_json(data[name]) for name in _FILE_FIELDS
+        f.field: None if data[f.field] is None else fetched_from_json(data[f.field])
+        for f in SITE_FILES
     }
     return SiteFetches(
         site=str(data["site"]),

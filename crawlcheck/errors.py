@@ -5,8 +5,7 @@ Our exception hierarchy::
     CrawlcheckError
     ├── UsageError          bad command-line argument or input file (exit code 2)
     ├── RuleFileError       a rules YAML file is malformed (names the file and the key)
-    └── CrawlWorkerError    the crawl's child process died: a bug (exit code 3;
-                            defined in crawlcheck.crawl.runner)
+    └── CrawlWorkerError    the crawl's child process died: a bug (exit code 3)
 
 Document any addition here and in docs/cli.md.
 """
@@ -32,3 +31,12 @@ class RuleFileError(CrawlcheckError, ValueError):
         super().__init__(f"{path}: {key}: {message}")
         self.path = path
         self.key = key
+
+
+class CrawlWorkerError(CrawlcheckError, RuntimeError):
+    """Raised when the crawl's child process dies before finishing (a crawlcheck bug).
+
+    Nothing a website does raises it: a site's failures are values in its results.
+    """
+
+    exit_code = 3

@@ -8,11 +8,48 @@ observation an effect and purposes, which makes it a :class:`Finding`.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
+
+class Purpose(StrEnum):
+    """The uses a reservation speaks to (contract: "Vocabulary")."""
+
+    TDM = "tdm"
+    AI_TRAIN = "ai-train"
+    AI_INPUT = "ai-input"
+    SEARCH = "search"
+
+
 #: The questions every report answers, in report order (contract: "Vocabulary").
-PURPOSES: tuple[str, ...] = ("tdm", "ai-train", "ai-input", "search")
+PURPOSES: tuple[Purpose, ...] = tuple(Purpose)
+
+
+class SiteVerdict(StrEnum):
+    """The site verdict for one purpose (contract: "Vocabulary"), most reserved first."""
+
+    RESERVED = "reserved"
+    PARTIAL = "partial"
+    NOT_RESERVED = "not-reserved"
+    UNKNOWN = "unknown"
+
+
+class UrlVerdict(StrEnum):
+    """The decision for one URL and one purpose (contract: "Per URL")."""
+
+    RESERVED = "reserved"
+    ALLOWED = "allowed"
+    UNKNOWN = "unknown"
+
+
+class RobotsState(StrEnum):
+    """How robots.txt treats one catalogued agent (contract: "Per agent")."""
+
+    DISALLOWED = "disallowed"
+    RESTRICTED = "restricted"
+    ALLOWED = "allowed"
+    UNREACHABLE = "unreachable"
 
 
 class Effect(StrEnum):
@@ -72,6 +109,9 @@ class Problem:
     line: int | None = None
     level: str = "warning"
     """``error`` (the signal could not be read), ``warning`` (read, but defective) or ``info``."""
+    signal: Signal | None = None
+    """The signal the problem is about, when one is: with level ``error``, the purposes that
+    signal speaks to are unknown (fail closed)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -94,7 +134,7 @@ class Observation:
 class Finding:
     """An observation with its meaning: the report's ``findings[]`` entry."""
 
-    signal: str
+    signal: Signal
     source: str
     effect: Effect
     purposes: tuple[str, ...]
@@ -104,6 +144,20 @@ class Finding:
     line: int | None = None
     key: str = ""
     value: str = ""
+
+
+def split_effects(findings: Iterable[Finding], purpose: str) -> tuple[list[Finding], list[Finding]]:
+    """Return (reservations, permissions) among *findings* for *purpose*; info is dropped."""
+    reserves: list[Finding] = []
+    permits: list[Finding] = []
+    for finding in findings:
+        if purpose not in finding.purposes:
+            continue
+        if finding.effect is Effect.RESERVE:
+            reserves.append(finding)
+        elif finding.effect is Effect.PERMIT:
+            permits.append(finding)
+    return reserves, permits
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -161,6 +215,25 @@ class Fetched:
         return self.status is not None and 200 <= self.status < 300
 
 
+@dataclass(frozen=True, slots=True)
+class SiteFile:
+    """One of an origin's site-level files: where it is, and which signal it carries."""
+
+    field: str
+    """The :class:`SiteFetches` attribute that holds its fetch."""
+    path: str
+    signal: Signal
+
+
+#: The site-level files of every origin, robots.txt first (it is fetched before the others).
+SITE_FILES: tuple[SiteFile, ...] = (
+    SiteFile("robots", "/robots.txt", Signal.ROBOTS),
+    SiteFile("ai_txt", "/ai.txt", Signal.AI_TXT),
+    SiteFile("tdmrep", "/.well-known/tdmrep.json", Signal.TDMREP_FILE),
+    SiteFile("llms_txt", "/llms.txt", Signal.LLMS_TXT),
+)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SiteFetches:
     """Everything the crawl fetched for one site: the input of the evaluator.
@@ -187,14 +260,18 @@ class SiteFetches:
     started_at: str = ""
     finished_at: str = ""
 
+    def site_files(self) -> Iterator[tuple[SiteFile, Fetched | None]]:
+        """Yield each site-level file with its fetch (None when it was not fetched)."""
+        for site_file in SITE_FILES:
+            yield site_file, getattr(self, site_file.field)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Verdict:
     """The site verdict for one purpose, with the reasons behind it."""
 
-    purpose: str
-    verdict: str
-    """``reserved``, ``partial``, ``not-reserved`` or ``unknown`` (contract: "Vocabulary")."""
+    purpose: Purpose
+    verdict: SiteVerdict
     reasons: tuple[str, ...] = ()
     """Plain-language reasons, each naming the finding(s) behind the verdict."""
 
@@ -204,8 +281,7 @@ class AgentReport:
     """How robots.txt treats one catalogued AI agent."""
 
     token: str
-    robots: str
-    """``disallowed``, ``restricted``, ``allowed`` or ``unreachable``."""
+    robots: RobotsState
     purposes: tuple[str, ...]
     operator: str = ""
     evidence: str = ""
@@ -249,13 +325,15 @@ class SiteReport:
     """Pages not sampled, as (url, reason)."""
     started_at: str = ""
     finished_at: str = ""
+    inputs: tuple[str, ...] = ()
+    """Every input that named this site (the same origin given several ways)."""
 
-    def verdict(self, purpose: str) -> str:
+    def verdict(self, purpose: str) -> SiteVerdict:
         """Return the verdict for *purpose* (``unknown`` if it was not evaluated)."""
         for verdict in self.verdicts:
             if verdict.purpose == purpose:
                 return verdict.verdict
-        return "unknown"
+        return SiteVerdict.UNKNOWN
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -263,9 +341,9 @@ class UrlDecision:
     """The decision for one URL and one purpose: ``reserved``, ``allowed`` or ``unknown``."""
 
     url: str
-    purpose: str
+    purpose: Purpose
     agent: str | None
-    decision: str
+    decision: UrlVerdict
     reasons: tuple[Finding, ...] = ()
     """The findings behind the decision (reservations first); empty when nothing applies."""
     problems: tuple[Problem, ...] = ()

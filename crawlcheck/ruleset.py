@@ -133,7 +133,7 @@ class Ruleset:
         meaning = self.meaning(obs.signal, obs.key, obs.value)
         purposes = self._agent_purposes(obs.agents) if meaning.from_agents else meaning.purposes
         return Finding(
-            signal=obs.signal.value,
+            signal=obs.signal,
             source=obs.evidence.source,
             effect=meaning.effect,
             purposes=purposes,
@@ -145,26 +145,24 @@ class Ruleset:
             value=obs.value,
         )
 
-    def describe_signal(self, signal: Signal | str) -> dict[str, object]:
-        """Return the signal's name, status tag, spec and meanings as plain data."""
-        rules = self.signals[Signal(signal)]
-        return {
-            "signal": rules.signal.value,
-            "name": rules.name,
-            "status": rules.status,
-            "spec": rules.spec,
-            "meanings": [
-                {
-                    "key": key,
-                    "value": value,
-                    "effect": meaning.effect.value,
-                    "purposes": FROM_AGENTS if meaning.from_agents else list(meaning.purposes),
-                    "note": meaning.note,
-                    "spec": meaning.spec,
-                }
-                for (key, value), meaning in rules.meanings.items()
-            ],
-        }
+    def purposes_of(self, signal: Signal) -> frozenset[str]:
+        """Return the purposes *signal* can reserve or permit: what is unknown when it fails.
+
+        >>> sorted(map(str, load_ruleset().purposes_of(Signal.TDMREP_FILE)))
+        ['ai-train', 'tdm']
+        """
+        rules = self.signals.get(signal)
+        if rules is None:
+            return frozenset()
+        found: set[str] = set()
+        for meaning in rules.meanings.values():
+            if meaning.effect is Effect.INFO:
+                continue
+            if meaning.from_agents:
+                found.update(p for agent in self.agents for p in agent.purposes)
+            else:
+                found.update(meaning.purposes)
+        return frozenset(found)
 
     def _agent_purposes(self, tokens: Sequence[str]) -> tuple[str, ...]:
         # robots.txt: a group speaks to the uses of the crawlers it names; "*" names them all.

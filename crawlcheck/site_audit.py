@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from crawlcheck.errors import UsageError
@@ -16,72 +16,80 @@ from crawlcheck.evaluate import evaluate_site
 from crawlcheck.model import SiteReport
 from crawlcheck.report import ReportMeta
 from crawlcheck.ruleset import Ruleset, load_ruleset
+from crawlcheck.urls import site_origin
 
 if TYPE_CHECKING:
-    from crawlcheck.crawl.runner import CrawlOptions
+    from crawlcheck.crawl.options import CrawlOptions
+
+__all__ = ["AuditTarget", "audit", "audit_targets", "iter_audit", "report_meta"]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AuditOptions:
-    """What to audit and how (the CLI flags of ``audit``)."""
+@dataclass(frozen=True, slots=True)
+class AuditTarget:
+    """One site to audit: its origin, and every input that named it."""
 
-    concurrency: int = 64
-    timeout: float = 15.0
-    pages: int = 5
-    proxy: str | None = None
-    """Proxy URL; None honours ``http_proxy``/``https_proxy``/``no_proxy``."""
-    rules: tuple[str, ...] = field(default=())
-    """Extra rules files layered over the shipped ones."""
-
-    def crawl_options(self) -> CrawlOptions:
-        """Return the crawl settings these options stand for."""
-        from crawlcheck.crawl.runner import CrawlOptions
-
-        return CrawlOptions(
-            concurrency=self.concurrency, timeout=self.timeout, pages=self.pages, proxy=self.proxy
-        )
+    site: str
+    """The first input that named it (the report's ``site``)."""
+    origin: str
+    inputs: tuple[str, ...]
 
 
-def check_sites(sites: Iterable[str]) -> list[str]:
-    """Return the sites stripped, or raise UsageError naming the first unusable one."""
-    from crawlcheck.urls import site_origin
+def audit_targets(sites: Iterable[str]) -> list[AuditTarget]:
+    """Return the sites to audit in input order, one per origin; UsageError names a bad one.
 
-    cleaned = []
+    Blank lines and ``#`` comments are skipped; the same origin given several ways
+    (``http://x``, ``http://X/``, ``http://x:80/y``) is audited once.
+    """
+    by_origin: dict[str, list[str]] = {}
     for site in sites:
         text = site.strip()
         if not text or text.startswith("#"):
             continue
-        if site_origin(text) is None:
+        origin = site_origin(text)
+        if origin is None:
             raise UsageError(f"not a host or an http(s) origin URL: {text!r}")
-        cleaned.append(text)
-    return cleaned
+        by_origin.setdefault(origin, []).append(text)
+    return [AuditTarget(names[0], origin, tuple(names)) for origin, names in by_origin.items()]
 
 
 def iter_audit(
-    sites: Iterable[str], options: AuditOptions | None = None, ruleset: Ruleset | None = None
+    targets: Sequence[AuditTarget],
+    options: CrawlOptions | None = None,
+    ruleset: Ruleset | None = None,
 ) -> Iterator[SiteReport]:
-    """Yield one report per site, each as soon as its crawl finishes (completion order)."""
+    """Yield one report per target in input order, each once it and every one before it is done.
+
+    Only the reports of sites that finished before an earlier one are held, so memory is
+    bounded by the sites in flight, not by the number of sites.
+    """
     from crawlcheck.crawl.runner import crawl_sites
 
-    options = options or AuditOptions()
-    ruleset = ruleset or load_ruleset(options.rules)
-    for fetches in crawl_sites(check_sites(sites), options.crawl_options()):
-        yield evaluate_site(fetches, ruleset)
+    ruleset = ruleset or load_ruleset()
+    position = {target.site: index for index, target in enumerate(targets)}
+    waiting: dict[int, SiteReport] = {}
+    next_index = 0
+    for fetches in crawl_sites([t.site for t in targets], options):
+        index = position[fetches.site]
+        report = evaluate_site(fetches, ruleset)
+        waiting[index] = replace(report, inputs=targets[index].inputs)
+        while next_index in waiting:
+            yield waiting.pop(next_index)
+            next_index += 1
 
 
-def audit(sites: Sequence[str] | str, **options: object) -> list[SiteReport]:
+def audit(
+    sites: Sequence[str] | str,
+    options: CrawlOptions | None = None,
+    *,
+    ruleset: Ruleset | None = None,
+) -> list[SiteReport]:
     """Return the site reports for *sites* (bare hosts or origin URLs), in input order.
 
-    Keyword options are those of :class:`AuditOptions` (``pages``, ``timeout``, ``proxy``…).
+    >>> from crawlcheck.crawl.options import CrawlOptions
+    >>> reports = audit(["example.com"], CrawlOptions(pages=2))  # doctest: +SKIP
     """
     names = [sites] if isinstance(sites, str) else list(sites)
-    try:
-        audit_options = AuditOptions(**options)  # type: ignore[arg-type]
-    except TypeError as exc:
-        raise UsageError(str(exc)) from exc
-    reports = list(iter_audit(names, audit_options))
-    order = {name.strip(): index for index, name in enumerate(names)}
-    return sorted(reports, key=lambda report: order.get(report.site, len(order)))
+    return list(iter_audit(audit_targets(names), options, ruleset))
 
 
 def report_meta(ruleset: Ruleset, command: str | None = None) -> ReportMeta:

@@ -1,10 +1,39 @@
-"""URLs and origins: one canonical ``scheme://host[:port]`` for the whole package."""
+"""URLs and origins: one reading of a URL for the whole package, and its equivalent paths.
+
+Every part of crawlcheck that turns a URL into an origin (the crawl, the per-URL
+decisions, the cache, the add-on) goes through :func:`origin_of`, so a URL is never
+decided against one host and fetched from another. A URL that common parsers read
+differently (a backslash before the path, which browsers and urllib3 read as ``/`` and
+RFC 3986 parsers as part of the authority; a percent-encoded or otherwise invalid host)
+is malformed: it has no origin, and a decision on it is ``unknown``.
+"""
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["origin_of", "same_origin", "site_origin"]
+__all__ = [
+    "MAX_URL_LENGTH",
+    "decision_paths",
+    "malformed_reason",
+    "origin_of",
+    "same_origin",
+    "site_origin",
+    "without_fragment",
+]
+
+#: Longer URLs are malformed input (browsers and crawlers commonly stop near 8 KiB).
+MAX_URL_LENGTH = 8192
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_BAD_CHAR = re.compile(r"[\x00-\x20\x7f]")
+#: A host name as DNS and every URL parser read it alike (underscores occur in the wild).
+_HOST = re.compile(r"[a-z0-9_](?:[a-z0-9_.-]{0,251}[a-z0-9_])?\.?")
+_SIMPLE_ORIGIN = re.compile(
+    r"(https?)://([A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)(?::([0-9]{1,5}))?(?=[/?#]|\Z)",
+    re.IGNORECASE,
+)
 
 
 def site_origin(site: str) -> str | None:
@@ -25,28 +54,153 @@ def site_origin(site: str) -> str | None:
 
 
 def origin_of(url: str) -> str | None:
-    """Return the ``scheme://host[:port]`` of an http(s) *url*, or None."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    host = parts.hostname
-    if scheme not in ("http", "https") or not host:
-        return None
-    if ":" in host:
-        netloc = f"[{host}]"
-    else:
-        try:
-            netloc = host.encode("idna").decode("ascii")
-        except UnicodeError:
-            return None
-    if port is not None and port != {"http": 80, "https": 443}[scheme]:
-        netloc = f"{netloc}:{port}"
-    return urlunsplit((scheme, netloc, "", "", ""))
+    """Return the ``scheme://host[:port]`` of an absolute http(s) *url*, or None.
+
+    >>> origin_of("HTTPS://Example.COM:443/a?b")
+    'https://example.com'
+    >>> origin_of("http://a.test\\\\@b.test/x") is None  # read as a.test or b.test: ambiguous
+    True
+    """
+    found = _read(url)
+    return found[0] if isinstance(found, tuple) else None
+
+
+def malformed_reason(url: object) -> str | None:
+    """Return why *url* is not a usable absolute http(s) URL, or None when it is one.
+
+    >>> malformed_reason("ftp://example.com/")
+    "not an http(s) URL: scheme 'ftp'"
+    """
+    found = _read(url)
+    return None if isinstance(found, tuple) else found
 
 
 def same_origin(url: str, origin: str) -> bool:
     """Return True when *url* belongs to *origin* (scheme, host and port)."""
     return origin_of(url) == origin
+
+
+def without_fragment(url: str) -> str:
+    """Return *url* without its ``#fragment``."""
+    return url.split("#", 1)[0]
+
+
+def _read(url: object) -> tuple[str] | str:
+    """Return ``(origin,)`` for a usable URL, else the reason it is malformed."""
+    if not isinstance(url, str):
+        return f"not a string: {type(url).__name__}"
+    if not url:
+        return "empty"
+    if len(url) > MAX_URL_LENGTH:
+        return f"longer than {MAX_URL_LENGTH} characters"
+    if _BAD_CHAR.search(url):
+        return "contains whitespace or control characters"
+    # What follows depends only on the scheme and authority, which millions of URLs share.
+    end = url.find("/", 8)
+    head = url if end < 0 else url[:end]
+    found = _head_origin(head)
+    return found if found is not None else _parsed_origin(url)
+
+
+@lru_cache(maxsize=65536)
+def _head_origin(head: str) -> tuple[str] | str | None:
+    """Return the origin of a common ``scheme://host[:port]`` head; None for anything else."""
+    simple = _SIMPLE_ORIGIN.match(head)
+    if simple is None:
+        return None
+    scheme, host, digits = simple.group(1).lower(), simple.group(2).lower(), simple.group(3)
+    number = None if digits is None else int(digits)
+    if number is None or number == _DEFAULT_PORTS[scheme]:
+        return (f"{scheme}://{host}",)
+    if 0 < number < 65536:
+        return (f"{scheme}://{host}:{number}",)
+    return f"invalid port {digits}"
+
+
+def _parsed_origin(url: str) -> tuple[str] | str:
+    before_path = re.split(r"[?#]", url, maxsplit=1)[0]
+    if "\\" in before_path:
+        # WHATWG URL (browsers) and urllib3 read "\" as "/" here; RFC 3986 parsers
+        # (urllib.parse, hence robots.txt matching) do not: the URL names two targets.
+        return "contains a backslash, which URL parsers read differently ('/' or data)"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        return f"cannot be parsed: {exc}"
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS:
+        return f"not an http(s) URL: scheme {scheme!r}" if scheme else "not an absolute URL"
+    host = parts.hostname or ""
+    if not host:
+        return "no host"
+    if ":" in host:
+        host = f"[{host}]"
+    else:
+        if not host.isascii():
+            try:
+                host = host.encode("idna").decode("ascii")
+            except UnicodeError:
+                return f"invalid host name {host!r}"
+        if not _HOST.fullmatch(host):
+            # e.g. a percent-encoded host, which browsers decode and RFC 3986 parsers keep.
+            return f"invalid host name {host!r}"
+    if port == 0:
+        return "invalid port 0"
+    if port is not None and port != _DEFAULT_PORTS[scheme]:
+        host = f"{host}:{port}"
+    return (urlunsplit((scheme, host, "", "", "")),)
+
+
+# -- equivalent paths ------------------------------------------------------------------
+
+#: Percent-encoded unreserved characters (RFC 3986 §2.3): ``%41`` and ``A`` are the same URL.
+_ENCODED_UNRESERVED = re.compile(r"%(?:[46][1-9A-Fa-f]|[57][0-9Aa]|3[0-9]|2[DdEe]|5[Ff]|7[Ee])")
+
+
+def decision_paths(path: str) -> tuple[str, ...]:
+    """Return the forms of *path* that equivalent URLs take; the path as given comes first.
+
+    RFC 9309 §2.2.2 decodes percent-encoded unreserved characters before matching, which
+    Google's parser does not; clients and servers remove dot segments (RFC 3986 §5.2.4),
+    which neither does. A URL is decided on each form, and the most restrictive answer wins.
+
+    >>> decision_paths("/public/../private")
+    ('/public/../private', '/private')
+    >>> decision_paths("/%70rivate?q=%41")
+    ('/%70rivate?q=%41', '/private?q=A')
+    """
+    if "%" not in path and "/." not in path:
+        return (path,)
+    forms = [path]
+    decoded = _ENCODED_UNRESERVED.sub(lambda m: chr(int(m.group(0)[1:], 16)), path)
+    for candidate in (_without_dot_segments(path), decoded, _without_dot_segments(decoded)):
+        if candidate not in forms:
+            forms.append(candidate)
+    return tuple(forms)
+
+
+def _without_dot_segments(path: str) -> str:
+    """Return *path* (with its query) after RFC 3986 §5.2.4 "remove_dot_segments"."""
+    cut = path.find("?")
+    base, query = (path, "") if cut < 0 else (path[:cut], path[cut:])
+    if "." not in base:
+        return path
+    output: list[str] = []
+    segments = base.split("/")
+    for index, segment in enumerate(segments):
+        last = index == len(segments) - 1
+        if segment == ".":
+            if last:
+                output.append("")
+        elif segment == "..":
+            if len(output) > 1:
+                output.pop()
+            if last:
+                output.append("")
+        else:
+            output.append(segment)
+    result = "/".join(output)
+    if not result.startswith("/"):
+        result = "/" + result
+    return result + query

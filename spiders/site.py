@@ -1,29 +1,38 @@
-"""The crawlcheck spider: carries out the jobs' orders, politely, and reports each result.
+"""The crawlcheck spider: carries out the jobs' orders, politely, and yields each result.
 
 What to fetch is decided by :mod:`crawlcheck.crawl.jobs` (pure); this spider turns orders
 into requests, follows redirects itself so every hop is recorded (RFC 9309 §2.3.1.2),
 cuts bodies at the order's cap with ``StopDownload(fail=False)``, turns failures into
-error codes, and hands each finished site (or URL) to *sink* as soon as it is complete.
+error codes, and yields each finished site (or URL) as an item as soon as it is complete:
+``{"kind": "site"|"url", "data": …}`` in :mod:`crawlcheck.codec`'s JSON, so Scrapy's item
+pipelines and feed exports see them (``scrapy crawl crawlcheck -a targets=… -O out.jsonl``).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin
 
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import StopDownload
+from scrapy.exceptions import DontCloseSpider, StopDownload
 from scrapy.http import Headers, Request, Response
 from twisted.python.failure import Failure
-from w3lib.url import safe_url_string
 
+from crawlcheck.clock import now
+from crawlcheck.codec import fetched_to_json, site_to_json
 from crawlcheck.crawl.adapters import fetched_from_response, header_text
+from crawlcheck.crawl.failures import (
+    INVALID_URL,
+    OFFSITE_REDIRECT,
+    OTHER,
+    ROBOTS_DISALLOWED,
+    failure_code,
+)
 from crawlcheck.crawl.jobs import (
     REASON_DISALLOWED,
     REASON_OFFSITE,
@@ -33,32 +42,21 @@ from crawlcheck.crawl.jobs import (
     OriginJob,
     SiteJob,
 )
-from crawlcheck.crawl.outcome import (
-    INVALID_URL,
-    MAX_REDIRECTS,
-    OFFSITE_REDIRECT,
-    OTHER,
-    REDIRECT_INVALID,
-    REDIRECT_LOOP,
-    ROBOTS_DISALLOWED,
-    TOO_MANY_REDIRECTS,
-    failure_code,
-    now,
-    without_fragment,
-)
-from crawlcheck.crawl.runner import CrawlOptions
+from crawlcheck.crawl.options import CrawlOptions
+from crawlcheck.crawl.redirects import next_hop
 from crawlcheck.model import Fetched, SiteFetches
 from crawlcheck.urls import origin_of
 
 logger = logging.getLogger(__name__)
 
-#: Status codes that redirect when they carry a Location (RFC 9110 §15.4).
-REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 #: Requests of sites already under way go before the robots.txt of new sites, so sites
 #: finish (and are reported) early and few are open at once.
 _FOLLOW_UP_PRIORITY = 10
+#: A request that only hands over results produced outside a callback (see on_idle).
+_FLUSH_URL = "data:,"
 
-Sink = Callable[[SiteFetches | Fetched], None]
+Item = dict[str, Any]
+Output = list[Request | Item]
 
 
 @dataclass(slots=True)
@@ -84,19 +82,20 @@ class SiteSpider(scrapy.Spider):
     def __init__(
         self,
         *,
-        targets: Iterable[str] = (),
+        targets: Iterable[str] | str = (),
         options: CrawlOptions | None = None,
         mode: str = "sites",
-        sink: Sink | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.targets = list(targets)
+        # From the command line (``-a targets=a.example,b.example``) targets are one string.
+        self.targets = targets.split(",") if isinstance(targets, str) else list(targets)
         self.options = options or CrawlOptions()
         self.mode = mode
-        self.sink: Sink = sink or (lambda result: None)
         self.open_sites: set[SiteJob] = set()
         self.origins: dict[str, OriginJob] = {}
+        self.pending: list[Item] = []
+        """Results not yet handed to Scrapy (produced by a signal handler)."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteSpider:
@@ -111,13 +110,13 @@ class SiteSpider(scrapy.Spider):
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         return spider
 
-    async def start(self) -> AsyncIterator[Request]:
+    async def start(self) -> AsyncIterator[Request | Item]:
         """Yield robots.txt of every site (or origin) first; nothing else of it before."""
         for target in self.targets:
-            for request in self.begin(target):
-                yield request
+            for output in self.begin(target):
+                yield output
 
-    def begin(self, target: str) -> list[Request]:
+    def begin(self, target: str) -> Output:
         """Return the first requests for *target* (a site, or a URL in ``urls`` mode)."""
         if self.mode == "urls":
             return self._begin_url(target)
@@ -125,13 +124,13 @@ class SiteSpider(scrapy.Spider):
         self.open_sites.add(job)
         orders = job.begin()
         self._flush(job)
-        return self._requests(job, orders)
+        return [*self._requests(job, orders), *self._drain()]
 
-    def _begin_url(self, url: str) -> list[Request]:
+    def _begin_url(self, url: str) -> Output:
         origin = origin_of(url)
         if origin is None:
-            self.sink(Fetched(url=url, error=INVALID_URL, fetched_at=now()))
-            return []
+            self._emit(Fetched(url=url, error=INVALID_URL, fetched_at=now()))
+            return self._drain()
         job = self.origins.get(origin)
         if job is None:
             job = self.origins[origin] = OriginJob(origin, self.options)
@@ -139,7 +138,7 @@ class SiteSpider(scrapy.Spider):
         else:
             orders = job.add(url)
         self._flush(job)
-        return self._requests(job, orders)
+        return [*self._requests(job, orders), *self._drain()]
 
     # -- signals
 
@@ -172,61 +171,76 @@ class SiteSpider(scrapy.Spider):
         """Report a request the scheduler dropped as failed, so its site still finishes."""
         flight = request.meta.get("crawlcheck")
         if isinstance(flight, _Flight):
-            self._deliver(flight, self._failed(flight, request.url, OTHER))
+            for request_ in self._deliver(flight, self._failed(flight, request.url, OTHER)):
+                self.crawler.engine.crawl(request_)
 
     def on_idle(self, spider: scrapy.Spider) -> None:
-        """Report any site still open when nothing is left to do (a bug, but never a hang)."""
+        """Close any site still open when nothing is left to do (a bug, but never a hang),
+        then hand over what signal handlers produced before the spider may close."""
         for job in list(self.open_sites):
             logger.error("site %s ended with %d fetches unaccounted for", job.site, job.pending)
             self._close(job)
         for origin in self.origins.values():
             for url in origin.waiting:
-                self.sink(Fetched(url=url, error=OTHER, fetched_at=now()))
+                self._emit(Fetched(url=url, error=OTHER, fetched_at=now()))
             origin.waiting.clear()
+        if self.pending:
+            # Items can only come out of a callback: one data: request carries them out.
+            self.crawler.engine.crawl(
+                Request(_FLUSH_URL, callback=self.on_flush, dont_filter=True, priority=100)
+            )
+            raise DontCloseSpider
 
     # -- callbacks
 
-    def on_response(self, response: Response) -> list[Request]:
+    def on_flush(self, response: Response) -> Output:
+        """Hand over the results produced outside callbacks (see :meth:`on_idle`)."""
+        return self._drain()
+
+    def on_response(self, response: Response) -> Output:
         """Follow a redirect hop, or deliver the response."""
         flight: _Flight = response.meta["crawlcheck"]
-        status = response.status
         location = response.headers.get(b"Location")
-        if status in REDIRECT_STATUSES and location is not None:
-            return self._redirect(flight, response, header_text(location))
-        error = REDIRECT_INVALID if status in REDIRECT_STATUSES else None
-        return self._deliver(flight, self._fetched(flight, response, error))
+        target, error = next_hop(
+            response.url,
+            response.status,
+            None if location is None else header_text(location),
+            flight.redirects,
+            flight.visited,
+        )
+        job = flight.job
+        if target is not None and flight.order.page:
+            # Pages stay on the audited origin and obey its robots.txt at every hop.
+            if origin_of(target) != job.origin:
+                error = OFFSITE_REDIRECT
+                job.skip(target, REASON_OFFSITE)
+            elif not job.allows(target):
+                error = ROBOTS_DISALLOWED
+                job.skip(target, job.refusal(target) or REASON_DISALLOWED)
+        if target is not None and error is None:
+            return [self._request(flight, target)]
+        return [*self._deliver(flight, self._fetched(flight, response, error)), *self._drain()]
 
-    def on_failure(self, failure: Failure) -> list[Request]:
+    def on_failure(self, failure: Failure) -> Output:
         """Deliver a download failure as a value with its error code."""
         request: Request = failure.request  # type: ignore[attr-defined]
         flight: _Flight = request.meta["crawlcheck"]
-        return self._deliver(
-            flight, self._failed(flight, request.url, failure_code(failure.value or Exception()))
-        )
+        code = failure_code(failure.value or Exception())
+        return [*self._deliver(flight, self._failed(flight, request.url, code)), *self._drain()]
 
     # -- internals
 
-    def _redirect(self, flight: _Flight, response: Response, location: str) -> list[Request]:
-        target = without_fragment(safe_url_string(urljoin(response.url, location.strip())))
-        flight.redirects.append((response.status, target))
-        job = flight.job
-        error = None
-        if origin_of(target) is None:
-            error = REDIRECT_INVALID
-        elif len(flight.redirects) > MAX_REDIRECTS:
-            error = TOO_MANY_REDIRECTS
-        elif target in flight.visited:
-            error = REDIRECT_LOOP
-        elif flight.order.page and origin_of(target) != job.origin:
-            error = OFFSITE_REDIRECT
-            job.skip(target, REASON_OFFSITE)
-        elif flight.order.page and not job.allows(target):
-            error = ROBOTS_DISALLOWED
-            job.skip(target, job.refusal(target) or REASON_DISALLOWED)
-        if error is not None:
-            return self._deliver(flight, self._fetched(flight, response, error))
-        flight.visited.append(target)
-        return [self._request(flight, target)]
+    def _emit(self, result: SiteFetches | Fetched) -> None:
+        """Queue one finished result as an item (the codec's JSON, see the module doc)."""
+        if isinstance(result, SiteFetches):
+            self.pending.append({"kind": "site", "data": site_to_json(result)})
+        else:
+            self.pending.append({"kind": "url", "data": fetched_to_json(result)})
+
+    def _drain(self) -> Output:
+        items: Output = [*self.pending]
+        self.pending.clear()
+        return items
 
     def _deliver(self, flight: _Flight, doc: Fetched) -> list[Request]:
         job = flight.job
@@ -246,13 +260,13 @@ class SiteSpider(scrapy.Spider):
         for result in job.outbox:
             if isinstance(result, SiteFetches) and isinstance(job, SiteJob):
                 self.open_sites.discard(job)
-            self.sink(result)
+            self._emit(result)
         job.outbox.clear()
 
     def _close(self, job: SiteJob) -> None:
         self.open_sites.discard(job)
         job.outbox.clear()
-        self.sink(job.result())
+        self._emit(job.result())
 
     def _requests(self, job: Job, orders: list[Order]) -> list[Request]:
         requests: list[Request] = []

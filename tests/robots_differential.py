@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from protego import Protego
 
 from crawlcheck import parse_robots
-from crawlcheck.parsers._pattern import path_of
 from crawlcheck.parsers._robots_syntax import LineKind, product_token, split_lines
+from crawlcheck.parsers.pattern import path_of
 from crawlcheck.parsers.robots import RobotsTxt
 
 AGENTS = ("GPTBot", "ClaudeBot", "CCBot", "Google-Extended", "Googlebot", "Bingbot", "AI2Bot")

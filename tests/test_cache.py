@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -11,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from crawlcheck.cache import (
+    FAILURE_TTL,
     MAX_TTL,
-    UNREACHABLE_TTL,
     OriginCache,
     decode_site,
     default_cache_path,
@@ -138,14 +139,51 @@ def test_damaged_body_is_detected() -> None:
         ),
         (robots(200, ("Expires", "0")), 0),
         (robots(404), MAX_TTL),
-        (robots(503), UNREACHABLE_TTL),
+        (robots(503), FAILURE_TTL),
         (robots(429), MAX_TTL),  # 4xx, 429 included: no rules (contract), not unreachable
         (robots(503, ("Cache-Control", "max-age=60")), 60),
-        (robots(None, error="connection"), UNREACHABLE_TTL),
+        (robots(None, error="connection"), FAILURE_TTL),
     ],
 )
 def test_time_to_live_follows_rfc9309_and_rfc9111(doc: Fetched | None, ttl: float) -> None:
-    assert time_to_live(doc) == ttl
+    assert time_to_live(SiteFetches(site=ORIGIN, origin=ORIGIN, robots=doc)) == ttl
+
+
+@pytest.mark.parametrize(
+    ("ai_txt", "ttl"),
+    [
+        (Fetched(url=f"{ORIGIN}/ai.txt", status=404), MAX_TTL),
+        (Fetched(url=f"{ORIGIN}/ai.txt", status=200, body=b"User-agent: *"), MAX_TTL),
+        (Fetched(url=f"{ORIGIN}/ai.txt", status=502), FAILURE_TTL),
+        (Fetched(url=f"{ORIGIN}/ai.txt", error="timeout"), FAILURE_TTL),
+        (Fetched(url=f"{ORIGIN}/ai.txt", status=200, truncated=True), FAILURE_TTL),
+    ],
+)
+def test_a_site_file_that_failed_is_kept_only_briefly(ai_txt: Fetched, ttl: float) -> None:
+    assert (
+        time_to_live(SiteFetches(site=ORIGIN, origin=ORIGIN, robots=robots(), ai_txt=ai_txt)) == ttl
+    )
+
+
+def test_a_failure_never_replaces_a_fresh_complete_copy() -> None:
+    clock = Clock()
+    good = site()
+    failed = SiteFetches(
+        site=ORIGIN,
+        origin=ORIGIN,
+        robots=robots(),
+        ai_txt=Fetched(url=ORIGIN + "/ai.txt", status=503),
+    )
+    with OriginCache(":memory:", clock=clock) as cache:
+        cache.put(good)
+        clock.now += 10
+        cache.put(failed)  # an earlier fetch of another process, finished later
+        assert cache.get(ORIGIN) == good
+        clock.now += MAX_TTL
+        cache.put(failed)  # the good copy has expired: the failure is the news now
+        assert cache.get(ORIGIN) == failed
+        cache.put(good)  # and a later good answer replaces a failure at once
+        assert cache.get(ORIGIN) == good
 
 
 def test_entries_expire() -> None:
@@ -157,8 +195,6 @@ def test_entries_expire() -> None:
         assert cache.get(ORIGIN) is not None
         clock.now += 1
         assert cache.get(ORIGIN) is None
-        assert cache.prune() == 1
-        assert len(cache) == 0
 
 
 def test_max_age_zero_is_never_served() -> None:
@@ -191,13 +227,100 @@ def test_damaged_row_is_a_miss_then_overwritten(tmp_path: Path) -> None:
         assert cache.get(ORIGIN) is not None
 
 
-def test_not_a_database_is_a_usage_error_and_left_alone(tmp_path: Path) -> None:
+def test_a_file_that_is_no_database_is_set_aside_not_destroyed(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     path = tmp_path / "notes.txt"
     path.write_bytes(b"my precious notes, not a database\n" * 100)
     before = path.read_bytes()
-    with pytest.raises(UsageError, match=r"notes\.txt.*not a usable crawlcheck cache"):
-        OriginCache(path)
-    assert path.read_bytes() == before
+    with OriginCache(path) as cache:
+        cache.put(site())
+        assert cache.get(ORIGIN) is not None
+    [aside] = tmp_path.glob("notes.txt.damaged-*")
+    assert aside.read_bytes() == before
+    assert [r.getMessage() for r in caplog.records if "set aside" in r.getMessage()]
+
+
+@pytest.mark.parametrize("offset", [0, 100, 4096, 5000, 8200, 12000])
+def test_bit_flips_anywhere_never_crash_a_run(tmp_path: Path, offset: int) -> None:
+    path = tmp_path / "c.sqlite3"
+    with OriginCache(path) as cache:
+        cache.put_many(site(f"https://h{i}.example") for i in range(40))
+    data = bytearray(path.read_bytes())
+    for i in range(offset, min(offset + 64, len(data))):
+        data[i] ^= 0xFF
+    path.write_bytes(bytes(data))
+    for wal in tmp_path.glob("c.sqlite3-*"):
+        wal.unlink()
+    with OriginCache(path) as cache:  # damaged rows are misses; a damaged file is rebuilt
+        found = cache.get_many(f"https://h{i}.example" for i in range(40))
+        assert all(v.robots == robots() for v in found.values())
+        cache.put(site())
+        assert cache.get(ORIGIN) is not None
+
+
+_READ_ONLY = textwrap.dedent(
+    """
+    import sys
+    from crawlcheck.cache import OriginCache
+    with OriginCache(sys.argv[1]) as cache:
+        assert cache.read_only
+        assert cache.get(sys.argv[2]) is not None
+        cache.put(cache.get(sys.argv[2]))  # skipped, never an error
+    print("read")
+    """
+)
+
+
+def test_a_read_only_cache_is_read_and_not_written(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite3"
+    with OriginCache(path) as cache:
+        cache.put(site())
+    path.chmod(0o444)
+    tmp_path.chmod(0o555)
+    # As root (CI), drop the capability that ignores file modes, so they apply.
+    prefix = (
+        [
+            "setpriv",
+            "--bounding-set",
+            "-dac_override,-dac_read_search",
+            "--inh-caps",
+            "-dac_override,-dac_read_search",
+        ]
+        if os.geteuid() == 0
+        else []
+    )
+    try:
+        done = subprocess.run(
+            [*prefix, sys.executable, "-c", _READ_ONLY, str(path), ORIGIN],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        tmp_path.chmod(0o755)
+        path.chmod(0o644)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "read\n"
+    assert "read-only: used, not updated" in done.stderr or done.stderr == ""
+
+
+def test_a_full_disk_says_so_once_and_the_run_goes_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "c.sqlite3"
+    with OriginCache(path) as cache:
+        # SQLite's own "database or disk is full", as a full file system gives it.
+        cache._db.execute("PRAGMA max_page_count = 8")
+        big = [site(f"https://h{i}.example") for i in range(300)]
+        lifetimes = cache.put_many(big)
+        assert len(lifetimes) == 300
+        assert not cache.writable
+        cache.put_many(big)  # not tried again, not raised
+    messages = [r.getMessage() for r in caplog.records]
+    assert len([m for m in messages if "cannot write" in m]) == 1
+    assert any("full" in m for m in messages)
 
 
 def test_another_programs_database_is_left_alone(tmp_path: Path) -> None:

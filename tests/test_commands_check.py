@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -106,13 +107,18 @@ def test_bad_input_is_one_line_and_exit_2(
     assert err.count("\n") == 1
 
 
-def test_unusable_cache_file_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    notes = tmp_path / "notes.txt"
-    notes.write_text("not a database\n" * 200)
-    assert main(["check", "https://example.com/", "--cache", str(notes)]) == 2
+def test_another_programs_database_as_cache_is_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    theirs = tmp_path / "theirs.db"
+    with sqlite3.connect(theirs) as db:
+        db.execute("CREATE TABLE customers (name TEXT)")
+    before = theirs.read_bytes()
+    assert main(["check", "https://example.com/", "--cache", str(theirs)]) == 2
     err = capsys.readouterr().err
-    assert str(notes) in err
+    assert str(theirs) in err
     assert err.count("\n") == 1
+    assert theirs.read_bytes() == before
 
 
 def test_real_process_end_to_end(web: FixtureWeb, tmp_path: Path) -> None:

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from crawlcheck.crawl.jobs import REASON_DISALLOWED, REASON_UNREACHABLE
-from crawlcheck.crawl.runner import DEFAULT_USER_AGENT, CrawlOptions, crawl_sites, fetch_urls
+from crawlcheck.crawl.options import DEFAULT_USER_AGENT, CrawlOptions
+from crawlcheck.crawl.runner import crawl_sites, fetch_urls
 from crawlcheck.model import SiteFetches
 from crawlcheck.parsers._robots_syntax import MAX_BYTES
 from crawlcheck.webfixture import FixtureWeb, SiteDef, parse_site
@@ -405,7 +406,8 @@ def test_the_crawl_process_dies_with_its_parent(tmp_path: Path) -> None:
     script = tmp_path / "parent.py"
     script.write_text(
         "import sys\n"
-        "from crawlcheck.crawl.runner import CrawlOptions, crawl_sites\n"
+        "from crawlcheck.crawl.options import CrawlOptions\n"
+        "from crawlcheck.crawl.runner import crawl_sites\n"
         "options = CrawlOptions(proxy=sys.argv[1], timeout=60, retries=0)\n"
         "for _ in crawl_sites(['http://www.slow-river.example'], options):\n"
         "    pass\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from scrapy.settings import Settings
 from scrapy.utils.misc import load_object
 
-from crawlcheck.crawl.runner import CrawlOptions
+from crawlcheck.crawl.options import CrawlOptions
 from crawlcheck.crawl.settings import scrapy_settings
 
 

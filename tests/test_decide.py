@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from crawlcheck.decide import SiteSignals, decide_url, site_signals
+from crawlcheck.decide import SiteSignals, decide_url, plan_for, site_signals
 from crawlcheck.model import Effect, Fetched, SiteFetches, UrlDecision
 from crawlcheck.parsers.page import PageSignals, parse_page
 from crawlcheck.ruleset import Ruleset, load_ruleset
@@ -83,14 +83,8 @@ class Row:
 
 def check(site: SiteSignals, row: Row, ruleset: Ruleset) -> UrlDecision:
     """Decide *row* and assert the decision and that its reasons explain it."""
-    result = decide_url(
-        ORIGIN + row.path,
-        site=site,
-        page=row.page,
-        purpose=row.purpose,
-        agent=row.agent,
-        ruleset=ruleset,
-    )
+    plan = plan_for(site, purpose=row.purpose, agent=row.agent, ruleset=ruleset)
+    result = decide_url(ORIGIN + row.path, plan, row.page)
     assert result.decision == row.decision, (row, result.reasons, result.problems)
     reserving = [r for r in result.reasons if r.effect is Effect.RESERVE]
     if row.decision == "reserved":
@@ -353,43 +347,145 @@ def test_reasons_put_reservations_first(ruleset: Ruleset) -> None:
         "User-agent: *\nContent-Signal: ai-train=yes\nAllow: /\n",
         tdmrep='[{"location": "/", "tdm-reservation": 1}]',
     )
-    result = decide_url(ORIGIN + "/x", site=site, purpose="ai-train", ruleset=ruleset)
+    result = decide_url(ORIGIN + "/x", plan_for(site, ruleset=ruleset))
     assert result.decision == "reserved"
     assert [r.effect for r in result.reasons] == [Effect.RESERVE, Effect.PERMIT]
     assert [r.signal for r in result.reasons] == ["tdmrep.json", "content-signal"]
 
 
-def test_usage_agrees_with_the_robots_parser(ruleset: Ruleset) -> None:
-    """The compiled Content-Usage rules give what RobotsTxt.content_usage gives."""
-    text = (
-        "User-Agent: *\nAllow: /\nDisallow: /never/\nContent-Usage: train-ai=n\n"
-        "Content-Usage: /ai-ok/ train-ai=y\nContent-Usage: /ai-ok/ train-ai=n, search=y\n"
-        "Content-Usage: /s/ search=n\n"
-    )
-    site = signals(ruleset, text)
-    assert site.robots is not None
-    for path in ("/", "/x", "/ai-ok/", "/ai-ok/x", "/never/x", "/s/x"):
-        for purpose, category in (("ai-train", "train-ai"), ("search", "search")):
-            expected = (site.robots.content_usage("CCBot", ORIGIN + path) or {}).get(category)
-            result = decide_url(
-                ORIGIN + path, site=site, purpose=purpose, agent="CCBot", ruleset=ruleset
-            )
-            usage = [r for r in result.reasons if r.signal == "content-usage"]
-            got = {Effect.RESERVE: "n", Effect.PERMIT: "y"}[usage[0].effect] if usage else None
-            assert got == expected, (path, purpose)
+USAGE = (
+    "User-Agent: *\nAllow: /\nDisallow: /never/\nContent-Usage: train-ai=n\n"
+    "Content-Usage: /ai-ok/ train-ai=y\nContent-Usage: /ai-ok/ train-ai=n, search=y\n"
+    "Content-Usage: /s/ search=n\n\nUser-Agent: ExampleBot\nAllow: /\nContent-Usage: train-ai=y\n"
+)
 
 
-def test_plans_are_cached_per_purpose_and_agent(ruleset: Ruleset) -> None:
+@pytest.mark.parametrize(
+    ("agent", "path", "train_ai", "search"),
+    [
+        # draft-ietf-aipref-attach-05 §4: the longest matching rule of the agent's groups…
+        ("CCBot", "/", "n", None),
+        ("CCBot", "/x", "n", None),
+        # …rules with identical paths combine restrictively (vocab "Combining")…
+        ("CCBot", "/ai-ok/", "n", "y"),
+        ("CCBot", "/ai-ok/x", "n", "y"),
+        # …the longest rule wins whole: /s/ says nothing of train-ai, so nothing applies…
+        ("CCBot", "/s/x", None, "n"),
+        # …and only where the path is crawlable (robots.txt reserves /never/ itself).
+        ("CCBot", "/never/x", None, None),
+        # An agent's own group replaces the * group's rules.
+        ("ExampleBot", "/never/x", "y", None),
+    ],
+)
+def test_content_usage_longest_match_restrictive_and_crawlable_only(
+    ruleset: Ruleset, agent: str, path: str, train_ai: str | None, search: str | None
+) -> None:
+    site = signals(ruleset, USAGE)
+    for purpose, expected in (("ai-train", train_ai), ("search", search)):
+        result = decide_url(
+            ORIGIN + path, plan_for(site, purpose=purpose, agent=agent, ruleset=ruleset)
+        )
+        usage = [r for r in result.reasons if r.signal == "content-usage"]
+        got = {Effect.RESERVE: "n", Effect.PERMIT: "y"}[usage[0].effect] if usage else None
+        assert got == expected, (path, purpose, result.reasons)
+
+
+def test_disallow_finding_is_built_once_per_plan(ruleset: Ruleset) -> None:
     site = signals(ruleset, "User-agent: *\nDisallow: /x\n")
-    decide_url(ORIGIN + "/x", site=site, ruleset=ruleset)
-    decide_url(ORIGIN + "/y", site=site, ruleset=ruleset)
-    decide_url(ORIGIN + "/y", site=site, agent="GPTBot", ruleset=ruleset)
-    assert set(site._cache) == {("ai-train", None), ("ai-train", "GPTBot")}
-
-
-def test_disallow_finding_is_reused_across_urls(ruleset: Ruleset) -> None:
-    site = signals(ruleset, "User-agent: *\nDisallow: /x\n")
-    first = decide_url(ORIGIN + "/x/1", site=site, ruleset=ruleset).reasons[0]
-    second = decide_url(ORIGIN + "/x/2", site=site, ruleset=ruleset).reasons[0]
+    plan = plan_for(site, ruleset=ruleset)
+    first = decide_url(ORIGIN + "/x/1", plan).reasons[0]
+    second = decide_url(ORIGIN + "/x/2", plan).reasons[0]
     assert first is second
     assert first.agents == tuple(a.token for a in ruleset.agents_for("ai-train") if a.token)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/private",
+        "/public/../private",
+        "/./private",
+        "/public/./../private/x",
+        "/%70rivate",
+        "/%70%72ivate/x?y",
+        "/public/%2e%2e/private",
+        "/a/b/../../private",
+    ],
+)
+def test_every_form_of_the_url_a_client_sends_is_decided(ruleset: Ruleset, path: str) -> None:
+    """RFC 3986 §5.2.4 dot segments and RFC 9309 §2.2.2 unreserved escapes: most restrictive."""
+    site = signals(ruleset, "User-agent: GPTBot\nDisallow: /private\n")
+    for agent in ("GPTBot", None):
+        check(site, Row(path, "reserved", agent=agent, reason="Disallow: /private"), ruleset)
+    check(site, Row("/public/x/../y", "allowed", agent="GPTBot"), ruleset)
+
+
+def test_an_allow_on_the_raw_form_does_not_hide_a_disallow_on_the_decoded_one(
+    ruleset: Ruleset,
+) -> None:
+    site = signals(ruleset, "User-agent: *\nAllow: /%70rivate\nDisallow: /private\n")
+    check(site, Row("/%70rivate", "reserved", agent="GPTBot"), ruleset)
+    check(site, Row("/private", "reserved", agent="GPTBot"), ruleset)
+
+
+@pytest.mark.parametrize(
+    ("files", "purposes"),
+    [
+        ({"ai_txt": doc("/ai.txt", status=503)}, {"ai-train"}),
+        ({"ai_txt": doc("/ai.txt", error="connection")}, {"ai-train"}),
+        ({"ai_txt": doc("/ai.txt", "User-agent: *\nDisallow: /private", status=200)}, set()),
+        ({"tdmrep": doc("/.well-known/tdmrep.json", status=500)}, {"tdm", "ai-train"}),
+        ({"tdmrep": doc("/.well-known/tdmrep.json", "[{", status=200)}, {"tdm", "ai-train"}),
+        (
+            {"licenses": (doc("/license.xml", error="timeout"),)},
+            {"tdm", "ai-train", "ai-input", "search"},
+        ),
+    ],
+)
+def test_a_site_file_that_could_not_be_read_makes_its_purposes_unknown(
+    ruleset: Ruleset, files: dict[str, object], purposes: set[str]
+) -> None:
+    base = {
+        "robots": doc("/robots.txt", "User-agent: *\nAllow: /\n"),
+        "ai_txt": doc("/ai.txt", status=404),
+        "tdmrep": doc("/.well-known/tdmrep.json", status=404),
+    }
+    site = site_signals(
+        SiteFetches(site="example.com", origin=ORIGIN, **{**base, **files}),  # type: ignore[arg-type]
+        ruleset,
+    )
+    for purpose in ("tdm", "ai-train", "ai-input", "search"):
+        expected = "unknown" if purpose in purposes else "allowed"
+        check(site, Row("/x", expected, purpose=purpose), ruleset)
+        check(site, Row("/x", expected, purpose=purpose, agent="GPTBot"), ruleset)
+
+
+def test_an_unreadable_file_does_not_hide_a_reservation_another_signal_makes(
+    ruleset: Ruleset,
+) -> None:
+    site = site_signals(
+        SiteFetches(
+            site="example.com",
+            origin=ORIGIN,
+            robots=doc("/robots.txt", "User-agent: GPTBot\nDisallow: /\n"),
+            ai_txt=doc("/ai.txt", status=502),
+        ),
+        ruleset,
+    )
+    result = check(site, Row("/x", "reserved"), ruleset)
+    assert "ai-txt.unreadable" in {p.code for p in result.problems}
+
+
+def test_a_page_that_could_not_be_decoded_is_not_read(ruleset: Ruleset) -> None:
+    undecodable = parse_page(doc("/a", "garbage", headers=HTML, error="content-encoding"))
+    assert not undecodable.read
+    site = signals(ruleset, "User-agent: *\nAllow: /\n")
+    check(site, Row("/a", "unknown", page=undecodable, reason="content-encoding"), ruleset)
+
+
+def test_contradictory_page_tdm_values_are_unknown_for_tdm_only(ruleset: Ruleset) -> None:
+    both = html_page("/a", headers=(("tdm-reservation", "1"), ("tdm-reservation", "0")))
+    site = signals(ruleset, "User-agent: *\nAllow: /\n")
+    check(site, Row("/a", "unknown", purpose="tdm", page=both), ruleset)
+    check(site, Row("/a", "unknown", purpose="ai-train", page=both), ruleset)
+    check(site, Row("/a", "allowed", purpose="search", page=both), ruleset)

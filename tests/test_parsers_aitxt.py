@@ -198,7 +198,7 @@ def test_status_handling(status: int | None, error: str | None, code: str, level
 def test_html_by_content_type() -> None:
     ai = served("User-Agent: *\nDisallow: /\n", content_type="text/html")
     assert not ai.usable
-    assert [(p.code, p.level) for p in ai.problems] == [("ai-txt.html-served", "error")]
+    assert [(p.code, p.level) for p in ai.problems] == [("ai-txt.html-served", "warning")]
 
 
 def test_empty_body() -> None:

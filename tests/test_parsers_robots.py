@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crawlcheck import parse_robots
-from crawlcheck.parsers._pattern import escape_pattern, path_of
 from crawlcheck.parsers._robots_syntax import LineKind, is_valid_product_token, split_lines
+from crawlcheck.parsers.pattern import escape_pattern, path_of
 
 DATA = Path(__file__).parent / "data" / "robots"
 
@@ -218,26 +218,9 @@ def test_comments_are_never_signals() -> None:
     assert robots.observations() == ()
 
 
-def test_content_usage_longest_match_restrictive_and_crawlable_only() -> None:
-    """draft-ietf-aipref-attach-05 §4 example."""
-    robots = parse_robots(
-        "User-Agent: *\nAllow: /\nDisallow: /never/\nContent-Usage: train-ai=n\n"
-        "Content-Usage: /ai-ok/ train-ai=y\n\nUser-Agent: ExampleBot\nAllow: /\n"
-        "Content-Usage: train-ai=y\n"
-    )
-    assert robots.content_usage("OtherBot", "/test") == {"train-ai": "n"}
-    assert robots.content_usage("OtherBot", "/never/test") is None
-    assert robots.content_usage("OtherBot", "/ai-ok/test") == {"train-ai": "y"}
-    assert robots.content_usage("ExampleBot", "/never/test") == {"train-ai": "y"}
-    same_path = parse_robots(
-        "User-agent: *\nContent-Usage: /a/ train-ai=y\nContent-Usage: /a/ train-ai=n\n"
-    )
-    assert same_path.content_usage("x", "/a/b") == {"train-ai": "n"}
-
-
 def test_content_usage_parse_failure_is_unknown() -> None:
     robots = parse_robots("User-agent: *\nContent-Usage: Train-AI=n\n")
-    assert robots.content_usage("x", "/") == {}
+    assert not [o for o in robots.observations() if o.key == "train-ai"]
     assert "robots.content-usage-invalid" in {p.code for p in robots.problems}
 
 

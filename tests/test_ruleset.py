@@ -136,16 +136,28 @@ def test_agents_file_is_sorted_by_token() -> None:
 
 def test_every_signal_is_described(rules: Ruleset) -> None:
     for signal in Signal:
-        described = rules.describe_signal(signal)
-        assert described["signal"] == signal.value
-        assert described["status"] in ("STD", "CG-FINAL", "ID", "SPEC", "VENDOR", "DE-FACTO")
-        assert str(described["spec"]).startswith("https://")
-        meanings = described["meanings"]
-        assert isinstance(meanings, list)
-        assert meanings, signal
-        for meaning in meanings:
-            assert meaning["note"], (signal, meaning)
-            assert meaning["spec"], (signal, meaning)
+        described = rules.signals[signal]
+        assert described.signal is signal
+        assert described.status in ("STD", "CG-FINAL", "ID", "SPEC", "VENDOR", "DE-FACTO")
+        assert described.spec.startswith("https://")
+        assert described.meanings, signal
+        for meaning in described.meanings.values():
+            assert meaning.note, (signal, meaning)
+            assert meaning.spec, (signal, meaning)
+
+
+@pytest.mark.parametrize(
+    ("signal", "purposes"),
+    [
+        (Signal.AI_TXT, {"ai-train"}),
+        (Signal.TDMREP_FILE, {"tdm", "ai-train"}),
+        (Signal.LLMS_TXT, set()),
+        (Signal.ROBOTS, {"ai-train", "ai-input", "search"}),
+    ],
+)
+def test_purposes_a_signal_speaks_to(rules: Ruleset, signal: Signal, purposes: set[str]) -> None:
+    """What becomes unknown when the signal cannot be read (crawlcheck.access)."""
+    assert rules.purposes_of(signal) == purposes
 
 
 # --- meanings and classify -----------------------------------------------------------------
@@ -307,8 +319,8 @@ def test_layering_replaces_and_adds(rules: Ruleset) -> None:
     assert layered.meaning("x-robots-tag", "NoGPT", "").purposes == ("ai-train", "ai-input")
     assert layered.meaning("x-robots-tag", "noai", "").effect is Effect.RESERVE
     assert layered.meaning("meta-robots", "noml", "").effect is Effect.INFO  # other signal
-    assert layered.describe_signal("llms.txt")["name"] == "llms.txt (renamed)"
-    assert layered.describe_signal("llms.txt")["status"] == "DE-FACTO"
+    assert layered.signals[Signal.LLMS_TXT].name == "llms.txt (renamed)"
+    assert layered.signals[Signal.LLMS_TXT].status == "DE-FACTO"
     # The shipped, cached ruleset is untouched.
     assert load_ruleset() is rules
     shipped_gptbot = rules.agent("GPTBot")

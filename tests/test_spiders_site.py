@@ -6,22 +6,43 @@ would send and checks the requests it makes next and the results it reports.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from crawlcheck.spiders.site import SiteSpider
 from scrapy.exceptions import DownloadTimeoutError, StopDownload
 from scrapy.http import Request, Response, TextResponse
 from twisted.python.failure import Failure
 
-from crawlcheck.crawl.runner import CrawlOptions
+from crawlcheck.codec import fetched_from_json, site_from_json
+from crawlcheck.crawl.options import CrawlOptions
 from crawlcheck.model import Fetched, SiteFetches
 
 ROBOTS = "http://e.test/robots.txt"
 
 
 def spider(**options: object) -> tuple[SiteSpider, list[SiteFetches | Fetched]]:
-    results: list[SiteFetches | Fetched] = []
     crawl_options = CrawlOptions(**options)  # type: ignore[arg-type]
-    return SiteSpider(targets=[], options=crawl_options, sink=results.append), results
+    site = SiteSpider(targets=[], options=crawl_options)
+    RESULTS[id(site)] = []
+    return site, RESULTS[id(site)]
+
+
+RESULTS: dict[int, list[SiteFetches | Fetched]] = {}
+
+
+def take(site: SiteSpider, outputs: list[Request | dict[str, Any]]) -> list[Request]:
+    """Return the requests among a callback's *outputs*; keep its items as results."""
+    requests: list[Request] = []
+    for output in outputs:
+        if isinstance(output, Request):
+            requests.append(output)
+            continue
+        # Items are the codec's JSON (what Scrapy's pipelines and feed exports see).
+        data = output["data"]
+        result = site_from_json(data) if output["kind"] == "site" else fetched_from_json(data)
+        RESULTS[id(site)].append(result)
+    return requests
 
 
 def respond(
@@ -44,12 +65,12 @@ def answer(site: SiteSpider, requests: list[Request], pages: dict[str, tuple[int
         request = queue.pop(0)
         status, body = pages.get(request.url, (404, b""))
         headers = {"Content-Type": "text/html"} if body.startswith(b"<") else {}
-        queue.extend(site.on_response(respond(request, status, body, headers)))
+        queue.extend(take(site, site.on_response(respond(request, status, body, headers))))
 
 
 def test_robots_txt_is_requested_alone_first_with_redirects_left_to_the_spider() -> None:
     site, results = spider(proxy="http://proxy.test:3128")
-    [request] = site.begin("http://e.test")
+    [request] = take(site, site.begin("http://e.test"))
     assert request.url == ROBOTS
     assert results == []
     assert request.meta["dont_redirect"]
@@ -61,8 +82,10 @@ def test_robots_txt_is_requested_alone_first_with_redirects_left_to_the_spider()
 
 def test_after_robots_the_site_files_home_and_sitemap_follow() -> None:
     site, _ = spider()
-    [robots] = site.begin("http://e.test")
-    follow = site.on_response(respond(robots, body=b"User-agent: *\nDisallow: /private/\n"))
+    [robots] = take(site, site.begin("http://e.test"))
+    follow = take(
+        site, site.on_response(respond(robots, body=b"User-agent: *\nDisallow: /private/\n"))
+    )
     assert [r.url for r in follow] == [
         "http://e.test/ai.txt",
         "http://e.test/.well-known/tdmrep.json",
@@ -75,10 +98,13 @@ def test_after_robots_the_site_files_home_and_sitemap_follow() -> None:
 
 def test_a_whole_site_is_reported_once_with_redirect_hops_recorded() -> None:
     site, results = spider(pages=2)
-    start = site.begin("e.test")  # a bare host is audited over https
+    start = take(site, site.begin("e.test"))  # a bare host is audited over https
     assert start[0].url == "https://e.test/robots.txt"
-    first = site.on_response(
-        respond(start[0], 301, headers={"Location": "https://cdn.test/robots.txt"})
+    first = take(
+        site,
+        site.on_response(
+            respond(start[0], 301, headers={"Location": "https://cdn.test/robots.txt"})
+        ),
     )
     assert [r.url for r in first] == ["https://cdn.test/robots.txt"]
     pages = {
@@ -113,7 +139,7 @@ def test_a_whole_site_is_reported_once_with_redirect_hops_recorded() -> None:
 
 def test_a_body_is_cut_at_the_cap_and_marked_truncated() -> None:
     site, _ = spider(max_bytes=10)
-    [robots] = site.begin("http://e.test")
+    [robots] = take(site, site.begin("http://e.test"))
     site.on_headers(headers=None, body_length=0, request=robots, spider=site)  # type: ignore[arg-type]
     site.on_bytes(b"x" * 400_000, robots, site)
     with pytest.raises(StopDownload) as stopped:
@@ -122,9 +148,9 @@ def test_a_body_is_cut_at_the_cap_and_marked_truncated() -> None:
     # robots.txt keeps 500 KiB whatever max_bytes says; the response arrives flagged.
     response = respond(robots, body=b"User-agent: *\n" + b"x" * 600_000)
     response.flags.append("download_stopped")
-    follow = site.on_response(response)
+    follow = take(site, site.on_response(response))
     ai = next(r for r in follow if r.url.endswith("/ai.txt"))
-    site.on_response(respond(ai, body=b"0123456789abcdef"))
+    take(site, site.on_response(respond(ai, body=b"0123456789abcdef")))
     assert site.open_sites
     job = next(iter(site.open_sites))
     assert job.robots is not None
@@ -136,10 +162,10 @@ def test_a_body_is_cut_at_the_cap_and_marked_truncated() -> None:
 
 def test_a_failure_becomes_an_error_code_and_unreachable_robots_skips_pages() -> None:
     site, results = spider()
-    [robots] = site.begin("http://e.test")
+    [robots] = take(site, site.begin("http://e.test"))
     failure = Failure(DownloadTimeoutError("took too long"))
     failure.request = robots  # type: ignore[attr-defined]
-    follow = site.on_failure(failure)
+    follow = take(site, site.on_failure(failure))
     assert [r.url.rsplit("/", 1)[1] for r in follow] == ["ai.txt", "tdmrep.json", "llms.txt"]
     answer(site, follow, {})
     [result] = results
@@ -152,11 +178,12 @@ def test_a_failure_becomes_an_error_code_and_unreachable_robots_skips_pages() ->
 
 def test_headers_keep_every_value_and_redirect_loops_stop() -> None:
     site, _ = spider()
-    [robots] = site.begin("http://e.test")
-    hop = site.on_response(respond(robots, 302, headers={"Location": "/r"}))
+    [robots] = take(site, site.begin("http://e.test"))
+    hop = take(site, site.on_response(respond(robots, 302, headers={"Location": "/r"})))
     [back] = hop
-    follow = site.on_response(
-        respond(back, 302, headers={"Location": ROBOTS, "Link": ["<a>", "<b>"]})
+    follow = take(
+        site,
+        site.on_response(respond(back, 302, headers={"Location": ROBOTS, "Link": ["<a>", "<b>"]})),
     )
     job = next(iter(site.open_sites))
     assert job.robots is not None
@@ -167,14 +194,14 @@ def test_headers_keep_every_value_and_redirect_loops_stop() -> None:
 
 
 def test_urls_mode_waits_for_robots_per_origin() -> None:
-    results: list[SiteFetches | Fetched] = []
-    site = SiteSpider(targets=[], mode="urls", sink=results.append)
-    [robots] = site.begin("http://e.test/a")
-    assert site.begin("http://e.test/no") == []
-    assert site.begin("bad url") == []
-    follow = site.on_response(respond(robots, body=b"User-agent: *\nDisallow: /no\n"))
+    site = SiteSpider(targets=[], mode="urls")
+    results = RESULTS[id(site)] = []
+    [robots] = take(site, site.begin("http://e.test/a"))
+    assert take(site, site.begin("http://e.test/no")) == []
+    assert take(site, site.begin("bad url")) == []
+    follow = take(site, site.on_response(respond(robots, body=b"User-agent: *\nDisallow: /no\n")))
     assert [r.url for r in follow] == ["http://e.test/a"]
-    site.on_response(respond(follow[0], body=b"<p>a</p>"))
+    take(site, site.on_response(respond(follow[0], body=b"<p>a</p>")))
     errors = {doc.url: doc.error for doc in results if isinstance(doc, Fetched)}
     assert errors == {
         "bad url": "invalid-url",

@@ -6,19 +6,20 @@ import argparse
 import os
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import IO
 
+from crawlcheck.crawl.options import CrawlOptions
 from crawlcheck.errors import UsageError
-from crawlcheck.model import PURPOSES, SiteReport
+from crawlcheck.model import PURPOSES, SiteReport, SiteVerdict
 from crawlcheck.report import FORMATS, ReportMeta, render, render_site_jsonl
 from crawlcheck.ruleset import load_ruleset
-from crawlcheck.site_audit import AuditOptions, check_sites, iter_audit, report_meta
+from crawlcheck.site_audit import audit_targets, iter_audit, report_meta
 
 NAME = "audit"
 HELP = "Crawl each site politely and write the per-site report (json, jsonl, csv, html, md)."
-VERDICTS = ("reserved", "partial", "not-reserved", "unknown")
+VERDICTS: tuple[str, ...] = tuple(SiteVerdict)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,24 +47,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the audit; return 1 when a --fail-on gate matched, else 0."""
     gates = parse_gates(args.fail_on)
-    sites = check_sites([*args.sites, *_read_sites(args.input)])
-    if not sites:
+    targets = audit_targets([*args.sites, *_read_sites(args.input)])
+    if not targets:
         raise UsageError("no sites to audit: give SITE arguments or -i FILE")
     ruleset = load_ruleset(args.rules)
     check_writable(args.output)
-    options = AuditOptions(
-        concurrency=args.concurrency,
-        timeout=args.timeout,
-        pages=args.pages,
-        proxy=args.proxy,
-        rules=tuple(args.rules),
+    options = CrawlOptions(
+        concurrency=args.concurrency, timeout=args.timeout, pages=args.pages, proxy=args.proxy
     )
     reports = write_reports(
-        iter_audit(sites, options, ruleset),
+        iter_audit(targets, options, ruleset),
         args.format,
         args.output,
         report_meta(ruleset, command=" ".join(["crawlcheck", *sys.argv[1:]])),
-        order=sites,
+        total=len(targets),
     )
     return 1 if any(gate_matches(gates, report) for report in reports) else 0
 
@@ -73,17 +70,16 @@ def write_reports(
     fmt: str,
     output: str | None,
     meta: ReportMeta,
-    order: Sequence[str],
+    total: int,
 ) -> list[SiteReport]:
-    """Write *reports* in *fmt* to *output* (stdout when None); return them in input order.
+    """Write *reports* (in input order) in *fmt* to *output* (stdout when None).
 
-    JSONL goes out site by site as each finishes, flushed, so a run that is killed keeps
-    every finished site. Other formats are written whole at the end, sites in the order
-    given (*order*), through a temporary file renamed into place, so an existing file is
-    never left half-written.
+    JSONL goes out site by site, flushed, so a run that is killed keeps every finished
+    site. Other formats are written whole at the end through a temporary file renamed into
+    place, so an existing file is never left half-written.
     """
     done: list[SiteReport] = []
-    progress = _Progress(len(order))
+    progress = _Progress(total)
     if fmt == "jsonl":
         with _open_stream(output) as stream:
             for report in reports:
@@ -97,8 +93,6 @@ def write_reports(
         done.append(report)
         progress.step(report)
     progress.close()
-    position = {site: index for index, site in enumerate(order)}
-    done.sort(key=lambda report: position.get(report.site, len(position)))
     text = render(fmt, done, meta)
     if output is None or output == "-":
         sys.stdout.write(text)

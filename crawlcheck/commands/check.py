@@ -10,11 +10,13 @@ import sys
 from collections.abc import Iterable
 
 from crawlcheck.cache import ENV_VAR
-from crawlcheck.crawl.runner import CrawlOptions
+from crawlcheck.crawl.options import CrawlOptions
+from crawlcheck.decide.checker import DEFAULT, CacheChoice, check_url
 from crawlcheck.errors import UsageError
-from crawlcheck.model import PURPOSES, Finding, Problem, UrlDecision
+from crawlcheck.model import PURPOSES, Finding, UrlDecision
+from crawlcheck.report.document import decision_to_dict
 from crawlcheck.ruleset import Ruleset, load_ruleset
-from crawlcheck.urlcheck import DEFAULT, CacheChoice, check_url, decision_to_json, origin_of
+from crawlcheck.urls import malformed_reason
 
 NAME = "check"
 HELP = (
@@ -101,9 +103,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Decide the URL and print the decision; return 0 whatever the decision is."""
     url = args.url.strip()
-    origin = origin_of(url)
-    if isinstance(origin, Problem):
-        raise UsageError(f"URL {url!r}: {origin.message}")
+    reason = malformed_reason(url)
+    if reason is not None:
+        raise UsageError(f"URL {url!r}: {reason}")
     options = crawl_options(args)
     ruleset = load_rules(args)
     decision = check_url(
@@ -115,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         ruleset=ruleset,
     )
     if args.format == "json":
-        json.dump(decision_to_json(decision), sys.stdout, indent=2, ensure_ascii=False)
+        json.dump(decision_to_dict(decision), sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
         sys.stdout.write(render_text(decision))

@@ -7,10 +7,11 @@ import sys
 from importlib.resources import files
 
 from crawlcheck.commands.audit import check_writable, write_reports
+from crawlcheck.crawl.options import CrawlOptions
 from crawlcheck.model import PURPOSES
 from crawlcheck.report import FORMATS
 from crawlcheck.ruleset import load_ruleset
-from crawlcheck.site_audit import AuditOptions, iter_audit, report_meta
+from crawlcheck.site_audit import audit_targets, iter_audit, report_meta
 from crawlcheck.webfixture import FixtureWeb
 
 NAME = "demo"
@@ -37,15 +38,15 @@ def run(args: argparse.Namespace) -> int:
     check_writable(args.output)
     ruleset = load_ruleset()
     with FixtureWeb(paths=[files("crawlcheck") / "demo"]) as web:
-        sites = [f"http://{host}" for host in web.hosts]
+        targets = audit_targets(f"http://{host}" for host in web.hosts)
         # Through the fixture web's proxy, as a crawl through http_proxy would go.
-        options = AuditOptions(proxy=web.proxy_url, timeout=10.0)
+        options = CrawlOptions(proxy=web.proxy_url, timeout=10.0)
         reports = write_reports(
-            iter_audit(sites, options, ruleset),
+            iter_audit(targets, options, ruleset),
             args.format,
             args.output,
             report_meta(ruleset, command="crawlcheck demo"),
-            order=sites,
+            total=len(targets),
         )
     out = sys.stderr if args.output == "-" else sys.stdout
     width = max(len(r.origin) for r in reports)

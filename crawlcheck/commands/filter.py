@@ -23,16 +23,17 @@ from crawlcheck.commands.check import (
     crawl_options,
     load_rules,
 )
+from crawlcheck.decide.checker import MALFORMED, UrlChecker
 from crawlcheck.errors import UsageError
-from crawlcheck.model import UrlDecision
-from crawlcheck.urlcheck import MALFORMED, UrlChecker, decision_to_json
+from crawlcheck.model import UrlDecision, UrlVerdict
+from crawlcheck.report.document import decision_to_dict
 
 NAME = "filter"
 HELP = (
     "Stream a URL list (stdin by default) and keep the URLs asked for (default: allowed). "
     "Site-level files are fetched once per origin and cached; --pages also fetches every URL."
 )
-DECISIONS = ("allowed", "reserved", "unknown")
+DECISIONS: tuple[str, ...] = tuple(UrlVerdict)
 #: Malformed lines named on stderr before the count says the rest.
 SHOWN_MALFORMED = 5
 _SHOWN_CHARS = 120
@@ -175,7 +176,7 @@ def _write(
             if malformed:
                 reader.note(f"{decision.url[:_SHOWN_CHARS]!r}: {malformed}")
             if fmt == "jsonl":
-                out.write(json.dumps(decision_to_json(decision), ensure_ascii=False) + "\n")
+                out.write(json.dumps(decision_to_dict(decision), ensure_ascii=False) + "\n")
             elif decision.decision in keep and not malformed:
                 out.write(decision.url + "\n")
         # Flush per window, so `| head` sees output before the next window is fetched.

@@ -9,13 +9,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from crawlcheck.crawl.outcome import decode_body, now
+from crawlcheck.clock import now
+from crawlcheck.crawl.content import decode_body
+from crawlcheck.crawl.failures import HEADERS_TOO_LARGE
 from crawlcheck.model import Fetched
 
 if TYPE_CHECKING:
     from scrapy.http import Headers, Response
 
-__all__ = ["fetched_from_response", "header_pairs", "header_text"]
+__all__ = ["MAX_HEADER_BYTES", "fetched_from_response", "header_pairs", "header_text"]
+
+#: Response header bytes (names and values) kept per response. A response with more is an
+#: error: a reservation (X-Robots-Tag, tdm-reservation…) may be in the part not kept.
+MAX_HEADER_BYTES = 64 * 1024
 
 
 def header_text(value: bytes) -> str:
@@ -30,13 +36,20 @@ def header_text(value: bytes) -> str:
         return value.decode("latin-1")
 
 
-def header_pairs(headers: Headers) -> tuple[tuple[str, str], ...]:
-    """Return every header as (name, value), names as Scrapy keeps them (title case)."""
-    return tuple(
-        (header_text(name), header_text(value))
-        for name, values in headers.items()
-        for value in values
-    )
+def header_pairs(headers: Headers) -> tuple[tuple[tuple[str, str], ...], bool]:
+    """Return (every header as (name, value), whether some were left out at the cap).
+
+    Names are as Scrapy keeps them (title case); at most :data:`MAX_HEADER_BYTES` are kept.
+    """
+    pairs: list[tuple[str, str]] = []
+    size = 0
+    for name, values in headers.items():
+        for value in values:
+            size += len(name) + len(value) + 4
+            if size > MAX_HEADER_BYTES:
+                return tuple(pairs), True
+            pairs.append((header_text(name), header_text(value)))
+    return tuple(pairs), False
 
 
 def fetched_from_response(
@@ -56,16 +69,18 @@ def fetched_from_response(
     undone sets ``error``, unless *error* already names a failure.
     """
     encodings = [header_text(value) for value in response.headers.getlist(b"Content-Encoding")]
-    body, cut, decode_error = decode_body(response.body, encodings, cap)
+    stopped = "download_stopped" in response.flags
+    body, cut, decode_error = decode_body(response.body, encodings, cap, partial=stopped)
+    headers, too_many = header_pairs(response.headers)
     return Fetched(
         url=url or response.url,
         status=response.status,
-        headers=header_pairs(response.headers),
+        headers=headers,
         body=body,
         final_url=response.url,
         redirects=redirects,
-        error=error or decode_error,
+        error=error or decode_error or (HEADERS_TOO_LARGE if too_many else None),
         fetched_at=now(),
         elapsed_ms=elapsed_ms,
-        truncated=cut or "download_stopped" in response.flags,
+        truncated=cut or stopped,
     )

@@ -14,12 +14,11 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
-from crawlcheck.crawl.outcome import without_fragment
 from crawlcheck.model import Fetched
-from crawlcheck.parsers._text import looks_like_html
 from crawlcheck.parsers.html import parse_html
 from crawlcheck.parsers.rsl import license_links
-from crawlcheck.urls import origin_of, same_origin
+from crawlcheck.parsers.text import looks_like_html
+from crawlcheck.urls import origin_of, same_origin, without_fragment
 
 #: Sitemap entries read from one document (sitemaps.org allows 50,000).
 MAX_SITEMAP_ENTRIES = 50_000

@@ -14,30 +14,27 @@ from enum import StrEnum
 from urllib.parse import urljoin
 
 from crawlcheck.access import RobotsAccess, robots_access
+from crawlcheck.clock import now
 from crawlcheck.crawl.discover import (
     page_links,
     same_origin_urls,
     sitemap_entries,
     worth_fetching_licence,
 )
-from crawlcheck.crawl.outcome import (
+from crawlcheck.crawl.failures import (
     CONNECTION,
     INVALID_URL,
     PROXY,
     ROBOTS_DISALLOWED,
     ROBOTS_UNREACHABLE,
     TLS,
-    now,
-    without_fragment,
 )
-from crawlcheck.crawl.runner import ROBOTS_TOKEN, CrawlOptions
-from crawlcheck.model import Fetched, SiteFetches
-from crawlcheck.parsers._robots_syntax import MAX_BYTES as ROBOTS_MAX_BYTES
+from crawlcheck.crawl.options import MAX_LICENSES, ROBOTS_TOKEN, CrawlOptions
+from crawlcheck.model import SITE_FILES, Fetched, SiteFetches
+from crawlcheck.parsers.robots import MAX_BYTES as ROBOTS_MAX_BYTES
 from crawlcheck.parsers.robots import RobotsTxt, parse_robots
-from crawlcheck.urls import origin_of, site_origin
+from crawlcheck.urls import origin_of, site_origin, without_fragment
 
-#: Licence documents fetched per site at most (robots.txt's first, then pages').
-MAX_LICENSES = 3
 #: Sampling candidates looked at per site, and skipped pages recorded per site, at most.
 MAX_CANDIDATES = 1000
 MAX_SKIPPED = 25
@@ -45,11 +42,6 @@ MAX_SKIPPED = 25
 REASON_DISALLOWED = "disallowed for crawlcheck by robots.txt"
 REASON_UNREACHABLE = "robots.txt unreachable: complete disallow assumed (RFC 9309 §2.3.1.4)"
 REASON_OFFSITE = "redirect to another origin, not followed"
-SITE_FILES = (
-    ("ai_txt", "/ai.txt"),
-    ("tdmrep", "/.well-known/tdmrep.json"),
-    ("llms_txt", "/llms.txt"),
-)
 
 
 class Kind(StrEnum):
@@ -231,9 +223,16 @@ class SiteJob(Job):
         cap = self.options.max_bytes
         orders: list[Order] = []
         if self.options.fetch_site_files:
-            for slot, path in SITE_FILES:
+            for site_file in SITE_FILES:
+                if site_file.field == "robots":
+                    continue  # in already: the other files come after it
                 orders.append(
-                    Order(kind=Kind.SITE_FILE, url=f"{self.origin}{path}", cap=cap, slot=slot)
+                    Order(
+                        kind=Kind.SITE_FILE,
+                        url=f"{self.origin}{site_file.path}",
+                        cap=cap,
+                        slot=site_file.field,
+                    )
                 )
         if self.rules is not None:
             for record in self.rules.licenses:

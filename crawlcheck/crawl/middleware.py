@@ -23,28 +23,21 @@ from scrapy.http import Request
 from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet.defer import Deferred, DeferredList
-from w3lib.url import safe_url_string
 
+from crawlcheck.clock import now
 from crawlcheck.crawl.adapters import fetched_from_response, header_text
+from crawlcheck.crawl.failures import failure_code
 from crawlcheck.crawl.middleware_settings import MiddlewareOptions, options_from_settings
-from crawlcheck.crawl.outcome import (
-    MAX_REDIRECTS,
-    REDIRECT_INVALID,
-    REDIRECT_LOOP,
-    TOO_MANY_REDIRECTS,
-    failure_code,
-    now,
-    without_fragment,
-)
-from crawlcheck.crawl.runner import CrawlOptions
+from crawlcheck.crawl.options import MAX_LICENSES, CrawlOptions
+from crawlcheck.crawl.redirects import next_hop
 from crawlcheck.crawl.signals import crawlcheck_decision
-from crawlcheck.decide import SiteSignals, decide_url, site_signals
-from crawlcheck.model import Fetched, SiteFetches, UrlDecision
-from crawlcheck.parsers._robots_syntax import MAX_BYTES as ROBOTS_MAX_BYTES
+from crawlcheck.decide import Plan, decide_url, plan_for, site_signals
+from crawlcheck.model import SITE_FILES, Fetched, SiteFetches, UrlDecision
 from crawlcheck.parsers.page import parse_page
+from crawlcheck.parsers.robots import MAX_BYTES as ROBOTS_MAX_BYTES
 from crawlcheck.parsers.robots import parse_robots
 from crawlcheck.ruleset import Ruleset, load_ruleset
-from crawlcheck.urls import origin_of
+from crawlcheck.urls import origin_of, without_fragment
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine
@@ -64,13 +57,10 @@ INTERNAL_META = "crawlcheck_internal"
 SKIP_META = "dont_crawlcheck"
 #: ``request.meta`` / ``response.meta`` key holding the :class:`UrlDecision`.
 DECISION_META = "crawlcheck"
-#: Status codes that redirect when they carry a Location (RFC 9110 §15.4).
-REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 #: Body bytes read of ai.txt, tdmrep.json, licences and pages (as crawlcheck's own crawl).
 FILE_MAX_BYTES = CrawlOptions().max_bytes
-#: Licence documents robots.txt names that are fetched per origin at most (as the audit).
-MAX_LICENSES = 3
-_SITE_FILES = (("ai_txt", "/ai.txt"), ("tdmrep", "/.well-known/tdmrep.json"))
+#: The site files fetched besides robots.txt: those that can reserve (llms.txt never does).
+_SITE_FILES = tuple(f for f in SITE_FILES if f.field in ("ai_txt", "tdmrep"))
 
 
 class CrawlcheckMiddleware:
@@ -86,8 +76,9 @@ class CrawlcheckMiddleware:
         self.crawler = crawler
         self.ruleset = ruleset if ruleset is not None else load_ruleset(options.rules)
         self._crawler_names = tuple(agent.token for agent in self.ruleset.agents)
-        self._sites: dict[str, SiteSignals] = {}
-        self._waiting: dict[str, list[Deferred[SiteSignals]]] = {}
+        self._plans: dict[str, Plan] = {}
+        """Each origin's decision plan (its parsed site files), for the crawl's lifetime."""
+        self._waiting: dict[str, list[Deferred[Plan]]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -107,15 +98,8 @@ class CrawlcheckMiddleware:
         origin = self._origin_to_check(request)
         if origin is None:
             return
-        site = await self._site(origin, request)
-        decision = decide_url(
-            request.url,
-            site=site,
-            purpose=self.options.purpose,
-            agent=self.options.agent,
-            ruleset=self.ruleset,
-        )
-        await self._settle(request, None, decision, "request")
+        plan = await self._plan(origin, request)
+        await self._settle(request, None, decide_url(request.url, plan), "request")
 
     async def process_response(self, request: Request, response: Response) -> Response:
         """Decide a 2xx *response* again with its own headers and meta; drop it unless kept.
@@ -132,17 +116,9 @@ class CrawlcheckMiddleware:
         origin = origin_of(response.url)
         if origin is None:
             return response
-        site = await self._site(origin, request)
+        plan = await self._plan(origin, request)
         page = parse_page(fetched_from_response(response, cap=FILE_MAX_BYTES), self._crawler_names)
-        decision = decide_url(
-            response.url,
-            site=site,
-            page=page,
-            purpose=self.options.purpose,
-            agent=self.options.agent,
-            ruleset=self.ruleset,
-        )
-        await self._settle(request, response, decision, "response")
+        await self._settle(request, response, decide_url(response.url, plan, page), "response")
         return response
 
     # -- decisions
@@ -196,56 +172,58 @@ class CrawlcheckMiddleware:
 
     # -- site-level files, once per origin
 
-    async def _site(self, origin: str, request: Request) -> SiteSignals:
-        """Return *origin*'s parsed site files, fetching them on the origin's first request."""
-        site = self._sites.get(origin)
-        if site is not None:
-            return site
+    async def _plan(self, origin: str, request: Request) -> Plan:
+        """Return *origin*'s decision plan, fetching its site files on its first request."""
+        plan = self._plans.get(origin)
+        if plan is not None:
+            return plan
         waiting = self._waiting.get(origin)
         if waiting is not None:
             # One Deferred per waiter: converting a Deferred to a Future consumes its
             # result, so a Deferred shared by several waiters gives the second one None.
-            pending: Deferred[SiteSignals] = Deferred()
+            pending: Deferred[Plan] = Deferred()
             waiting.append(pending)
             return await maybe_deferred_to_future(pending)
         self._waiting[origin] = []
         try:
-            site = await self._fetch_site(origin, request)
+            fetches = await self._fetch_site(origin, request)
         except Exception:  # a bug must not hang every request of the origin
             logger.exception("crawlcheck: reading the site files of %s failed", origin)
-            site = site_signals(SiteFetches(site=origin, origin=origin), self.ruleset)
-        self._sites[origin] = site
-        for pending in self._waiting.pop(origin):
-            pending.callback(site)
-        return site
-
-    async def _fetch_site(self, origin: str, trigger: Request) -> SiteSignals:
-        """Fetch robots.txt, then ai.txt, tdmrep.json and robots.txt's licences together."""
-        started = now()
-        robots = await self._fetch_file(f"{origin}/robots.txt", ROBOTS_MAX_BYTES, trigger)
-        files = {slot: f"{origin}{path}" for slot, path in _SITE_FILES}
-        licences = _licence_urls(robots)
-        docs = await self._gather(
-            [self._fetch_file(url, FILE_MAX_BYTES, trigger) for url in [*files.values(), *licences]]
-        )
-        fetches = SiteFetches(
-            site=origin,
-            origin=origin,
-            robots=robots,
-            ai_txt=docs[0],
-            tdmrep=docs[1],
-            licenses=tuple(docs[len(files) :]),
-            started_at=started,
-            finished_at=now(),
-        )
+            # Nothing fetched: robots.txt "not fetched" is unreachable, so all is unknown.
+            fetches = SiteFetches(site=origin, origin=origin)
         site = site_signals(fetches, self.ruleset)
+        plan = plan_for(
+            site, purpose=self.options.purpose, agent=self.options.agent, ruleset=self.ruleset
+        )
+        self._plans[origin] = plan
         stats = self.crawler.stats
         if stats is not None:
             stats.inc_value("crawlcheck/origin/fetched")
-            stats.inc_value(f"crawlcheck/origin/robots/{site.robots_outcome.state}")
+            stats.inc_value(f"crawlcheck/origin/robots/{site.robots_outcome.access}")
             if not site.robots_reachable:
                 stats.inc_value("crawlcheck/origin/unreachable")
-        return site
+        for pending in self._waiting.pop(origin):
+            pending.callback(plan)
+        return plan
+
+    async def _fetch_site(self, origin: str, trigger: Request) -> SiteFetches:
+        """Fetch robots.txt, then ai.txt, tdmrep.json and robots.txt's licences together."""
+        started = now()
+        robots = await self._fetch_file(f"{origin}/robots.txt", ROBOTS_MAX_BYTES, trigger)
+        licences = _licence_urls(robots)
+        urls = [*(f"{origin}{f.path}" for f in _SITE_FILES), *licences]
+        docs = await self._gather([self._fetch_file(url, FILE_MAX_BYTES, trigger) for url in urls])
+        files = {f.field: doc for f, doc in zip(_SITE_FILES, docs, strict=False)}
+        return SiteFetches(
+            site=origin,
+            origin=origin,
+            robots=robots,
+            ai_txt=files["ai_txt"],
+            tdmrep=files["tdmrep"],
+            licenses=tuple(docs[len(_SITE_FILES) :]),
+            started_at=started,
+            finished_at=now(),
+        )
 
     async def _gather(self, coros: list[Coroutine[Any, Any, Fetched]]) -> list[Fetched]:
         """Run *coros* concurrently under any reactor; return their results in order."""
@@ -258,7 +236,7 @@ class CrawlcheckMiddleware:
         """Fetch *url*, following up to five redirects itself so each hop is recorded.
 
         RFC 9309 §2.3.1.2: follow at least five consecutive redirects; past that (or on a
-        loop) the chain did not end, which crawlcheck.crawl.outcome reads as unavailable.
+        loop) the chain did not end, which crawlcheck.access reads as unavailable.
         A failure is a value (``Fetched.error``), never an exception.
         """
         redirects: list[tuple[int, str]] = []
@@ -291,25 +269,16 @@ class CrawlcheckMiddleware:
             if stats is not None:
                 stats.inc_value(f"crawlcheck/site_file/status/{response.status}")
             location = response.headers.get(b"Location")
-            error = None
-            if response.status in REDIRECT_STATUSES:
-                if location is None:
-                    error = REDIRECT_INVALID
-                else:
-                    hop = without_fragment(
-                        safe_url_string(urljoin(response.url, header_text(location).strip()))
-                    )
-                    redirects.append((response.status, hop))
-                    if origin_of(hop) is None:
-                        error = REDIRECT_INVALID
-                    elif len(redirects) > MAX_REDIRECTS:
-                        error = TOO_MANY_REDIRECTS
-                    elif hop in visited:
-                        error = REDIRECT_LOOP
-                    else:
-                        visited.append(hop)
-                        target = hop
-                        continue
+            hop, error = next_hop(
+                response.url,
+                response.status,
+                None if location is None else header_text(location),
+                redirects,
+                visited,
+            )
+            if hop is not None:
+                target = hop
+                continue
             return fetched_from_response(
                 response, cap=cap, url=url, redirects=tuple(redirects), error=error
             )

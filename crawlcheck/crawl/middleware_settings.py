@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from crawlcheck.errors import UsageError
-from crawlcheck.model import PURPOSES
+from crawlcheck.model import PURPOSES, UrlVerdict
 
 #: The per-URL decisions (contract: "Per URL").
-DECISIONS: tuple[str, ...] = ("allowed", "reserved", "unknown")
+DECISIONS: tuple[str, ...] = tuple(UrlVerdict)
 
 #: Default of every setting, alphabetised (Scrapy's default_settings.py convention).
 #: ``CRAWLCHECK_AGENT`` None means ``ROBOTSTXT_USER_AGENT`` if set, else any catalogued

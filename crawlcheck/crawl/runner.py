@@ -18,65 +18,15 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
 from typing import IO, Any
 
-from crawlcheck._version import __version__
 from crawlcheck.codec import fetched_from_json, site_from_json
-from crawlcheck.errors import CrawlcheckError
+from crawlcheck.crawl.options import CrawlOptions
+from crawlcheck.errors import CrawlWorkerError
 from crawlcheck.model import Fetched, SiteFetches
 
-#: The one User-Agent crawlcheck sends (contract: "Network").
-DEFAULT_USER_AGENT = f"crawlcheck/{__version__} (+https://github.com/crawlcheck/crawlcheck)"
-#: The robots.txt product token crawlcheck obeys for its own page fetches.
-ROBOTS_TOKEN = "crawlcheck"
 #: Last lines of the child's stderr quoted in a :class:`CrawlWorkerError`.
 _STDERR_TAIL = 4000
-_END = "END"
-
-
-class CrawlWorkerError(CrawlcheckError, RuntimeError):
-    """Raised when the crawl's child process dies before finishing (a crawlcheck bug).
-
-    Nothing a website does raises it: a site's failures are values in its results.
-    """
-
-    exit_code = 3
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CrawlOptions:
-    """How to crawl: politeness, limits and network settings (docs/crawl.md)."""
-
-    concurrency: int = 64
-    """Requests in flight over all hosts."""
-    per_host: int = 2
-    """Requests in flight per host name."""
-    timeout: float = 15.0
-    """Seconds for one download (connect, headers and body)."""
-    max_bytes: int = 1024 * 1024
-    """Body bytes kept per response; a longer body is cut and marked ``truncated``."""
-    pages: int = 5
-    """Same-origin pages sampled besides the home page."""
-    user_agent: str = DEFAULT_USER_AGENT
-    proxy: str | None = None
-    """Proxy URL for every request; None uses ``http_proxy``/``https_proxy``/``no_proxy``."""
-    retries: int = 1
-    """Extra attempts after a timeout, a connection failure or a 503."""
-    fetch_pages: bool = True
-    """Fetch the home page and sampled pages (False: site-level files only)."""
-    fetch_site_files: bool = True
-    """Fetch /ai.txt, /.well-known/tdmrep.json and /llms.txt."""
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the options as a JSON-ready mapping (the worker's input)."""
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> CrawlOptions:
-        """Return the options *data* describes (unknown keys are ignored)."""
-        known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
-        return cls(**known)
 
 
 def crawl_sites(sites: Iterable[str], options: CrawlOptions | None = None) -> Iterator[SiteFetches]:
@@ -136,15 +86,15 @@ def _run_worker(mode: str, targets: Iterable[str], options: CrawlOptions) -> Ite
 
 
 def _send_job(stdin: IO[bytes], mode: str, items: list[str], options: CrawlOptions) -> None:
-    """Write the job: a header line, one JSON string per target, then an end marker.
+    """Write the job: a header line with the number of targets, then one JSON string each.
 
-    stdin stays open afterwards: its end-of-file tells the child that the parent is gone.
+    The count, not an in-band marker, ends the job, so any string can be a target. stdin
+    stays open afterwards: its end-of-file tells the child that the parent is gone.
     """
-    header = {"mode": mode, "options": options.to_json()}
+    header = {"mode": mode, "options": options.to_json(), "count": len(items)}
     stdin.write(json.dumps(header).encode() + b"\n")
     for item in items:
         stdin.write(json.dumps(item).encode() + b"\n")
-    stdin.write(json.dumps(_END).encode() + b"\n")
     stdin.flush()
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crawlcheck.crawl.runner import CrawlOptions
+from crawlcheck.crawl.options import CrawlOptions
 
 #: Exceptions worth one more try: timeouts and connection failures only. A DNS failure is
 #: not transient enough to repeat, and an incomplete body is recorded as the site sent it.

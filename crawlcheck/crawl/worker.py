@@ -1,9 +1,9 @@
 """The crawl's child process: ``python -m crawlcheck.crawl.worker`` (started by the runner).
 
-Input on stdin, one JSON value per line: ``{"mode": "sites"|"urls", "options": {...}}``,
-then one JSON string per site or URL, then ``"END"``. Output on stdout, one JSON object
-per line: ``{"kind": "site"|"url", "data": ...}`` as each result is ready, and
-``{"kind": "done"}`` last. Anything else the process prints goes to stderr, so stray
+Input on stdin, one JSON value per line: ``{"mode": "sites"|"urls", "options": {...},
+"count": N}``, then N JSON strings, one per site or URL. Output on stdout, one JSON object
+per line: ``{"kind": "site"|"url", "data": ...}`` as each result is ready (the spider's
+items, collected through Scrapy's ``item_scraped`` signal), and ``{"kind": "done"}`` last. Anything else the process prints goes to stderr, so stray
 output can never corrupt the stream. When stdin reaches end-of-file (the parent exited or
 gave up) the process ends at once.
 """
@@ -16,10 +16,8 @@ import sys
 import threading
 from typing import IO, Any
 
-from crawlcheck.codec import fetched_to_json, site_to_json
-from crawlcheck.crawl.runner import CrawlOptions
+from crawlcheck.crawl.options import CrawlOptions
 from crawlcheck.crawl.settings import scrapy_settings
-from crawlcheck.model import Fetched, SiteFetches
 
 #: Exit status when the parent went away mid-crawl.
 ORPHANED = 75
@@ -42,23 +40,16 @@ class _Output:
             except (BrokenPipeError, ValueError):
                 os._exit(ORPHANED)  # the parent stopped reading: nobody wants the rest
 
-    def result(self, result: SiteFetches | Fetched) -> None:
+    def item(self, item: dict[str, Any], **_: Any) -> None:
+        """Write one of the spider's result items (an ``item_scraped`` handler)."""
         self.count += 1
-        if isinstance(result, SiteFetches):
-            self.write({"kind": "site", "data": site_to_json(result)})
-        else:
-            self.write({"kind": "url", "data": fetched_to_json(result)})
+        self.write(item)
 
 
 def read_job(stdin: IO[bytes]) -> tuple[str, CrawlOptions, list[str]]:
-    """Return (mode, options, targets) read from *stdin* up to the end marker."""
+    """Return (mode, options, targets): the header line, then as many targets as it says."""
     header = json.loads(stdin.readline())
-    targets: list[str] = []
-    for line in stdin:
-        item = json.loads(line)
-        if item == "END":
-            break
-        targets.append(str(item))
+    targets = [str(json.loads(stdin.readline())) for _ in range(int(header["count"]))]
     return str(header["mode"]), CrawlOptions.from_json(header["options"]), targets
 
 
@@ -80,6 +71,7 @@ def main() -> int:
     mode, options, targets = read_job(stdin)
     threading.Thread(target=_exit_when_orphaned, args=(stdin.fileno(),), daemon=True).start()
 
+    from scrapy import signals
     from scrapy.crawler import CrawlerProcess
 
     # Installed as crawlcheck.spiders from spiders/ (pyproject package-dir); mypy sees the
@@ -87,7 +79,9 @@ def main() -> int:
     from crawlcheck.spiders.site import SiteSpider  # type: ignore[import-not-found,unused-ignore]
 
     process = CrawlerProcess(scrapy_settings(options))
-    process.crawl(SiteSpider, targets=targets, options=options, mode=mode, sink=output.result)
+    crawler = process.create_crawler(SiteSpider)
+    crawler.signals.connect(output.item, signal=signals.item_scraped)
+    process.crawl(crawler, targets=targets, options=options, mode=mode)
     process.start()
     if output.count != len(targets):
         # Every target yields exactly one result; fewer means the crawl broke (see stderr).

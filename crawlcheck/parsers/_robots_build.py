@@ -5,10 +5,10 @@ from __future__ import annotations
 from functools import lru_cache
 
 from crawlcheck.model import Problem
-from crawlcheck.parsers._pattern import escape_pattern
 from crawlcheck.parsers._robots_syntax import MAX_BYTES, LineKind, RobotsLine
 from crawlcheck.parsers._robots_types import ExtensionRecord, Group, Rule
 from crawlcheck.parsers.aipref import UsagePreference, parse_usage
+from crawlcheck.parsers.pattern import escape_pattern
 
 #: Records Google documents as unsupported but that are common and harmless.
 _KNOWN_UNSUPPORTED = frozenset(

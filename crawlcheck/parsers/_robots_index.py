@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from crawlcheck.parsers._pattern import Matcher, compile_pattern
 from crawlcheck.parsers._robots_types import Group, Rule
+from crawlcheck.parsers.pattern import Matcher, compile_pattern
 
 
 @dataclass(frozen=True, slots=True)

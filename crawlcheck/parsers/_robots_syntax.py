@@ -13,7 +13,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import NamedTuple
 
-from crawlcheck.parsers._pattern import escape_pattern
+from crawlcheck.parsers.pattern import escape_pattern
 
 #: RFC 9309 §2.5: crawlers must read at least 500 KiB; Google stops exactly there.
 MAX_BYTES = 500 * 1024

@@ -14,8 +14,8 @@ from functools import lru_cache
 from typing import Protocol
 
 from crawlcheck.model import Evidence
-from crawlcheck.parsers._pattern import escape_pattern, path_of
 from crawlcheck.parsers._robots_types import matches_everything
+from crawlcheck.parsers.pattern import escape_pattern, path_of
 
 RESERVATION = "tdm-reservation"
 POLICY = "tdm-policy"

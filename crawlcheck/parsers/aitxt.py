@@ -16,10 +16,9 @@ import re
 from dataclasses import dataclass, field
 
 from crawlcheck.model import Evidence, Fetched, Observation, Problem, Signal
-from crawlcheck.parsers._pattern import path_of
 from crawlcheck.parsers._robots_syntax import LineKind
 from crawlcheck.parsers._robots_types import matches_everything
-from crawlcheck.parsers._text import looks_like_html
+from crawlcheck.parsers.pattern import path_of
 from crawlcheck.parsers.robots import (
     Decision,
     Group,
@@ -27,6 +26,7 @@ from crawlcheck.parsers.robots import (
     Rule,
     parse_robots,
 )
+from crawlcheck.parsers.text import looks_like_html
 
 #: An extension glob as Spawning writes it (``*.jpg``), optionally anchored (``/*.jpg$``).
 _MEDIA_GLOB = re.compile(r"^/?\*\.[A-Za-z0-9]+\$?$")
@@ -108,8 +108,8 @@ def parse_ai_txt(doc: Fetched) -> AiTxt:
             _problem(
                 source,
                 "ai-txt.html-served",
-                "an HTML page was served as ai.txt: it has no rules",
-                "error",
+                "an HTML page was served as ai.txt (a soft 404): it has no rules",
+                "warning",
             ),
         )
     robots = parse_robots(doc.body, source, doc.content_type)
@@ -117,12 +117,19 @@ def parse_ai_txt(doc: Fetched) -> AiTxt:
     if not any(line.kind in _RECORD_KINDS for line in robots.lines):
         has_text = any(line.kind is not LineKind.BLANK for line in robots.lines)
         code, message = (
-            ("ai-txt.prose", "free text with no User-agent/Allow/Disallow record: not a signal")
+            (
+                "ai-txt.prose",
+                "free text with no User-agent/Allow/Disallow record: not machine-readable, so "
+                "what it reserves is unknown",
+            )
             if has_text
             else ("ai-txt.empty", "only comments: no rules")
         )
         return _unusable(
-            source, _problem(source, code, message, "info" if not has_text else "warning")
+            # Prose ("I do not consent to AI training") may well be a reservation that no
+            # machine can read: an error, so the purposes ai.txt speaks to are unknown.
+            source,
+            _problem(source, code, message, "error" if has_text else "info"),
         )
     observations: list[Observation] = []
     for group in robots.groups:

@@ -22,7 +22,7 @@ from bs4.dammit import EncodingDetector
 from bs4.element import Tag
 
 from crawlcheck.model import Problem
-from crawlcheck.parsers._text import charset_of
+from crawlcheck.parsers.text import charset_of
 
 #: Evidence keeps at most this many characters of an element.
 MAX_ELEMENT_TEXT = 300
@@ -139,7 +139,7 @@ def _decode(body: bytes, charset: str | None, url: str, problems: list[Problem])
     for encoding in candidates:
         try:
             return data.decode(encoding)
-        except (UnicodeDecodeError, LookupError):
+        except (UnicodeError, LookupError):  # "undefined" raises a bare UnicodeError
             continue
     problems.append(
         Problem(
@@ -152,7 +152,7 @@ def _decode(body: bytes, charset: str | None, url: str, problems: list[Problem])
     for encoding in candidates:
         try:
             return data.decode(encoding, errors="replace")
-        except LookupError:
+        except (UnicodeError, LookupError):
             continue
     return data.decode("utf-8", errors="replace")
 

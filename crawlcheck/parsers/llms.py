@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from crawlcheck.model import Evidence, Fetched, Observation, Problem, Signal
-from crawlcheck.parsers._text import charset_of, decode_text, looks_like_html
+from crawlcheck.parsers.text import charset_of, decode_text, looks_like_html
 
 #: Text beyond this is not scanned (llms-full.txt-style files can be megabytes; §10 edge 3).
 SCAN_BYTES = 1024 * 1024

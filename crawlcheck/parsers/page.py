@@ -8,17 +8,17 @@ response carries signals: an error page states nothing about the content.
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, replace
 
-from crawlcheck.model import Fetched, Observation, Problem
-from crawlcheck.parsers._text import looks_like_html
+from crawlcheck.model import Fetched, Observation, Problem, Signal
 from crawlcheck.parsers.aipref import parse_content_usage_header
 from crawlcheck.parsers.contentsignal import parse_content_signal_header
 from crawlcheck.parsers.directives import parse_meta_robots, parse_x_robots_tag
 from crawlcheck.parsers.html import HtmlDocument, parse_html
 from crawlcheck.parsers.rsl import LicenseLink, license_links
 from crawlcheck.parsers.tdmrep import TdmStatement, tdm_from_headers, tdm_from_meta
+from crawlcheck.parsers.text import looks_like_html
 from crawlcheck.urls import origin_of
 
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
@@ -30,9 +30,13 @@ class PageSignals:
 
     url: str
     status: int | None
+    read: bool
+    """A whole 2xx response whose signals were read (False: they are all unknown)."""
     observations: tuple[Observation, ...]
     """X-Robots-Tag, meta robots, Content-Usage and Content-Signal, in that order."""
     problems: tuple[Problem, ...]
+    """Each tagged with the signal it concerns; with level ``error`` that signal is unknown,
+    and an untagged error (the HTML could not be parsed) makes every page signal unknown."""
     html: HtmlDocument | None
     """The parsed page; None unless the response is HTML."""
     tdm_header: TdmStatement | None = None
@@ -58,14 +62,22 @@ def parse_page(doc: Fetched, crawler_names: Collection[str] = ()) -> PageSignals
     failure = _failure(doc)
     if failure is not None:
         return PageSignals(
-            url=doc.url, status=doc.status, observations=(), problems=(failure,), html=None
+            url=doc.url,
+            status=doc.status,
+            read=False,
+            observations=(),
+            problems=(failure,),
+            html=None,
         )
     observations: list[Observation] = []
     problems: list[Problem] = []
 
+    def keep(found: Iterable[Problem], signal: Signal | None) -> None:
+        problems.extend(replace(p, signal=signal) if signal else p for p in found)
+
     found, issues = parse_x_robots_tag(doc)
     observations.extend(found)
-    problems.extend(issues)
+    keep(issues, Signal.X_ROBOTS_TAG)
 
     html: HtmlDocument | None = None
     tdm_meta: TdmStatement | None = None
@@ -73,28 +85,29 @@ def parse_page(doc: Fetched, crawler_names: Collection[str] = ()) -> PageSignals
     if _is_html(doc):
         page_url = doc.final_url or doc.url
         html = parse_html(doc.body, page_url, doc.header("Content-Type"))
-        problems.extend(html.problems)
+        keep(html.problems, None)
         found, issues = parse_meta_robots(html.metas, doc.url, crawler_names)
         observations.extend(found)
-        problems.extend(issues)
+        keep(issues, Signal.META_ROBOTS)
         tdm_meta, issues = tdm_from_meta(html.meta_pairs(), doc.url)
-        problems.extend(issues)
+        keep(issues, Signal.TDM_META)
         links = _same_origin(html.anchors, page_url)
 
     usage = parse_content_usage_header(doc)
     observations.extend(usage.observations)
-    problems.extend(usage.problems)
+    keep(usage.problems, Signal.CONTENT_USAGE)
 
     found, issues = parse_content_signal_header(doc)
     observations.extend(found)
-    problems.extend(issues)
+    keep(issues, Signal.CONTENT_SIGNAL)
 
     tdm_header, issues = tdm_from_headers(doc)
-    problems.extend(issues)
+    keep(issues, Signal.TDM_HEADER)
 
     return PageSignals(
         url=doc.url,
         status=doc.status,
+        read=True,
         observations=tuple(observations),
         problems=tuple(problems),
         html=html,

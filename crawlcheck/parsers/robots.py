@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from crawlcheck.model import Evidence, Observation, Problem, Signal
-from crawlcheck.parsers._pattern import compile_pattern, path_of
 from crawlcheck.parsers._robots_build import (
     Builder,
     file_problems,
@@ -24,20 +23,29 @@ from crawlcheck.parsers._robots_build import (
 )
 from crawlcheck.parsers._robots_index import AgentRules, index_rules
 from crawlcheck.parsers._robots_lint import lint
-from crawlcheck.parsers._robots_syntax import MAX_BYTES, RobotsLine, iter_lines, prepare
+from crawlcheck.parsers._robots_syntax import (
+    MAX_BYTES,
+    RobotsLine,
+    iter_lines,
+    prepare,
+    product_token,
+)
 from crawlcheck.parsers._robots_types import ExtensionRecord, Group, Rule, matches_everything
-from crawlcheck.parsers._text import looks_like_html
-from crawlcheck.parsers.aipref import UsagePreference, combine_restrictively
+from crawlcheck.parsers.pattern import path_of
+from crawlcheck.parsers.text import looks_like_html
 
 __all__ = [
+    "MAX_BYTES",
     "AgentState",
     "Decision",
     "ExtensionRecord",
     "Group",
     "RobotsTxt",
     "Rule",
+    "matches_everything",
     "parse_content_signal",
     "parse_robots",
+    "product_token",
     "split_usage_rule",
 ]
 
@@ -168,31 +176,6 @@ class RobotsTxt:
             for record in group.records
             if record.name == "content-signal"
         )
-
-    def content_usage(self, agent: str, url: str) -> dict[str, str] | None:
-        """Return the aipref preferences for *agent* at *url* (attach-05 §4).
-
-        None when the path is not crawlable for the agent: disallowed paths carry no
-        preferences. Otherwise the longest matching Content-Usage rule wins; rules with
-        identical paths combine restrictively.
-        """
-        decision = self.decide(agent, url)
-        if not decision.allowed:
-            return None
-        best: list[UsagePreference] = []
-        best_len = -1
-        for group in decision.groups:
-            for record in group.records:
-                if record.name != "content-usage":
-                    continue
-                pattern, pref = split_usage_rule(record.value)
-                if not compile_pattern(pattern)(decision.path):
-                    continue
-                if len(pattern) > best_len:
-                    best, best_len = [pref], len(pattern)
-                elif len(pattern) == best_len:
-                    best.append(pref)
-        return combine_restrictively(best)
 
     def observations(self) -> tuple[Observation, ...]:
         """Return the extension records as observations (Content-Signal, -Usage, License)."""

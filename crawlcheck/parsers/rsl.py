@@ -18,9 +18,9 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
 from crawlcheck.model import Evidence, Fetched, Observation, Problem, Signal
-from crawlcheck.parsers._pattern import compile_pattern, escape_pattern, path_of
 from crawlcheck.parsers._rsl_links import MEDIA_TYPE, LicenseLink, license_links
-from crawlcheck.parsers._text import looks_like_html
+from crawlcheck.parsers.pattern import compile_pattern, escape_pattern, path_of
+from crawlcheck.parsers.text import looks_like_html
 from crawlcheck.urls import origin_of
 
 __all__ = [
@@ -96,15 +96,20 @@ class RslLicense:
         *url*'s scheme, host and port; a server path applies to any host. The longest
         matching path pattern wins (as in robots.txt); on a tie, the first in the document.
         """
+        index = self.match(url)
+        return None if index is None else self.contents[index]
+
+    def match(self, url: str) -> int | None:
+        """Return the index in :attr:`contents` of the terms for *url* (see :meth:`terms_for`)."""
         path = path_of(url)
-        best: RslContent | None = None
+        best: int | None = None
         best_len = -1
-        for content in self.contents:
+        for index, content in enumerate(self.contents):
             pattern = _path_pattern(content.url, url)
             if pattern is None or not compile_pattern(pattern)(path):
                 continue
             if len(pattern) > best_len:
-                best, best_len = content, len(pattern)
+                best, best_len = index, len(pattern)
         return best
 
     def observations(self) -> tuple[Observation, ...]:
@@ -143,15 +148,16 @@ def parse_rsl(doc: Fetched) -> RslLicense:
     source = doc.url
     problems: list[Problem] = []
 
-    def fail(code: str, message: str, line: int | None = None) -> RslLicense:
-        problems.append(
-            Problem(code=code, message=message, source=source, line=line, level="error")
-        )
+    def fail(code: str, message: str, line: int | None = None, level: str = "error") -> RslLicense:
+        # "error": the document may hold terms nobody could read (crawlcheck.access);
+        # "warning": it is not an RSL licence at all, so it licenses and reserves nothing.
+        problems.append(Problem(code=code, message=message, source=source, line=line, level=level))
         return RslLicense(source=source, usable=False, contents=(), problems=tuple(problems))
 
     if not doc.ok:
         reason = doc.error or f"HTTP status {doc.status}"
-        return fail("rsl.fetch-failed", f"the licence could not be fetched ({reason})")
+        level = "warning" if doc.status is not None and 400 <= doc.status < 500 else "error"
+        return fail("rsl.fetch-failed", f"the licence could not be fetched ({reason})", None, level)
     if len(doc.body) > MAX_BYTES:
         return fail("rsl.too-large", f"licence is {len(doc.body):,} bytes; not parsed")
     if doc.truncated:
@@ -161,7 +167,9 @@ def parse_rsl(doc: Fetched) -> RslLicense:
             )
         )
     if looks_like_html(doc.body, doc.content_type):
-        return fail("rsl.html-served", "an HTML page was served, not an RSL document")
+        return fail(
+            "rsl.html-served", "an HTML page was served, not an RSL document", None, "warning"
+        )
     if doc.content_type not in _XML_TYPES:
         problems.append(
             Problem(
@@ -181,7 +189,7 @@ def parse_rsl(doc: Fetched) -> RslLicense:
         return fail("rsl.invalid-xml", f"not readable as XML ({type(exc).__name__}: {exc})")
     namespace, name = _split_tag(root.tag)
     if name != "rsl":
-        return fail("rsl.not-rsl", f"root element is <{name}>, not <rsl>")
+        return fail("rsl.not-rsl", f"root element is <{name}>, not <rsl>", None, "warning")
     if namespace != NAMESPACE:
         problems.append(
             Problem(

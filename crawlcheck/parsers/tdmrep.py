@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from crawlcheck.model import Evidence, Fetched, Observation, Problem, Signal
-from crawlcheck.parsers._pattern import compile_pattern
 from crawlcheck.parsers._robots_types import matches_everything
 from crawlcheck.parsers._tdmrep_json import (
     JSON_SPACE,
@@ -30,7 +29,8 @@ from crawlcheck.parsers._tdmrep_json import (
     split_array,
 )
 from crawlcheck.parsers._tdmrep_json import TdmRule as TdmRule
-from crawlcheck.parsers._text import looks_like_html
+from crawlcheck.parsers.pattern import compile_pattern
+from crawlcheck.parsers.text import looks_like_html
 
 #: No limit is specified; bigger files are still parsed, but reported.
 LARGE_BYTES = 1024 * 1024
@@ -156,13 +156,14 @@ def parse_tdmrep_json(doc: Fetched) -> TdmRepFile:
     if looks_like_html(body, doc.content_type):
         problem(
             "tdmrep.html-served",
-            "an HTML page was served as tdmrep.json: the origin does not implement TDMRep",
-            level="error",
+            "an HTML page was served as tdmrep.json (a soft 404): the origin does not "
+            "implement TDMRep",
+            level="warning",
         )
         return TdmRepFile(source=source, implemented=False, rules=(), problems=tuple(problems))
     text = decode_body(body, problem)
     if not text.strip(JSON_SPACE):
-        problem("tdmrep.empty", "empty file: the origin does not implement TDMRep", level="error")
+        problem("tdmrep.empty", "empty file: the origin does not implement TDMRep", level="warning")
         return TdmRepFile(source=source, implemented=False, rules=(), problems=tuple(problems))
     elements = split_array(text, problem)
     if elements is None:

@@ -21,7 +21,10 @@ from crawlcheck.model import (
     FetchRecord,
     Finding,
     Problem,
+    RobotsState,
     SiteReport,
+    SiteVerdict,
+    UrlDecision,
     Verdict,
 )
 
@@ -29,10 +32,10 @@ from crawlcheck.model import (
 SCHEMA_ID = "crawlcheck.report/1"
 
 #: Site verdicts for one purpose (contract: "Vocabulary"), from most to least reserved.
-VERDICTS: tuple[str, ...] = ("reserved", "partial", "not-reserved", "unknown")
+VERDICTS: tuple[str, ...] = tuple(SiteVerdict)
 
 #: How robots.txt treats one catalogued agent (contract: "Vocabulary").
-AGENT_STATES: tuple[str, ...] = ("disallowed", "restricted", "allowed", "unreachable")
+AGENT_STATES: tuple[str, ...] = tuple(RobotsState)
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -64,7 +67,7 @@ def ordered_purposes(purposes: tuple[str, ...]) -> list[str]:
     ['tdm', 'search', 'x']
     """
     unique = list(dict.fromkeys(purposes))
-    known = [p for p in PURPOSES if p in unique]
+    known = [p.value for p in PURPOSES if p in unique]
     return known + sorted(p for p in unique if p not in PURPOSES)
 
 
@@ -76,7 +79,7 @@ def ordered_verdicts(report: SiteReport) -> list[Verdict]:
     """
     given = {v.purpose: v for v in report.verdicts}
     ordered = [
-        given.get(p) or Verdict(purpose=p, verdict="unknown", reasons=("not evaluated",))
+        given.get(p) or Verdict(purpose=p, verdict=SiteVerdict.UNKNOWN, reasons=("not evaluated",))
         for p in PURPOSES
     ]
     ordered += [v for v in report.verdicts if v.purpose not in PURPOSES]
@@ -123,13 +126,28 @@ def fetch_to_dict(fetch: FetchRecord) -> dict[str, Any]:
 
 
 def problem_to_dict(problem: Problem) -> dict[str, Any]:
-    """Return the ``problems[]`` object of *problem*."""
-    return {
+    """Return the ``problems[]`` object of *problem* (``signal`` only when it names one)."""
+    data: dict[str, Any] = {
         "code": problem.code,
         "message": problem.message,
         "source": problem.source,
         "line": problem.line,
         "level": problem.level,
+    }
+    if problem.signal is not None:
+        data["signal"] = problem.signal.value
+    return data
+
+
+def decision_to_dict(decision: UrlDecision) -> dict[str, Any]:
+    """Return the JSON object of a per-URL decision (``check --format json``, ``filter``)."""
+    return {
+        "url": decision.url,
+        "decision": decision.decision,
+        "reasons": [finding_to_dict(f) for f in decision.reasons],
+        "purpose": decision.purpose,
+        "agent": decision.agent,
+        "problems": [problem_to_dict(p) for p in decision.problems],
     }
 
 
@@ -159,6 +177,7 @@ def site_to_dict(report: SiteReport) -> dict[str, Any]:
         "skipped": [{"url": url, "reason": reason} for url, reason in report.skipped],
         "started_at": report.started_at,
         "finished_at": report.finished_at,
+        "inputs": list(report.inputs or (report.site,)),
     }
 
 
@@ -180,7 +199,7 @@ def report_to_dict(reports: Sequence[SiteReport], meta: ReportMeta) -> dict[str,
 
 def verdict_counts(reports: Sequence[SiteReport]) -> dict[str, dict[str, int]]:
     """Return purpose → verdict → number of sites, every purpose and verdict present."""
-    counts = {p: dict.fromkeys(VERDICTS, 0) for p in PURPOSES}
+    counts: dict[str, dict[str, int]] = {p: dict.fromkeys(VERDICTS, 0) for p in PURPOSES}
     for report in reports:
         for verdict in ordered_verdicts(report):
             row = counts.setdefault(verdict.purpose, dict.fromkeys(VERDICTS, 0))

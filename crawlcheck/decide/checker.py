@@ -11,7 +11,6 @@ Memory depends on the window and on the number of origins, never on the number o
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 import time
 from collections import OrderedDict
@@ -19,33 +18,38 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from enum import Enum
-from functools import lru_cache
 from itertools import islice
 from pathlib import Path
-from typing import Any, Final
-from urllib.parse import urlsplit
+from typing import Final, TypedDict, Unpack
 
 from crawlcheck.cache import OriginCache, default_cache_path
-from crawlcheck.crawl.runner import CrawlOptions, crawl_sites, fetch_urls
-from crawlcheck.decide import SiteSignals, decide_url, site_signals
+from crawlcheck.crawl.options import CrawlOptions
+from crawlcheck.crawl.runner import crawl_sites, fetch_urls
+from crawlcheck.decide import Plan, decide_url, plan_for, site_signals
 from crawlcheck.errors import UsageError
-from crawlcheck.model import PURPOSES, Fetched, Finding, Problem, SiteFetches, UrlDecision
+from crawlcheck.model import (
+    PURPOSES,
+    Fetched,
+    Problem,
+    Purpose,
+    SiteFetches,
+    UrlDecision,
+    UrlVerdict,
+)
 from crawlcheck.parsers.page import PageSignals, parse_page
 from crawlcheck.ruleset import Ruleset, load_ruleset
+from crawlcheck.urls import malformed_reason, origin_of
 
 __all__ = [
     "DEFAULT",
-    "MAX_URL_LENGTH",
+    "MALFORMED",
     "CacheChoice",
+    "CheckerOptions",
     "UrlChecker",
     "check_url",
     "check_urls",
-    "decision_to_json",
-    "origin_of",
 ]
 
-#: Longer URLs are malformed input (browsers and crawlers commonly stop near 8 KiB).
-MAX_URL_LENGTH = 8192
 #: URLs read per window when only site-level files are fetched.
 SITE_WINDOW = 10_000
 #: URLs read per window when every page is fetched too (pages are held until decided).
@@ -54,12 +58,6 @@ PAGE_WINDOW = 500
 MEMORY_ORIGINS = 20_000
 #: Problem code of an input that is not an absolute http(s) URL.
 MALFORMED = "url.malformed"
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-_BAD_CHAR = re.compile(r"[\x00-\x20\x7f]")
-_SIMPLE_ORIGIN = re.compile(
-    r"(https?)://([A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)(?::([0-9]{1,5}))?(?=[/?#]|\Z)",
-    re.IGNORECASE,
-)
 
 
 class _Default(Enum):
@@ -72,74 +70,16 @@ DEFAULT: Final = _Default.TOKEN
 CacheChoice = _Default | None | str | os.PathLike[str] | OriginCache
 
 
-def origin_of(url: object) -> str | Problem:
-    """Return ``scheme://host[:port]`` of *url*, or the problem that makes it malformed.
+class CheckerOptions(TypedDict, total=False):
+    """The keyword options of :class:`UrlChecker`, :func:`check_url` and :func:`check_urls`."""
 
-    >>> origin_of("HTTPS://Example.COM:443/a?b")
-    'https://example.com'
-    >>> origin_of("ftp://example.com/").message
-    "not an http(s) URL: scheme 'ftp'"
-    """
-    reason = _malformed(url)
-    if isinstance(reason, str):
-        return Problem(code=MALFORMED, message=reason, source=str(url)[:200], level="error")
-    return reason[0]
-
-
-def _malformed(url: object) -> str | tuple[str]:
-    if not isinstance(url, str):
-        return f"not a string: {type(url).__name__}"
-    if not url:
-        return "empty"
-    if len(url) > MAX_URL_LENGTH:
-        return f"longer than {MAX_URL_LENGTH} characters"
-    if _BAD_CHAR.search(url):
-        return "contains whitespace or control characters"
-    # What follows depends only on the scheme and authority, which millions of URLs share.
-    end = url.find("/", 8)
-    found = _head_origin(url if end < 0 else url[:end])
-    return found if found is not None else _parsed_origin(url)
-
-
-@lru_cache(maxsize=65536)
-def _head_origin(head: str) -> str | tuple[str] | None:
-    """Return the origin of a common ``scheme://host[:port]`` head; None for anything else."""
-    simple = _SIMPLE_ORIGIN.match(head)
-    if simple is None:
-        return None
-    scheme, host, digits = simple.group(1).lower(), simple.group(2).lower(), simple.group(3)
-    number = None if digits is None else int(digits)
-    if number is None or number == _DEFAULT_PORTS[scheme]:
-        return (f"{scheme}://{host}",)
-    if 0 < number < 65536:
-        return (f"{scheme}://{host}:{number}",)
-    return f"invalid port {digits}"
-
-
-def _parsed_origin(url: str) -> str | tuple[str]:
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        return f"cannot be parsed: {exc}"
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS:
-        return f"not an http(s) URL: scheme {scheme!r}" if scheme else "not an absolute URL"
-    host = parts.hostname or ""
-    if not host:
-        return "no host"
-    if not host.isascii():
-        try:
-            host = host.encode("idna").decode("ascii")
-        except UnicodeError:
-            return f"invalid host name {host!r}"
-    if ":" in host:
-        host = f"[{host}]"
-    if port == 0:
-        return "invalid port 0"
-    if port is not None and port != _DEFAULT_PORTS[scheme]:
-        host = f"{host}:{port}"
-    return (f"{scheme}://{host}",)
+    pages: bool
+    """Also fetch every URL and read its own headers and meta."""
+    cache: CacheChoice
+    options: CrawlOptions | None
+    """How to crawl (timeout, concurrency, proxy…)."""
+    ruleset: Ruleset | None
+    """The rules in use (``load_ruleset([...])`` with extra files)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,28 +100,25 @@ class UrlChecker:
         agent: str | None = None,
         purpose: str = "ai-train",
         *,
-        pages: bool = False,
-        cache: CacheChoice = DEFAULT,
-        options: CrawlOptions | None = None,
-        ruleset: Ruleset | None = None,
         memory_origins: int = MEMORY_ORIGINS,
+        **settings: Unpack[CheckerOptions],
     ) -> None:
         if purpose not in PURPOSES:
             raise UsageError(f"unknown purpose {purpose!r}; expected one of {', '.join(PURPOSES)}")
         self.agent = agent.strip() if agent and agent.strip() else None
-        self.purpose = purpose
-        self.pages = pages
-        self.options = options or CrawlOptions()
-        self.ruleset = ruleset or load_ruleset()
+        self.purpose = Purpose(purpose)
+        self.pages = settings.get("pages", False)
+        self.options = settings.get("options") or CrawlOptions()
+        self.ruleset = settings.get("ruleset") or load_ruleset()
         self._crawler_names = tuple(a.token for a in self.ruleset.agents)
-        self._memory: OrderedDict[str, SiteSignals] = OrderedDict()
+        self._memory: OrderedDict[str, Plan] = OrderedDict()
+        """Each origin's decision plan (its parsed site files), least recently used first."""
         self._memory_origins = max(1, memory_origins)
         self._started = time.time()
         self._tempdir: tempfile.TemporaryDirectory[str] | None = None
+        cache = settings.get("cache", DEFAULT)
         self._own_cache = not isinstance(cache, OriginCache)
         self.cache = self._open_cache(cache)
-        self.fetched_origins = 0
-        """How many origins this checker fetched (cache misses)."""
 
     def _open_cache(self, cache: CacheChoice) -> OriginCache:
         if isinstance(cache, OriginCache):
@@ -209,15 +146,13 @@ class UrlChecker:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def check(
-        self, urls: Iterable[str | bytes], window: int | None = None
-    ) -> Iterator[UrlDecision]:
+    def check(self, urls: Iterable[object], window: int | None = None) -> Iterator[UrlDecision]:
         """Yield the decision for each of *urls*, in input order, a window at a time."""
         for decisions in self.windows(urls, window):
             yield from decisions
 
     def windows(
-        self, urls: Iterable[str | bytes], window: int | None = None
+        self, urls: Iterable[object], window: int | None = None
     ) -> Iterator[list[UrlDecision]]:
         """Yield the decisions of *urls* one window (a list, in input order) at a time."""
         size = window or (PAGE_WINDOW if self.pages else SITE_WINDOW)
@@ -225,27 +160,30 @@ class UrlChecker:
         while batch := list(islice(iterator, size)):
             yield self._decide_window(batch)
 
-    def _decide_window(self, urls: list[str | bytes]) -> list[UrlDecision]:
+    def _decide_window(self, urls: list[object]) -> list[UrlDecision]:
         targets = [self._target(url) for url in urls]
         origins = list(dict.fromkeys(t.origin for t in targets if t.origin is not None))
         if not self.pages:
-            sites = self._site_signals(origins)
+            plans = self._plans(origins)
             # The hot loop of `filter`: names bound once, one call per URL.
-            decide, purpose, agent, ruleset = decide_url, self.purpose, self.agent, self.ruleset
+            decide = decide_url
             return [
-                decide(t.url, site=sites[t.origin], purpose=purpose, agent=agent, ruleset=ruleset)
-                if t.origin is not None
-                else self._decide(t, sites, {})
+                decide(t.url, plans[t.origin]) if t.origin is not None else self._malformed(t)
                 for t in targets
             ]
         # The page fetch obeys robots.txt on its own, so both crawls run side by side.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="crawlcheck-pages") as pool:
             pending = pool.submit(self._fetch_pages, targets)
             try:
-                sites = self._site_signals(origins)
+                plans = self._plans(origins)
             finally:
                 pages = pending.result()
-        return [self._decide(target, sites, pages) for target in targets]
+        return [
+            decide_url(t.url, plans[t.origin], pages.get(t.url))
+            if t.origin is not None
+            else self._malformed(t)
+            for t in targets
+        ]
 
     def _target(self, url: object) -> _Target:
         if isinstance(url, bytes | bytearray | memoryview):
@@ -256,52 +194,45 @@ class UrlChecker:
                 text = raw.decode("utf-8", "backslashreplace")
                 problem = Problem(code=MALFORMED, message="not UTF-8", source=text[:200])
                 return _Target(text, None, replace(problem, level="error"))
-        found = origin_of(url)
-        if isinstance(found, Problem):
-            return _Target(str(url), None, found)
-        return _Target(str(url), found, None)
+        reason = malformed_reason(url)
+        if reason is not None:
+            problem = Problem(code=MALFORMED, message=reason, source=str(url)[:200], level="error")
+            return _Target(str(url), None, problem)
+        assert isinstance(url, str)
+        return _Target(url, origin_of(url), None)
 
-    def _decide(
-        self, target: _Target, sites: dict[str, SiteSignals], pages: dict[str, PageSignals]
-    ) -> UrlDecision:
-        if target.origin is None:
-            problems = (target.problem,) if target.problem else ()
-            return UrlDecision(
-                url=target.url,
-                purpose=self.purpose,
-                agent=self.agent,
-                decision="unknown",
-                problems=problems,
-            )
-        return decide_url(
-            target.url,
-            site=sites[target.origin],
-            page=pages.get(target.url) if self.pages else None,
+    def _malformed(self, target: _Target) -> UrlDecision:
+        return UrlDecision(
+            url=target.url,
             purpose=self.purpose,
             agent=self.agent,
-            ruleset=self.ruleset,
+            decision=UrlVerdict.UNKNOWN,
+            problems=(target.problem,) if target.problem else (),
         )
 
     # -- site-level files: memory, then cache, then one crawl for the rest
 
-    def _site_signals(self, origins: list[str]) -> dict[str, SiteSignals]:
-        found: dict[str, SiteSignals] = {}
+    def _plans(self, origins: list[str]) -> dict[str, Plan]:
+        found: dict[str, Plan] = {}
         missing: list[str] = []
         for origin in origins:
-            signals = self._memory.get(origin)
-            if signals is None:
+            plan = self._memory.get(origin)
+            if plan is None:
                 missing.append(origin)
             else:
                 self._memory.move_to_end(origin)
-                found[origin] = signals
+                found[origin] = plan
         if missing:
             # Rows this run stored are used even when already expired (max-age=0):
             # each origin is fetched once per run (and once per cache lifetime).
             cached = self.cache.get_many(missing, stored_since=self._started)
             fetched = self._fetch_sites([o for o in missing if o not in cached])
             for origin in missing:
-                fetches = cached.get(origin) or fetched[origin]
-                found[origin] = self._remember(origin, site_signals(fetches, self.ruleset))
+                site = site_signals(cached.get(origin) or fetched[origin], self.ruleset)
+                found[origin] = self._remember(
+                    origin,
+                    plan_for(site, purpose=self.purpose, agent=self.agent, ruleset=self.ruleset),
+                )
         return found
 
     def _fetch_sites(self, origins: list[str]) -> dict[str, SiteFetches]:
@@ -317,17 +248,16 @@ class UrlChecker:
                 self.cache.put_many(batch)
                 batch.clear()
         self.cache.put_many(batch)
-        self.fetched_origins += len(results)
         for origin in origins:
             if origin not in results:  # the runner promises one result per site
                 results[origin] = SiteFetches(site=origin, origin=origin)
         return results
 
-    def _remember(self, origin: str, signals: SiteSignals) -> SiteSignals:
-        self._memory[origin] = signals
+    def _remember(self, origin: str, plan: Plan) -> Plan:
+        self._memory[origin] = plan
         if len(self._memory) > self._memory_origins:
             self._memory.popitem(last=False)
-        return signals
+        return plan
 
     # -- pages (only with pages=True): robots.txt is obeyed by the runner for crawlcheck
 
@@ -347,54 +277,13 @@ def _slim(page: PageSignals) -> PageSignals:
     return replace(page, html=None, links=())
 
 
-def finding_to_json(finding: Finding) -> dict[str, Any]:
-    """Return one reason as the JSON object ``check --format json`` and ``filter`` write."""
-    return {
-        "signal": finding.signal,
-        "effect": finding.effect.value,
-        "purposes": list(finding.purposes),
-        "agents": list(finding.agents),
-        "scope": finding.scope,
-        "evidence": finding.evidence,
-        "source": finding.source,
-    }
-
-
-def problem_to_json(problem: Problem) -> dict[str, Any]:
-    """Return one problem as a JSON object."""
-    data: dict[str, Any] = {
-        "code": problem.code,
-        "level": problem.level,
-        "message": problem.message,
-        "source": problem.source,
-    }
-    if problem.line is not None:
-        data["line"] = problem.line
-    return data
-
-
-def decision_to_json(decision: UrlDecision) -> dict[str, Any]:
-    """Return *decision* as a JSON object: url, decision, reasons, then the context."""
-    return {
-        "url": decision.url,
-        "decision": decision.decision,
-        "reasons": [finding_to_json(f) for f in decision.reasons],
-        "purpose": decision.purpose,
-        "agent": decision.agent,
-        "problems": [problem_to_json(p) for p in decision.problems],
-    }
-
-
 def check_urls(
-    urls: Iterable[str | bytes],
+    urls: Iterable[object],
     agent: str | None = None,
     purpose: str = "ai-train",
     *,
-    pages: bool = False,
-    cache: CacheChoice = DEFAULT,
-    options: CrawlOptions | None = None,
-    ruleset: Ruleset | None = None,
     window: int | None = None,
+    **settings: Unpack[CheckerOptions],
 ) -> Iterator[UrlDecision]:
     """Yield a decision for each of *urls* (any iterable), streaming, in input order.
 
@@ -402,24 +291,17 @@ def check_urls(
     fetched too and its own headers and meta are read. A malformed URL yields an
     ``unknown`` decision with a ``url.malformed`` problem; it never raises.
     """
-    with UrlChecker(
-        agent, purpose, pages=pages, cache=cache, options=options, ruleset=ruleset
-    ) as checker:
+    with UrlChecker(agent, purpose, **settings) as checker:
         yield from checker.check(urls, window)
 
 
 def check_url(
-    url: str,
+    url: object,
     agent: str | None = None,
     purpose: str = "ai-train",
-    *,
-    pages: bool = True,
-    cache: CacheChoice = DEFAULT,
-    options: CrawlOptions | None = None,
-    ruleset: Ruleset | None = None,
+    **settings: Unpack[CheckerOptions],
 ) -> UrlDecision:
     """Return the decision for *url*: its site-level files and (by default) the page itself."""
-    with UrlChecker(
-        agent, purpose, pages=pages, cache=cache, options=options, ruleset=ruleset
-    ) as checker:
+    settings.setdefault("pages", True)
+    with UrlChecker(agent, purpose, **settings) as checker:
         return next(checker.check([url], 1))

@@ -1,4 +1,4 @@
-"""Tests for crawlcheck.crawl.outcome: RFC 9309 §2.3.1 access, origins, decoding, errors."""
+"""Tests for crawlcheck.crawl.content and .failures: decoding bodies, error codes, origins."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ from twisted.internet.error import ConnectionLost, DNSLookupError, TimeoutError
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseNeverReceived
 
-from crawlcheck.crawl.outcome import decode_body, failure_code, now
+from crawlcheck.clock import now
+from crawlcheck.crawl.content import content_codings, decode_body
+from crawlcheck.crawl.failures import failure_code
 from crawlcheck.urls import site_origin
 
 URL = "https://e.com/robots.txt"
@@ -54,22 +56,55 @@ def test_decode_body_undoes_gzip_and_deflate() -> None:
     assert decode_body(text, ["identity"], 1000) == (text, False, None)
 
 
-def test_decode_body_caps_a_compression_bomb_and_reads_a_cut_stream() -> None:
+def test_decode_body_caps_a_compression_bomb() -> None:
     bomb = gzip.compress(b"\0" * 50_000_000)
     body, cut, error = decode_body(bomb, ["gzip"], 1000)
     assert (len(body), cut, error) == (1000, True, None)
+
+
+TEXT = b"User-agent: *\nAllow: /public/site.css\nDisallow: /\n" * 50
+
+
+@pytest.mark.parametrize(
+    ("body", "codings"),
+    [
+        (gzip.compress(TEXT)[: len(gzip.compress(TEXT)) // 2], ["gzip"]),  # cut in half
+        (gzip.compress(TEXT)[:-4], ["gzip"]),  # no trailer
+        (b"\x1f\x8b", ["gzip"]),  # the magic and nothing else
+        (b"\x1f\x8b" + bytes(range(200)), ["gzip"]),  # garbage after the magic
+        (gzip.compress(TEXT) + b"trailing garbage", ["gzip"]),
+        (zlib.compress(TEXT)[:40], ["deflate"]),
+        (gzip.compress(TEXT), ["zstd"]),  # a coding crawlcheck never asked for
+        (gzip.compress(TEXT), ["gzip", "br-unknown"]),
+        (gzip.compress(TEXT), ["gzip, gzip"]),  # said twice, applied once
+    ],
+)
+def test_a_body_that_does_not_decode_to_its_end_is_an_error(
+    body: bytes, codings: list[str]
+) -> None:
+    content, _, error = decode_body(body, codings, 500 * 1024)
+    assert error == "content-encoding"
+    assert content == body[: 500 * 1024]  # kept as received, never as "empty"
+
+
+def test_every_coding_in_one_field_is_undone_in_order() -> None:
+    twice = gzip.compress(gzip.compress(TEXT))
+    assert decode_body(twice, ["gzip, gzip"], 10_000) == (TEXT, False, None)
+    assert decode_body(twice, ["gzip", "gzip"], 10_000) == (TEXT, False, None)
+    assert content_codings(["gzip, identity", " x-gzip "]) == ["gzip", "identity", "x-gzip"]
+    members = gzip.compress(TEXT[:100]) + gzip.compress(TEXT[100:])  # RFC 1952: members
+    assert decode_body(members, ["gzip"], 10_000) == (TEXT, False, None)
+
+
+def test_a_download_stopped_at_the_cap_decodes_as_a_cut_prefix() -> None:
     text = bytes(range(256)) * 400
-    partial = gzip.compress(text, mtime=0)[:300]
-    body, cut, error = decode_body(partial, ["gzip"], len(text))
+    stopped = gzip.compress(text, mtime=0)[:300]
+    body, cut, error = decode_body(stopped, ["gzip"], len(text), partial=True)
     assert error is None
     assert not cut
     assert 0 < len(body) < len(text)
     assert text.startswith(body)
-
-
-def test_decode_body_keeps_what_it_cannot_decode() -> None:
-    assert decode_body(b"not gzip", ["gzip"], 100) == (b"not gzip", False, "content-encoding")
-    assert decode_body(b"x", ["zstd-unknown"], 100) == (b"x", False, "content-encoding")
+    assert decode_body(stopped, ["gzip"], len(text))[2] == "content-encoding"
 
 
 @pytest.mark.parametrize(

@@ -12,11 +12,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from crawlcheck._evaluate_signals import SiteSignals, rsl_findings
-from crawlcheck.model import Effect, Finding
-from crawlcheck.parsers._pattern import path_of
-from crawlcheck.parsers._robots_types import matches_everything
-from crawlcheck.parsers.robots import AgentState, Group, Rule
+from crawlcheck.evaluate.signals import SiteSignals, rsl_findings
+from crawlcheck.model import Effect, Finding, split_effects
+from crawlcheck.parsers.pattern import path_of
+from crawlcheck.parsers.robots import AgentState, Group, Rule, matches_everything
 from crawlcheck.parsers.rsl import RslContent
 from crawlcheck.parsers.tdmrep import TdmResolution
 from crawlcheck.urls import origin_of
@@ -278,7 +277,7 @@ def page_claims(pages: Sequence[PageView], purpose: str) -> list[Claim]:
 
 
 def _reserving(findings: Iterable[Finding], purpose: str) -> list[Finding]:
-    return [f for f in findings if f.effect is Effect.RESERVE and purpose in f.purposes]
+    return split_effects(findings, purpose)[0]
 
 
 def _applies(content: RslContent, origin: str) -> bool:

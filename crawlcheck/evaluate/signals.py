@@ -9,11 +9,22 @@ parsed twice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import TYPE_CHECKING
 
-from crawlcheck._evaluate_sources import PARSED, RobotsOutcome, robots_outcome
-from crawlcheck.model import Effect, Finding, Observation, Problem, Signal, SiteFetches
+from crawlcheck.access import FileAccess, RobotsAccess, RobotsOutcome, file_outcome, robots_outcome
+from crawlcheck.model import (
+    Effect,
+    Fetched,
+    Finding,
+    Observation,
+    Problem,
+    Signal,
+    SiteFetches,
+    split_effects,
+)
 from crawlcheck.parsers.aitxt import AiTxt, parse_ai_txt
 from crawlcheck.parsers.llms import LlmsTxt, parse_llms_txt
 from crawlcheck.parsers.robots import RobotsTxt, parse_robots
@@ -24,7 +35,7 @@ if TYPE_CHECKING:
     from crawlcheck.ruleset import Ruleset
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SiteSignals:
     """The parsed site-level files of one origin, with their classified findings."""
 
@@ -41,10 +52,10 @@ class SiteSignals:
     ai.txt rules, tdmrep.json rules, RSL terms, llms.txt presence)."""
     file_problems: tuple[Problem, ...]
     """Problems of ai.txt, tdmrep.json, the licences and llms.txt."""
-    robots_records: dict[int, tuple[Finding, ...]] = field(repr=False)
+    robots_records: Mapping[int, tuple[Finding, ...]] = field(repr=False)
     """Findings of robots.txt extension records (Content-Signal, Content-Usage) by line."""
-    _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
-    """Per (purpose, agent) plans of :mod:`crawlcheck.decide`; filled on first use."""
+    unread: Mapping[str, tuple[Problem, ...]] = field(default_factory=dict, repr=False)
+    """By purpose: the files that speak to it but could not be read (why it is unknown)."""
 
     @property
     def problems(self) -> tuple[Problem, ...]:
@@ -59,18 +70,23 @@ class SiteSignals:
     @property
     def robots_reachable(self) -> bool:
         """Return True unless robots.txt was unreachable (RFC 9309 §2.3.1.4)."""
-        return self.robots_outcome.state != "unreachable"
+        return self.robots_outcome.reachable
 
 
 def site_signals(fetches: SiteFetches, ruleset: Ruleset) -> SiteSignals:
-    """Return the parsed site-level files of *fetches* (pages are not read here)."""
+    """Return the parsed site-level files of *fetches* (pages are not read here).
+
+    A file that could not be read (crawlcheck.access: anything but a whole 2xx body or a
+    4xx) is not parsed; the purposes it speaks to become unknown, with the reason.
+    """
     outcome = robots_outcome(fetches.robots, fetches.origin)
     problems: list[Problem] = []
     findings: list[Finding] = []
     robots_records: dict[int, list[Finding]] = {}
+    unread: dict[str, list[Problem]] = {}
 
     robots: RobotsTxt | None = None
-    if outcome.state == PARSED and fetches.robots is not None:
+    if outcome.access is RobotsAccess.PARSED and fetches.robots is not None:
         doc = fetches.robots
         robots = parse_robots(doc.body, doc.final_url or doc.url, doc.content_type)
         for observation in robots.observations():
@@ -80,27 +96,52 @@ def site_signals(fetches: SiteFetches, ruleset: Ruleset) -> SiteSignals:
                 line = observation.evidence.line or 0
                 robots_records.setdefault(line, []).append(finding)
 
+    def read(doc: Fetched, signal: Signal) -> bool:
+        """Return True when *doc* may be parsed; else record why its purposes are unknown."""
+        found = file_outcome(doc, signal)
+        if found.access is not FileAccess.UNREADABLE:
+            return True
+        failed(found.problem(), signal)
+        return False
+
+    def failed(problem: Problem, signal: Signal) -> None:
+        problems.append(problem)
+        for purpose in ruleset.purposes_of(signal):
+            unread.setdefault(purpose, []).append(problem)
+
+    def keep(found: tuple[Problem, ...], signal: Signal) -> None:
+        """Record a parser's problems; an error means the file could not be read as such."""
+        for problem in found:
+            tagged = replace(problem, signal=signal)
+            if tagged.level == "error":
+                failed(tagged, signal)
+            else:
+                problems.append(tagged)
+
     ai_txt: AiTxt | None = None
-    if fetches.ai_txt is not None:
+    if fetches.ai_txt is not None and read(fetches.ai_txt, Signal.AI_TXT):
         ai_txt = parse_ai_txt(fetches.ai_txt)
-        problems.extend(ai_txt.problems)
+        keep(ai_txt.problems, Signal.AI_TXT)
         findings.extend(ruleset.classify(o) for o in ai_txt.observations)
 
     tdmrep: TdmRepFile | None = None
-    if fetches.tdmrep is not None:
+    if fetches.tdmrep is not None and read(fetches.tdmrep, Signal.TDMREP_FILE):
         tdmrep = parse_tdmrep_json(fetches.tdmrep)
-        problems.extend(tdmrep.problems)
+        keep(tdmrep.problems, Signal.TDMREP_FILE)
         findings.extend(ruleset.classify(o) for o in tdmrep.observations())
 
     licenses: list[RslLicense] = []
     for doc in fetches.licenses:
+        if not read(doc, Signal.RSL):
+            continue
         license_ = parse_rsl(doc)
         licenses.append(license_)
-        problems.extend(license_.problems)
+        keep(license_.problems, Signal.RSL)
         findings.extend(ruleset.classify(o) for o in license_.observations())
 
     llms: LlmsTxt | None = None
     if fetches.llms_txt is not None:
+        # llms.txt never reserves anything (standards.md §10): a failure changes no answer.
         llms = parse_llms_txt(fetches.llms_txt)
         problems.extend(llms.problems)
         findings.extend(ruleset.classify(o) for o in llms.observations)
@@ -115,7 +156,8 @@ def site_signals(fetches: SiteFetches, ruleset: Ruleset) -> SiteSignals:
         llms=llms,
         findings=tuple(findings),
         file_problems=tuple(problems),
-        robots_records={line: tuple(found) for line, found in robots_records.items()},
+        robots_records=MappingProxyType({k: tuple(v) for k, v in robots_records.items()}),
+        unread=MappingProxyType({k: tuple(v) for k, v in unread.items()}),
     )
 
 
@@ -141,27 +183,19 @@ def rsl_findings(
     RSL 1.0 (standards.md §9): a prohibition beats a permission, and a present
     ``<permits type="usage">`` is a whitelist: a use it does not list is not licensed.
     """
-    reserves: list[Finding] = []
-    permits: list[Finding] = []
-    for term in content.terms:
-        if term.type != "usage" or term.kind not in ("permits", "prohibits"):
-            continue
-        for value in term.values:
-            finding = ruleset.classify(
-                Observation(
-                    signal=Signal.RSL,
-                    key=term.kind,
-                    value=value,
-                    scope=content.url,
-                    evidence=term.evidence,
-                )
-            )
-            if purpose not in finding.purposes:
-                continue
-            if finding.effect is Effect.RESERVE:
-                reserves.append(finding)
-            elif finding.effect is Effect.PERMIT:
-                permits.append(finding)
+    observations = [
+        Observation(
+            signal=Signal.RSL,
+            key=term.kind,
+            value=value,
+            scope=content.url,
+            evidence=term.evidence,
+        )
+        for term in content.terms
+        if term.type == "usage" and term.kind in ("permits", "prohibits")
+        for value in term.values
+    ]
+    reserves, permits = split_effects((ruleset.classify(o) for o in observations), purpose)
     # The whitelist reading applies to the purposes RSL names (ai-train, ai-input/ai-index,
     # search); tdm has no token of its own but "all", so only an explicit term speaks to it.
     if content.permits and not permits and not reserves and purpose != "tdm":
@@ -172,7 +206,7 @@ def rsl_findings(
         )
         reserves.append(
             Finding(
-                signal=str(Signal.RSL),
+                signal=Signal.RSL,
                 source=evidence.source,
                 effect=Effect.RESERVE,
                 purposes=(purpose,),

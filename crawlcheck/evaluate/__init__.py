@@ -27,7 +27,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from crawlcheck._evaluate_claims import (
+from crawlcheck.access import RobotsAccess
+from crawlcheck.evaluate._claims import (
     Claim,
     PageView,
     ai_txt_claims,
@@ -37,8 +38,8 @@ from crawlcheck._evaluate_claims import (
     rsl_claims,
     tdmrep_claims,
 )
-from crawlcheck._evaluate_signals import SiteSignals, site_signals, tdm_finding
-from crawlcheck._evaluate_sources import NO_RULES, UNREACHABLE, fetch_records
+from crawlcheck.evaluate._records import fetch_records
+from crawlcheck.evaluate.signals import SiteSignals, site_signals, tdm_finding
 from crawlcheck.model import (
     PURPOSES,
     AgentReport,
@@ -46,8 +47,12 @@ from crawlcheck.model import (
     Fetched,
     Finding,
     Problem,
+    Purpose,
+    RobotsState,
+    Signal,
     SiteFetches,
     SiteReport,
+    SiteVerdict,
     Verdict,
 )
 from crawlcheck.parsers.page import parse_page
@@ -57,7 +62,7 @@ from crawlcheck.parsers.tdmrep import resolve_tdm
 if TYPE_CHECKING:
     from crawlcheck.ruleset import Ruleset
 
-__all__ = ["evaluate_site"]
+__all__ = ["SiteSignals", "evaluate_site", "site_signals"]
 
 
 def evaluate_site(fetches: SiteFetches, ruleset: Ruleset) -> SiteReport:
@@ -155,7 +160,7 @@ def _read_page(
 
 
 def _verdict(
-    purpose: str,
+    purpose: Purpose,
     claims: list[Claim],
     permits: list[Finding],
     site: SiteSignals,
@@ -167,8 +172,9 @@ def _verdict(
     complete = [c.reason for c in claims if c.complete]
     partial = [c.reason for c in claims if not c.complete]
     blockers: list[str] = []
-    if site.robots_outcome.state == UNREACHABLE:
+    if not site.robots_outcome.reachable:
         blockers.append(site.robots_outcome.reason)
+    blockers.extend(problem.message for problem in site.unread.get(purpose, ()))
     if (views or fetches.skipped) and not any(v.read for v in views):
         failed = len(views)
         skipped = len(fetches.skipped)
@@ -178,15 +184,17 @@ def _verdict(
         )
     if complete:
         tail = [f"reserved even so: {b}" for b in blockers]
-        return Verdict(purpose=purpose, verdict="reserved", reasons=(*complete, *partial, *tail))
+        return Verdict(
+            purpose=purpose, verdict=SiteVerdict.RESERVED, reasons=(*complete, *partial, *tail)
+        )
     if blockers:
         also = [f"also found: {reason}" for reason in partial]
-        return Verdict(purpose=purpose, verdict="unknown", reasons=(*blockers, *also))
+        return Verdict(purpose=purpose, verdict=SiteVerdict.UNKNOWN, reasons=(*blockers, *also))
     if partial:
-        return Verdict(purpose=purpose, verdict="partial", reasons=tuple(partial))
+        return Verdict(purpose=purpose, verdict=SiteVerdict.PARTIAL, reasons=tuple(partial))
     return Verdict(
         purpose=purpose,
-        verdict="not-reserved",
+        verdict=SiteVerdict.NOT_RESERVED,
         reasons=_nothing_reserved(purpose, permits, site, views, len(agents), states),
     )
 
@@ -200,16 +208,14 @@ def _nothing_reserved(
     states: dict[str, AgentState],
 ) -> tuple[str, ...]:
     outcome = site.robots_outcome
-    if outcome.state == NO_RULES:
+    if outcome.access is RobotsAccess.UNAVAILABLE:
         robots = outcome.reason
     elif agent_count:
         robots = f"robots.txt keeps none of the {agent_count} catalogued {purpose} agents out"
     else:
         robots = f"robots.txt names no {purpose} agent (none is catalogued)"
     ai_txt = "ai.txt read" if site.ai_txt is not None and site.ai_txt.usable else "no ai.txt"
-    tdm = (
-        "tdmrep.json read" if site.tdmrep is not None else "no tdmrep.json (TDMRep not implemented)"
-    )
+    tdm = "tdmrep.json read" if site.tdmrep is not None else "no tdmrep.json"
     read = sum(1 for v in views if v.read)
     reasons = [
         f"no signal reserves {purpose}: {robots}; {ai_txt}; {tdm}; "
@@ -255,10 +261,10 @@ def _agent_reports(
         state = states.get(agent.token)
         group = ""
         if state is None:
-            robots = "unreachable" if outcome.state == UNREACHABLE else "allowed"
+            robots = RobotsState.ALLOWED if outcome.reachable else RobotsState.UNREACHABLE
             evidence = outcome.reason
         else:
-            robots, evidence = state.state, _state_evidence(state)
+            robots, evidence = RobotsState(state.state), _state_evidence(state)
             group = "own" if state.specific else ("*" if state.groups else "none")
         reports.append(
             AgentReport(
@@ -303,7 +309,7 @@ def _agent_findings(
         scope = "/" if state.state == "disallowed" else "; ".join(r.pattern for r in state.rules)
         found.append(
             Finding(
-                signal="robots.txt",
+                signal=Signal.ROBOTS,
                 source=site.robots.source,
                 effect=Effect.RESERVE,
                 purposes=agent.purposes,
@@ -331,7 +337,7 @@ def _global_group_findings(site: SiteSignals) -> list[Finding]:
         more = f"; … {len(rules) - 10} more" if len(rules) > 10 else ""
         found.append(
             Finding(
-                signal="robots.txt",
+                signal=Signal.ROBOTS,
                 source=site.robots.source,
                 effect=Effect.INFO,
                 purposes=(),

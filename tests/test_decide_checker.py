@@ -1,4 +1,4 @@
-"""Tests for crawlcheck.urlcheck: real crawls of the fixture web through its proxy."""
+"""Tests for crawlcheck.decide.checker: real crawls of the fixture web through its proxy."""
 
 from __future__ import annotations
 
@@ -10,16 +10,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crawlcheck.cache import OriginCache
-from crawlcheck.crawl.runner import CrawlOptions
+from crawlcheck.crawl.options import CrawlOptions
+from crawlcheck.decide.checker import MALFORMED, check_url, check_urls
 from crawlcheck.errors import UsageError
-from crawlcheck.model import Problem, UrlDecision
-from crawlcheck.urlcheck import (
-    MALFORMED,
-    check_url,
-    check_urls,
-    decision_to_json,
-    origin_of,
-)
+from crawlcheck.model import UrlDecision
+from crawlcheck.report.document import decision_to_dict
+from crawlcheck.urls import malformed_reason, origin_of
 from crawlcheck.webfixture import FixtureWeb, SiteDef, load_sites, parse_site
 
 SITES = Path(__file__).parent / "data" / "urlcheck" / "sites.yaml"
@@ -91,16 +87,20 @@ def test_origin_of(url: str, origin: str) -> None:
     ],
 )
 def test_malformed_urls_are_problems(url: str, message: str) -> None:
-    found = origin_of(url)
-    assert isinstance(found, Problem)
-    assert found.code == MALFORMED
-    assert message in found.message
+    assert origin_of(url) is None
+    reason = malformed_reason(url)
+    assert reason is not None
+    assert message in reason
+    [decision] = check_urls([url], cache=None)
+    assert decision.decision == "unknown"
+    assert [p.code for p in decision.problems] == [MALFORMED]
 
 
 @given(st.one_of(st.text(), st.from_regex(r"https?://[^/]{0,20}(:[0-9]{0,7})?/.{0,10}")))
 def test_origin_of_never_raises(url: str) -> None:
     found = origin_of(url)
-    assert isinstance(found, Problem) or found.startswith(("http://", "https://"))
+    assert (found is None) == (malformed_reason(url) is not None)
+    assert found is None or found.startswith(("http://", "https://"))
 
 
 def test_malformed_input_is_unknown_never_raised_and_fetches_nothing(web: FixtureWeb) -> None:
@@ -241,5 +241,5 @@ def test_check_url_reads_the_page_and_never_fetches_what_robots_disallows(
     assert decision.reasons[0].signal == "robots.txt"
     assert [p.code for p in decision.problems] == ["page.fetch-failed"]
     assert "/private/x" not in [r.path for r in web.requests]
-    data = decision_to_json(decision)
+    data = decision_to_dict(decision)
     assert list(data)[:3] == ["url", "decision", "reasons"]

@@ -1,9 +1,11 @@
 """The per-(site, purpose, agent) plan behind :func:`crawlcheck.decide.decide_url`.
 
-Everything a decision needs that does not depend on the URL is computed once and cached
-on the :class:`SiteSignals`: the catalogued agents grouped by the robots.txt groups that
-apply to them (agents sharing the ``*`` group are decided once), those groups'
-Content-Signal findings and compiled Content-Usage rules, and the ai.txt tokens to ask.
+Everything a decision needs that does not depend on the URL is computed once per origin:
+the catalogued agents grouped by the robots.txt groups that apply to them (agents sharing
+the ``*`` group are decided once), those groups' Content-Signal findings and compiled
+Content-Usage rules, and the ai.txt tokens to ask. A :class:`Plan` also memoises the
+findings it builds per deciding rule; it is an explicit cache, owned by whoever decides
+many URLs of the origin (``UrlChecker``, the Scrapy middleware), and dropped with them.
 """
 
 from __future__ import annotations
@@ -12,14 +14,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from crawlcheck._evaluate_signals import SiteSignals
-from crawlcheck.model import Effect, Finding
-from crawlcheck.parsers._pattern import Matcher, compile_pattern
+from crawlcheck.evaluate.signals import SiteSignals
+from crawlcheck.model import Finding, Purpose, split_effects
 from crawlcheck.parsers.aipref import UsagePreference
+from crawlcheck.parsers.pattern import Matcher, compile_pattern
 from crawlcheck.parsers.robots import Group, Rule, split_usage_rule
 
 if TYPE_CHECKING:
     from crawlcheck.ruleset import Ruleset
+
+__all__ = ["Bucket", "Plan", "UsageRule", "plan_for"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,13 +49,16 @@ class Bucket:
     match: Callable[[str], Rule | None]
     """Path → the rule deciding it for ``agent`` (RobotsTxt.matcher)."""
     findings: dict[Rule, Finding] = field(default_factory=dict)
-    """Disallow findings already built, by deciding rule (the same for every URL)."""
+    """Memo: disallow findings already built, by deciding rule (the same for every URL)."""
 
 
 @dataclass(slots=True)
 class Plan:
     """Everything about (site, purpose, agent) that does not depend on the URL."""
 
+    site: SiteSignals
+    purpose: Purpose
+    agent: str | None
     ruleset: Ruleset
     buckets: tuple[Bucket, ...]
     signal_reserves: tuple[Finding, ...]
@@ -61,24 +68,18 @@ class Plan:
     """ai.txt Disallow findings by line."""
     scoped_agents: frozenset[str]
     """Lower-cased crawler tokens whose scoped page directives apply."""
-    cache: dict[object, tuple[tuple[Finding, ...], tuple[Finding, ...]]] = field(
+    memo: dict[tuple[str, int, int], tuple[tuple[Finding, ...], tuple[Finding, ...]]] = field(
         default_factory=dict
     )
+    """(reservations, permissions) already built per RSL content or tdmrep.json rule."""
 
 
-def plan_for(site: SiteSignals, purpose: str, agent: str | None, ruleset: Ruleset) -> Plan:
-    """Return the cached plan for (*purpose*, *agent*) on *site*, building it on first use."""
-    key = (purpose, agent)
-    plan = site._cache.get(key)
-    if isinstance(plan, Plan) and plan.ruleset is ruleset:
-        return plan
-    plan = _build_plan(site, purpose, agent, ruleset)
-    site._cache[key] = plan
-    return plan
-
-
-def _build_plan(site: SiteSignals, purpose: str, agent: str | None, ruleset: Ruleset) -> Plan:
-    tokens = (agent,) if agent is not None else tuple(a.token for a in ruleset.agents_for(purpose))
+def plan_for(
+    site: SiteSignals, *, purpose: str = "ai-train", agent: str | None = None, ruleset: Ruleset
+) -> Plan:
+    """Return the plan for deciding URLs of *site* for *purpose* (and *agent*, if given)."""
+    chosen = Purpose(purpose)
+    tokens = (agent,) if agent is not None else tuple(a.token for a in ruleset.agents_for(chosen))
     buckets: list[Bucket] = []
     signal_groups: list[Group] = []
     if site.robots is not None:
@@ -103,28 +104,24 @@ def _build_plan(site: SiteSignals, purpose: str, agent: str | None, ruleset: Rul
         signal_groups = [g for b in buckets for g in b.groups]
         # Content-Signal of the * group is read site-wide (standards.md §8 edge 2).
         signal_groups += [g for g in global_groups if g not in signal_groups]
-    reserves: list[Finding] = []
-    permits: list[Finding] = []
+    records: list[Finding] = []
     seen: set[int] = set()
     for group in signal_groups:
         for record in group.records:
-            if record.name != "content-signal" or record.line in seen:
-                continue
-            seen.add(record.line)
-            for finding in site.robots_records.get(record.line, ()):
-                if purpose not in finding.purposes:
-                    continue
-                if finding.effect is Effect.RESERVE:
-                    reserves.append(finding)
-                elif finding.effect is Effect.PERMIT:
-                    permits.append(finding)
+            if record.name == "content-signal" and record.line not in seen:
+                seen.add(record.line)
+                records.extend(site.robots_records.get(record.line, ()))
+    reserves, permits = split_effects(records, chosen)
     return Plan(
+        site=site,
+        purpose=chosen,
+        agent=agent,
         ruleset=ruleset,
         buckets=tuple(buckets),
         signal_reserves=tuple(reserves),
         signal_permits=tuple(permits),
-        ai_agents=_ai_agents(site, purpose, agent, tokens, ruleset),
-        ai_findings=_ai_findings(site, purpose, ruleset),
+        ai_agents=_ai_agents(site, chosen, agent, tokens, ruleset),
+        ai_findings=_ai_findings(site, chosen, ruleset),
         scoped_agents=frozenset(t.lower() for t in tokens),
     )
 
@@ -148,9 +145,9 @@ def _ai_findings(site: SiteSignals, purpose: str, ruleset: Ruleset) -> dict[int,
     found: dict[int, Finding] = {}
     if site.ai_txt is not None:
         for observation in site.ai_txt.observations:
-            finding = ruleset.classify(observation)
-            if finding.effect is Effect.RESERVE and purpose in finding.purposes:
-                found[observation.evidence.line or 0] = finding
+            reserves, _ = split_effects([ruleset.classify(observation)], purpose)
+            if reserves:
+                found[observation.evidence.line or 0] = reserves[0]
     return found
 
 

@@ -1,0 +1,265 @@
+"""The decision for one URL and one purpose: ``reserved``, ``allowed`` or ``unknown``.
+
+Used by ``check``, ``filter`` and the Scrapy add-on over millions of URLs, so everything
+that does not depend on the URL is computed once per (origin, purpose, agent) in a
+:class:`~crawlcheck.decide.plans.Plan`: which robots.txt groups apply to which catalogued
+agents, their Content-Signal findings, their Content-Usage rules compiled. Per URL only
+path matching and the page's own headers and meta remain.
+
+The rules, in plain words (docs/verdicts.md):
+
+* robots.txt: with an agent, the URL is reserved when robots.txt disallows it for that
+  agent; without one, when it disallows it for any catalogued agent of the purpose
+  (contract: "Defaults"). Unreachable robots.txt makes the decision ``unknown`` unless
+  another signal already reserves the URL (fail closed).
+* A site file that could not be read (crawlcheck.access) makes the purposes it speaks to
+  ``unknown`` unless another signal reserves the URL.
+* Content-Usage (aipref attach §4): the longest matching rule of the agent's own groups,
+  only where the path is crawlable; identical paths combine restrictively.
+* Content-Signal: the records of the agent's groups and of the ``*`` group — the ``*``
+  group's record is read site-wide (the conservative reading, standards.md §8 edge 2).
+* ai.txt, tdmrep.json (first match) layered with the page's header and meta (TDMRep
+  §"Processing priority"), RSL ``terms_for``, the page's X-Robots-Tag / robots meta /
+  Content-Usage / Content-Signal headers.
+* A directive scoped to a crawler (``X-Robots-Tag: googlebot: noai``) applies only to
+  that crawler; without an agent, it counts when it names a catalogued agent of the purpose.
+* Any reservation wins: a permission never cancels another signal's reservation.
+* The URL is decided on every form equivalent URLs take (:func:`crawlcheck.urls.decision_paths`:
+  as given, dot segments removed, unreserved characters decoded); the most restrictive wins.
+"""
+
+from __future__ import annotations
+
+from crawlcheck.decide.plans import Bucket, Plan, UsageRule, plan_for
+from crawlcheck.evaluate.signals import SiteSignals, rsl_findings, site_signals, tdm_finding
+from crawlcheck.model import Effect, Finding, Problem, Signal, UrlDecision, UrlVerdict
+from crawlcheck.parsers.page import PageSignals
+from crawlcheck.parsers.pattern import path_of
+from crawlcheck.parsers.robots import Rule
+from crawlcheck.parsers.tdmrep import TdmStatement, resolve_tdm
+from crawlcheck.urls import decision_paths, origin_of
+
+__all__ = ["Plan", "SiteSignals", "decide_url", "plan_for", "site_signals"]
+
+
+def decide_url(url: str, plan: Plan, page: PageSignals | None = None) -> UrlDecision:
+    """Return whether *url* is reserved for the plan's purpose (and agent, if any).
+
+    *page* is the URL's own response, when it was fetched; its headers and meta then count
+    too, and a page that could not be read makes the decision ``unknown`` unless a
+    site-level signal already reserves the URL.
+    """
+    site = plan.site
+    reserves: list[Finding] = []
+    permits: list[Finding] = []
+    unknown: list[Problem] = []
+    paths = decision_paths(path_of(url))
+    read = page is not None and page.read
+    header = page.tdm_header if read and page is not None else None
+    meta = page.tdm_meta if read and page is not None else None
+    origin = (origin_of(url) or "") if len(paths) > 1 else ""
+    for path in paths:
+        # The URL as given, else the same URL with another form of its path.
+        full = url if path is paths[0] else origin + path
+        # The parsers take a URL and extract its path again; a path starting with a single
+        # "/" extracts to itself, so hand them the path and save the work (millions of URLs).
+        target = full if path.startswith("//") else path
+        _site_files(full, path, target, plan, reserves, permits)
+        if site.tdmrep is not None or header is not None or meta is not None:
+            _tdm(plan, target, header, meta, reserves, permits)
+
+    if site.robots is None and not site.robots_reachable:
+        unknown.extend(p for p in site.robots_outcome.problems if p.code.endswith("unreachable"))
+        if not unknown:
+            unknown.extend(site.robots_outcome.problems)
+    unknown.extend(site.unread.get(plan.purpose, ()))
+    reserves.extend(plan.signal_reserves)
+    permits.extend(plan.signal_permits)
+
+    problems: list[Problem] = []
+    if page is not None:
+        if page.read:
+            _page(page, plan, reserves, permits, problems, unknown)
+        else:
+            unknown.extend(page.problems[:1])
+    if len(paths) > 1:
+        reserves = list(dict.fromkeys(reserves))
+        permits = list(dict.fromkeys(permits))
+
+    if reserves:
+        decision = UrlVerdict.RESERVED
+    elif unknown:
+        decision = UrlVerdict.UNKNOWN
+    else:
+        decision = UrlVerdict.ALLOWED
+    return UrlDecision(
+        url=url,
+        purpose=plan.purpose,
+        agent=plan.agent,
+        decision=decision,
+        reasons=(*reserves, *permits),
+        problems=(*unknown, *problems),
+    )
+
+
+def _site_files(
+    url: str,
+    path: str,
+    target: str,
+    plan: Plan,
+    reserves: list[Finding],
+    permits: list[Finding],
+) -> None:
+    """Add what the site-level files say about one form of the URL's path."""
+    site = plan.site
+    if site.robots is not None:
+        _robots(plan, path, reserves, permits)
+
+    ai_txt = site.ai_txt
+    if plan.ai_agents and ai_txt is not None and ai_txt.robots is not None:
+        for token in plan.ai_agents:
+            ai_rule = ai_txt.robots.rule_for(token, target)
+            if ai_rule is not None and not ai_rule.allow:
+                finding = plan.ai_findings.get(ai_rule.line)
+                if finding is not None:
+                    reserves.append(finding)
+
+    for index, license_ in enumerate(site.licenses):
+        position = license_.match(url)
+        if position is not None:
+            key = ("rsl", index, position)
+            found = plan.memo.get(key)
+            if found is None:
+                content = license_.contents[position]
+                found = plan.memo[key] = rsl_findings(content, plan.purpose, plan.ruleset)
+            reserves.extend(found[0])
+            permits.extend(found[1])
+
+
+def _tdm(
+    plan: Plan,
+    target: str,
+    header: TdmStatement | None,
+    meta: TdmStatement | None,
+    reserves: list[Finding],
+    permits: list[Finding],
+) -> None:
+    """Add the TDMRep value: file first match, then header, then meta (§Processing priority)."""
+    site = plan.site
+    rule = site.tdmrep.rule_for(target) if site.tdmrep is not None else None
+    if rule is None and header is None and meta is None:
+        return
+    key = ("tdm", rule.index, 0) if rule is not None and header is None and meta is None else None
+    found = plan.memo.get(key) if key is not None else None
+    if found is None:
+        resolution = resolve_tdm(rule, header, meta)
+        from_file = resolution.decided_by == "tdmrep.json" and rule is not None
+        scope = rule.location if from_file and rule is not None else "page"
+        finding = tdm_finding(resolution, scope, plan.ruleset)
+        found = ((), ())
+        if finding is not None and plan.purpose in finding.purposes:
+            if finding.effect is Effect.RESERVE:
+                found = ((finding,), ())
+            elif finding.effect is Effect.PERMIT:
+                found = ((), (finding,))
+        if key is not None:
+            plan.memo[key] = found
+    reserves.extend(found[0])
+    permits.extend(found[1])
+
+
+def _robots(plan: Plan, path: str, reserves: list[Finding], permits: list[Finding]) -> None:
+    for bucket in plan.buckets:
+        rule = bucket.match(path)
+        if rule is not None and not rule.allow:
+            if bucket.tokens:  # the * group alone keeps no catalogued agent out
+                finding = bucket.findings.get(rule)
+                if finding is None:
+                    finding = bucket.findings[rule] = _disallow_finding(plan, bucket, rule)
+                reserves.append(finding)
+            continue
+        if bucket.usage:
+            _usage(plan, bucket, path, reserves, permits)
+
+
+def _usage(
+    plan: Plan, bucket: Bucket, path: str, reserves: list[Finding], permits: list[Finding]
+) -> None:
+    """Add the Content-Usage preference of the longest matching rule (attach-05 §4)."""
+    best: list[UsageRule] = []
+    best_len = -1
+    for rule in bucket.usage:
+        if not rule.matches(path):
+            continue
+        if len(rule.pattern) > best_len:
+            best, best_len = [rule], len(rule.pattern)
+        elif len(rule.pattern) == best_len:
+            best.append(rule)
+    chosen: dict[str, Finding] = {}
+    for rule in best:
+        for finding in plan.site.robots_records.get(rule.line, ()):
+            if finding.signal != Signal.CONTENT_USAGE or plan.purpose not in finding.purposes:
+                continue
+            # Identical paths combine restrictively: any "n" wins (vocab "Combining").
+            current = chosen.get(finding.key)
+            if current is None or finding.effect is Effect.RESERVE:
+                chosen[finding.key] = finding
+    for finding in chosen.values():
+        if finding.effect is Effect.RESERVE:
+            reserves.append(finding)
+        elif finding.effect is Effect.PERMIT:
+            permits.append(finding)
+
+
+def _page(
+    page: PageSignals,
+    plan: Plan,
+    reserves: list[Finding],
+    permits: list[Finding],
+    problems: list[Problem],
+    unknown: list[Problem],
+) -> None:
+    """Add the page's own signals: TDMRep layered over the file, then the directives."""
+    purpose, ruleset = plan.purpose, plan.ruleset
+    for problem in page.problems:
+        # An error means the signal could not be read: unknown, for what it speaks to.
+        if problem.level == "error" and (
+            problem.signal is None or purpose in ruleset.purposes_of(problem.signal)
+        ):
+            unknown.append(problem)
+    for observation in page.observations:
+        finding = ruleset.classify(observation)
+        if purpose not in finding.purposes or finding.effect is Effect.INFO:
+            continue
+        if observation.agents != ("*",) and not any(
+            token.lower() in plan.scoped_agents for token in observation.agents
+        ):
+            problems.append(
+                Problem(
+                    code="page.scoped-directive",
+                    message=f"{finding.evidence} is scoped to {', '.join(observation.agents)}, "
+                    f"which is not {plan.agent or f'a catalogued {purpose} agent'}: not applied",
+                    source=page.url,
+                    level="info",
+                )
+            )
+            continue
+        (reserves if finding.effect is Effect.RESERVE else permits).append(finding)
+
+
+def _disallow_finding(plan: Plan, bucket: Bucket, rule: Rule) -> Finding:
+    site = plan.site
+    group = next((g for g in bucket.groups if rule in g.rules), None)
+    where = f" (group: {group.describe()})" if group is not None else ""
+    return Finding(
+        signal=Signal.ROBOTS,
+        source=site.robots.source if site.robots is not None else site.robots_outcome.source,
+        effect=Effect.RESERVE,
+        purposes=(plan.purpose,),
+        agents=bucket.tokens,
+        scope=rule.pattern,
+        evidence=f"line {rule.line}: {rule.text.strip()}{where}",
+        line=rule.line,
+        key="disallow",
+        value=rule.pattern,
+    )
