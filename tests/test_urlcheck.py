@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from webfixture import FixtureWeb, load_sites, parse_site
 
 from crawlcheck.cache import OriginCache
 from crawlcheck.crawl.runner import CrawlOptions
+from crawlcheck.demo.sites import SiteDef
 from crawlcheck.errors import UsageError
 from crawlcheck.model import Problem, UrlDecision
 from crawlcheck.urlcheck import (
@@ -20,7 +22,6 @@ from crawlcheck.urlcheck import (
     decision_to_json,
     origin_of,
 )
-from crawlcheck.webfixture import FixtureWeb, SiteDef, load_sites, parse_site
 
 SITES = Path(__file__).parent / "data" / "urlcheck" / "sites.yaml"
 MANY = 24  # generated origins for the input-order test
