@@ -1,7 +1,7 @@
 """Benchmark: crawlcheck's site crawl against plain Scrapy fetching the very same URLs.
 
 For each N, N simple sites are generated in memory and served by the fixture web
-(crawlcheck.webfixture, loopback only). ``crawl_sites`` audits them (robots.txt first,
+(tests/webfixture.py, loopback only). ``crawl_sites`` audits them (robots.txt first,
 site files, home page, sampled pages, politeness on); then a bare Scrapy spider with the
 same concurrency fetches exactly the URLs crawlcheck requested, in one go (the floor).
 Both run in a child process and are timed wall-clock, child start-up included. Peak
@@ -24,7 +24,11 @@ from typing import Any
 
 from crawlcheck.crawl.options import CrawlOptions
 from crawlcheck.crawl.runner import crawl_sites
-from crawlcheck.webfixture import FixtureWeb, SiteDef, parse_site
+from crawlcheck.demo.sites import SiteDef
+
+# The fixture web lives with the tests (it is not shipped in the wheel).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from webfixture import FixtureWeb, parse_site
 
 PAGES = 5
 

@@ -5,6 +5,8 @@ Our exception hierarchy::
     CrawlcheckError
     ├── UsageError          bad command-line argument or input file (exit code 2)
     ├── RuleFileError       a rules YAML file is malformed (names the file and the key)
+    ├── SiteDefinitionError a demo-web site definition is malformed (names the file and the
+    │                       key; exit code 3: ``demo`` reads only bundled ones, so a bug)
     └── CrawlWorkerError    the crawl's child process died: a bug (exit code 3)
 
 Document any addition here and in docs/cli.md.
@@ -30,6 +32,21 @@ class RuleFileError(CrawlcheckError, ValueError):
     def __init__(self, path: str, key: str, message: str) -> None:
         super().__init__(f"{path}: {key}: {message}")
         self.path = path
+        self.key = key
+
+
+class SiteDefinitionError(CrawlcheckError, ValueError):
+    """Raised when a site definition of the demo web is malformed; names the file and the key.
+
+    ``crawlcheck demo`` reads only the definitions bundled with it, so there this is a bug
+    (exit code 3); the tests' fixture web raises it for its own definitions too.
+    """
+
+    exit_code = 3
+
+    def __init__(self, source: str, key: str, message: str) -> None:
+        super().__init__(f"{source}: {key}: {message}")
+        self.source = source
         self.key = key
 
 

@@ -16,9 +16,10 @@ from typing import Any
 
 import jsonschema
 import pytest
+from webfixture import FixtureWeb
 
+from crawlcheck.demo.sites import SiteDef
 from crawlcheck.report import load_schema
-from crawlcheck.webfixture import FixtureWeb, SiteDef
 
 FIXTURES = Path(__file__).parent / "fixtureweb"
 
@@ -79,7 +80,7 @@ def test_reports_validate_against_the_schema(jsonl_reports: dict[str, Any]) -> N
 
 
 def _expectations(kind: str) -> list[tuple[str, Any]]:
-    from crawlcheck.webfixture import load_sites
+    from webfixture import load_sites
 
     return [
         (site.host, site.expect[kind])

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from webfixture import FixtureWeb, load_sites
 
 from crawlcheck.cli import main
-from crawlcheck.webfixture import FixtureWeb, load_sites
 
 SITES = Path(__file__).parent / "data" / "urlcheck" / "sites.yaml"
 

@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from webfixture import FixtureWeb, load_sites
 
 from crawlcheck.commands.filter import parse_keep
 from crawlcheck.errors import UsageError
-from crawlcheck.webfixture import FixtureWeb, load_sites
 
 SITES = Path(__file__).parent / "data" / "urlcheck" / "sites.yaml"
 

@@ -27,11 +27,11 @@ from typing import Any
 
 import pytest
 from scrapy.settings import Settings
+from webfixture import FixtureWeb
 
 from crawlcheck.crawl.addon import MIDDLEWARE_ORDER, CrawlcheckAddon
 from crawlcheck.crawl.middleware import CrawlcheckMiddleware
 from crawlcheck.crawl.middleware_settings import DEFAULTS
-from crawlcheck.webfixture import FixtureWeb
 
 HERE = Path(__file__).parent
 SCRIPT = HERE / "scrapy_addon_crawl.py"

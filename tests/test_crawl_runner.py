@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from webfixture import FixtureWeb, parse_site
 
 from crawlcheck.crawl.jobs import REASON_DISALLOWED, REASON_UNREACHABLE
 from crawlcheck.crawl.options import DEFAULT_USER_AGENT, CrawlOptions
 from crawlcheck.crawl.runner import crawl_sites, fetch_urls
+from crawlcheck.demo.sites import SiteDef
 from crawlcheck.model import SiteFetches
-from crawlcheck.parsers._robots_syntax import MAX_BYTES
-from crawlcheck.webfixture import FixtureWeb, SiteDef, parse_site
+from crawlcheck.parsers.robots import MAX_BYTES
 
 CORPUS = Path(__file__).parent / "fixtureweb"
 TIMEOUT = 1.5

@@ -8,15 +8,16 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from webfixture import FixtureWeb, load_sites, parse_site
 
 from crawlcheck.cache import OriginCache
 from crawlcheck.crawl.options import CrawlOptions
 from crawlcheck.decide.checker import MALFORMED, check_url, check_urls
+from crawlcheck.demo.sites import SiteDef
 from crawlcheck.errors import UsageError
 from crawlcheck.model import UrlDecision
 from crawlcheck.report.document import decision_to_dict
 from crawlcheck.urls import malformed_reason, origin_of
-from crawlcheck.webfixture import FixtureWeb, SiteDef, load_sites, parse_site
 
 SITES = Path(__file__).parent / "data" / "urlcheck" / "sites.yaml"
 MANY = 24  # generated origins for the input-order test

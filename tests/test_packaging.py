@@ -1,11 +1,15 @@
-"""Packaging: bundled data and spiders resolve through the package, the version matches."""
+"""Packaging: bundled data and spiders resolve through the package, the version matches,
+the wheel ships the package and nothing of the tests."""
 
 from __future__ import annotations
 
 import importlib.metadata
+import shutil
 import subprocess
 import sys
+import zipfile
 from importlib.resources import files
+from pathlib import Path
 
 import crawlcheck
 
@@ -15,9 +19,40 @@ def test_rules_ship_as_package_data() -> None:
     assert {"agents.yaml", "signals.yaml"} <= names
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
 def test_demo_web_ships_as_package_data() -> None:
-    names = [entry.name for entry in files("crawlcheck").joinpath("demo").iterdir()]
+    names = [entry.name for entry in files("crawlcheck.demo").iterdir()]
     assert any(name.endswith(".yaml") for name in names)
+
+
+def test_wheel_ships_the_demo_web_but_not_the_test_fixture(tmp_path: Path) -> None:
+    """``pip wheel .``: the static demo web is in, the tests' fault fixture web is not."""
+    source = tmp_path / "src"  # build a copy: setuptools writes build/ beside the sources
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    for folder in ("crawlcheck", "spiders", "rules", "tests"):
+        shutil.copytree(
+            ROOT / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    pip_wheel = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation"]
+    subprocess.run(
+        [*pip_wheel, "-q", "-w", str(tmp_path / "dist"), str(source)],
+        capture_output=True,
+        check=True,
+        timeout=300,
+    )
+    (wheel,) = (tmp_path / "dist").glob("crawlcheck-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+    demo_yaml = {f"crawlcheck/demo/{p.name}" for p in (ROOT / "crawlcheck" / "demo").glob("*.yaml")}
+    demo = {name for name in names if name.startswith("crawlcheck/demo/")}
+    assert demo_yaml
+    assert demo == demo_yaml | {f"crawlcheck/demo/{m}.py" for m in ("__init__", "sites", "server")}
+    assert {"crawlcheck/commands/demo.py", "crawlcheck/py.typed"} <= names
+    assert not [name for name in names if "fixture" in name or name.startswith("tests/")]
 
 
 def test_spiders_package_resolves() -> None:

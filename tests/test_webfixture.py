@@ -1,4 +1,8 @@
-"""Tests for crawlcheck.webfixture: real HTTP over loopback, through the proxy and with Host headers."""
+"""Tests for the tests' fixture web (tests/webfixture.py): faults, the request log, the CLI.
+
+Real HTTP over loopback, through the proxy and with Host headers. What it inherits from the
+shipped demo web (routing, headers, unknown hosts) is tested in test_demo_web.py.
+"""
 
 from __future__ import annotations
 
@@ -12,24 +16,17 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from email.message import Message
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import pytest
+from webfixture import FixtureWeb, load_sites, parse_site
 
-from crawlcheck.webfixture import (
-    FIXTURE_HEADER,
-    UNKNOWN_HOST_STATUS,
-    FixtureError,
-    FixtureWeb,
-    SiteDef,
-    load_sites,
-    parse_site,
-)
+from crawlcheck.demo.sites import SiteDef
+from crawlcheck.errors import SiteDefinitionError
 
 FIXTURE_DIR = Path(__file__).parent / "fixtureweb"
-DEMO_DIR = files("crawlcheck") / "demo"
+WEBFIXTURE = Path(__file__).parent / "webfixture.py"
 PURPOSES = ("tdm", "ai-train", "ai-input", "search")
 VERDICTS = {"reserved", "partial", "not-reserved", "unknown"}
 AGENT_STATES = {"disallowed", "restricted", "allowed", "unreachable"}
@@ -129,19 +126,6 @@ def test_serves_origin_form_with_host_header(web: FixtureWeb) -> None:
     assert [(r.host, r.via_proxy) for r in web.requests] == [("www.test-bench.example", False)]
 
 
-def test_matches_path_and_query_exactly_with_fallback(web: FixtureWeb) -> None:
-    assert get(web, "/search?q=1")[::2] == (200, b"query one")
-    assert get(web, "/search?q=2")[0] == 404
-    assert get(web, "/anything", host="other.test-bench.example")[::2] == (410, b"gone")
-
-
-def test_repeated_headers_and_mapping_lists(web: FixtureWeb) -> None:
-    assert get(web, "/repeat")[1].get_all("X-Robots-Tag") == ["noai", "noimageai"]
-    headers = get(web, "/mapping-headers")[1]
-    assert headers.get_all("Link") == ["<a>", "<b>"]
-    assert headers["Retry-After"] == "5"
-
-
 def test_body_hex_is_sent_byte_for_byte(web: FixtureWeb) -> None:
     assert get(web, "/hex")[2] == b"\xef\xbb\xbfUser-agent: *\n\xff"
 
@@ -154,11 +138,6 @@ def test_generate_streams_exact_size_with_tail_on_own_line(web: FixtureWeb) -> N
     assert body.startswith(b"User-agent: *\nDisallow: /filler/\n")
     assert body.endswith(b"\nUser-agent: GPTBot\nDisallow: /\n")
     assert body.index(b"GPTBot") > 500 * 1024
-
-
-def test_status_and_headers_of_errors(web: FixtureWeb) -> None:
-    status, headers, body = get(web, "/status/503")
-    assert (status, headers["Retry-After"], body) == (503, "60", b"busy")
 
 
 def test_head_sends_headers_only(web: FixtureWeb) -> None:
@@ -216,19 +195,6 @@ def test_redirects_same_and_cross_host(web: FixtureWeb) -> None:
     conn.close()
 
 
-def test_unknown_host_answers_502_like_a_proxy(web: FixtureWeb) -> None:
-    status, headers, _ = get(web, "/robots.txt", host="www.nowhere.example")
-    assert (status, headers[FIXTURE_HEADER]) == (UNKNOWN_HOST_STATUS, "unknown-host")
-
-
-def test_connect_is_not_supported(web: FixtureWeb) -> None:
-    conn = http.client.HTTPConnection("127.0.0.1", web.port, timeout=5)
-    conn.request("CONNECT", "www.test-bench.example:443")
-    with conn.getresponse() as resp:
-        assert resp.status == 501
-    conn.close()
-
-
 def test_many_concurrent_clients(web: FixtureWeb) -> None:
     results: list[bytes] = []
     lock = threading.Lock()
@@ -272,15 +238,6 @@ def test_stop_is_prompt_with_requests_hanging_and_idle_keepalive() -> None:
         socket.create_connection(("127.0.0.1", port), timeout=1)
 
 
-def test_api_before_start_and_url() -> None:
-    server = FixtureWeb([parse_site(SITE)])
-    with pytest.raises(RuntimeError):
-        _ = server.port
-    assert server.url("www.a.example", "robots.txt") == "http://www.a.example/robots.txt"
-    assert server.site("WWW.TEST-BENCH.EXAMPLE:8080") is not None
-    server.stop()  # stopping a server never started is harmless
-
-
 @pytest.mark.parametrize(
     ("spec", "key"),
     [
@@ -319,7 +276,7 @@ def test_api_before_start_and_url() -> None:
     ],
 )
 def test_validation_errors_name_file_and_key(spec: dict[str, Any], key: str) -> None:
-    with pytest.raises(FixtureError) as err:
+    with pytest.raises(SiteDefinitionError) as err:
         parse_site(spec, source="sites/x.yaml")
     assert err.value.source == "sites/x.yaml"
     assert err.value.key == key
@@ -328,30 +285,24 @@ def test_validation_errors_name_file_and_key(spec: dict[str, Any], key: str) -> 
 
 def test_load_sites_reports_bad_yaml_and_duplicates(tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text("host: [unclosed\n", encoding="utf-8")
-    with pytest.raises(FixtureError, match=r"bad\.yaml: \(file\): not valid YAML"):
+    with pytest.raises(SiteDefinitionError, match=r"bad\.yaml: \(file\): not valid YAML"):
         load_sites(tmp_path / "bad.yaml")
     (tmp_path / "bad.yaml").unlink()
     one = "host: dup.example\nresources:\n  /: {body: a}\n"
     (tmp_path / "a.yaml").write_text(one, encoding="utf-8")
     (tmp_path / "b.yml").write_text(f"- {one.replace(chr(10), chr(10) + '  ')}", encoding="utf-8")
     assert [s.host for s in load_sites(tmp_path)] == ["dup.example", "dup.example"]
-    with pytest.raises(FixtureError, match="also defined in"):
+    with pytest.raises(SiteDefinitionError, match="also defined in"):
         FixtureWeb(paths=[tmp_path])
 
 
-def _definition_sites() -> list[SiteDef]:
-    return [*load_sites(FIXTURE_DIR), *load_sites(DEMO_DIR)]
-
-
-def test_fixture_and_demo_webs_load() -> None:
+def test_fixture_web_loads() -> None:
     tests_web = FixtureWeb(paths=[FIXTURE_DIR])
-    demo_web = FixtureWeb(paths=[DEMO_DIR])
     assert len(tests_web.hosts) >= 30
-    assert 6 <= len(demo_web.hosts) <= 8
-    assert all(h.endswith((".example", ".test")) for h in tests_web.hosts + demo_web.hosts)
+    assert all(h.endswith((".example", ".test")) for h in tests_web.hosts)
 
 
-@pytest.mark.parametrize("site", _definition_sites(), ids=lambda s: s.host)
+@pytest.mark.parametrize("site", load_sites(FIXTURE_DIR), ids=lambda s: s.host)
 def test_every_site_states_its_expectations(site: SiteDef) -> None:
     assert site.description
     if "helper_for" in site.expect:
@@ -363,19 +314,11 @@ def test_every_site_states_its_expectations(site: SiteDef) -> None:
     assert "/" in site.resources or site.resource("/") is not None
 
 
-def test_demo_site_serves_through_proxy() -> None:
-    with FixtureWeb(paths=[DEMO_DIR]) as server:
-        status, _, body = get(server, "/robots.txt", host="www.valley-herald.example")
-        assert status == 200
-        assert b"User-agent: GPTBot" in body
-        assert get(server, "/robots.txt", host="www.tideline-tools.example")[0] == 503
-
-
 def test_command_line_prints_proxy_url_first_and_serves(tmp_path: Path) -> None:
     site = tmp_path / "one.yaml"
     site.write_text("host: cli.example\nresources:\n  /: {body: hello}\n", encoding="utf-8")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "crawlcheck.webfixture", "--quiet", str(site)],
+        [sys.executable, str(WEBFIXTURE), "--quiet", str(site)],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -397,7 +340,7 @@ def test_command_line_rejects_bad_definitions(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("host: x.example\nresources: {}\n", encoding="utf-8")
     done = subprocess.run(
-        [sys.executable, "-m", "crawlcheck.webfixture", str(bad)],
+        [sys.executable, str(WEBFIXTURE), str(bad)],
         capture_output=True,
         text=True,
         timeout=30,

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from importlib.resources import files
 
 from crawlcheck.commands.audit import check_writable, write_reports
 from crawlcheck.crawl.options import CrawlOptions
+from crawlcheck.demo.server import StaticWeb
+from crawlcheck.demo.sites import bundled_sites
 from crawlcheck.model import PURPOSES
 from crawlcheck.report import FORMATS
 from crawlcheck.ruleset import load_ruleset
 from crawlcheck.site_audit import audit_targets, iter_audit, report_meta
-from crawlcheck.webfixture import FixtureWeb
 
 NAME = "demo"
 HELP = (
@@ -37,9 +37,9 @@ def run(args: argparse.Namespace) -> int:
     """Serve the demo web, audit every site through it, write the report, print a summary."""
     check_writable(args.output)
     ruleset = load_ruleset()
-    with FixtureWeb(paths=[files("crawlcheck") / "demo"]) as web:
+    with StaticWeb(bundled_sites()) as web:
         targets = audit_targets(f"http://{host}" for host in web.hosts)
-        # Through the fixture web's proxy, as a crawl through http_proxy would go.
+        # Through the demo web's proxy, as a crawl through http_proxy would go.
         options = CrawlOptions(proxy=web.proxy_url, timeout=10.0)
         reports = write_reports(
             iter_audit(targets, options, ruleset),

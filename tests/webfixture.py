@@ -1,0 +1,395 @@
+"""The tests' fixture web: the demo web's server plus faults, expectations and a request log.
+
+Builds on :mod:`crawlcheck.demo` (site definitions, the loopback origin + proxy server) and
+adds what only tests need (docs/fixture-web.md): per resource ``body_hex``, ``generate`` (a
+huge body streamed), ``redirect``, ``delay``, ``hang``, ``drop``, ``truncate`` and ``note``;
+per site ``expect`` (what crawlcheck must report) and ``port``; the log of every request.
+Not shipped in the wheel. Serve by hand with ``python tests/webfixture.py DIR_OR_FILE...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import select
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from types import FrameType
+from typing import Any, ClassVar
+
+from crawlcheck.demo.server import POLL, StaticHandler, StaticWeb
+from crawlcheck.demo.sites import (
+    RESOURCE_KEYS,
+    SITE_KEYS,
+    Resource,
+    SiteDef,
+    SiteReader,
+    check_keys,
+    read_headers,
+    read_number,
+    read_status,
+    read_text,
+    with_content_type,
+)
+from crawlcheck.errors import SiteDefinitionError
+
+#: The keys the fixture web adds to the demo web's definitions.
+FAULT_KEYS = frozenset(
+    {"body_hex", "generate", "delay", "hang", "drop", "truncate", "redirect", "note"}
+)
+FIXTURE_SITE_KEYS = SITE_KEYS | {"port", "expect"}
+#: How many bytes past the body a ``truncate`` response promises in Content-Length.
+TRUNCATE_MISSING = 1024
+_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Generate:
+    """A body of exactly ``size`` bytes: ``head``, ``line`` repeated, padding, ``tail``.
+
+    The filler is whole ``line`` repeats followed by one ``#…\\n`` comment line of the
+    remaining length, so ``tail`` always starts on a line of its own.
+    """
+
+    size: int
+    line: bytes
+    head: bytes = b""
+    tail: bytes = b""
+
+    def chunks(self) -> Iterator[bytes]:
+        """Yield the body in chunks of at most 64 KiB without building it in memory."""
+        yield self.head
+        filler = self.size - len(self.head) - len(self.tail)
+        whole, rest = divmod(filler, len(self.line))
+        block_lines = max(1, _CHUNK // len(self.line))
+        while whole > 0:
+            count = min(whole, block_lines)
+            whole -= count
+            yield self.line * count
+        if rest:  # pad with a comment line so that the tail starts on a line of its own
+            yield b"#" * (rest - 1) + b"\n"
+        yield self.tail
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FixtureResource(Resource):
+    """A canned answer that may misbehave: a generated body, a delay, a hang, a drop, a lie."""
+
+    generate: Generate | None = None
+    delay: float = 0.0
+    hang: bool = False
+    drop: bool = False
+    truncate: bool = False
+
+    @property
+    def length(self) -> int:
+        """Return the number of body bytes this resource really sends."""
+        return self.generate.size if self.generate is not None else len(self.body)
+
+    def chunks(self) -> Iterator[bytes]:
+        """Yield the body (generated ones streamed in 64 KiB chunks)."""
+        if self.generate is not None:
+            yield from self.generate.chunks()
+        else:
+            yield self.body
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FixtureSite(SiteDef):
+    """A site of the fixture web, with what the tests expect crawlcheck to report about it."""
+
+    expect: Mapping[str, Any] = field(default_factory=dict)
+    """Free-form expectations for the tests (verdicts, agent states, problem codes)."""
+
+
+def _flag(spec: Mapping[str, Any], name: str, source: str, key: str) -> bool:
+    value = spec.get(name, False)
+    if not isinstance(value, bool):
+        raise SiteDefinitionError(source, f"{key}.{name}", "must be true or false")
+    return value
+
+
+def _generate(spec: Any, *, source: str, key: str) -> Generate:
+    if not isinstance(spec, Mapping) or set(spec) - {"size", "line", "head", "tail"}:
+        raise SiteDefinitionError(source, key, "must be a mapping of size, line, head, tail")
+    size = int(read_number(spec.get("size"), source=source, key=f"{key}.size", integer=True))
+    line = read_text(spec.get("line", "#\n"), source=source, key=f"{key}.line")
+    head = read_text(spec.get("head", ""), source=source, key=f"{key}.head")
+    tail = read_text(spec.get("tail", ""), source=source, key=f"{key}.tail")
+    if not line or len(head) + len(tail) > size:
+        raise SiteDefinitionError(source, key, "line must be non-empty and head+tail fit in size")
+    return Generate(size=size, line=line, head=head, tail=tail)
+
+
+class FixtureReader(SiteReader):
+    """Read fixture-web definitions: the demo web's keys plus :data:`FAULT_KEYS`, ``expect``."""
+
+    site_keys: ClassVar[frozenset[str]] = FIXTURE_SITE_KEYS
+    resource_keys: ClassVar[frozenset[str]] = RESOURCE_KEYS | FAULT_KEYS
+
+    def resource(self, spec: Any, *, path: str, source: str, key: str) -> FixtureResource:
+        """Return the :class:`FixtureResource` a YAML mapping describes; raise on a bad key."""
+        check_keys(spec, self.resource_keys, source=source, key=key, what="a resource")
+        if sum(name in spec for name in ("body", "body_hex", "generate")) > 1:
+            raise SiteDefinitionError(source, key, "give only one of body, body_hex, generate")
+        status = read_status(spec.get("status", 200), source=source, key=f"{key}.status")
+        headers = read_headers(spec.get("headers", {}), source=source, key=f"{key}.headers")
+        body = b""
+        generate: Generate | None = None
+        if "body" in spec:
+            body = read_text(spec["body"], source=source, key=f"{key}.body")
+        elif "body_hex" in spec:
+            try:
+                body = bytes.fromhex("".join(str(spec["body_hex"]).split()))
+            except ValueError as exc:
+                raise SiteDefinitionError(
+                    source, f"{key}.body_hex", f"not hexadecimal: {exc}"
+                ) from None
+        elif "generate" in spec:
+            generate = _generate(spec["generate"], source=source, key=f"{key}.generate")
+        if "redirect" in spec:
+            red, rkey = spec["redirect"], f"{key}.redirect"
+            if not isinstance(red, Mapping) or not isinstance(red.get("to"), str):
+                raise SiteDefinitionError(source, rkey, "must be a mapping with a string 'to'")
+            if "status" not in spec:
+                status = read_status(red.get("status", 301), source=source, key=f"{rkey}.status")
+            headers.append(("Location", red["to"]))
+            if not body and generate is None:
+                body = f"Moved to {red['to']}\n".encode()
+        resource = FixtureResource(
+            status=status,
+            headers=with_content_type(
+                spec,
+                headers,
+                path=path,
+                has_body=bool(body) or generate is not None,
+                source=source,
+                key=key,
+            ),
+            body=body,
+            generate=generate,
+            delay=read_number(spec.get("delay", 0), source=source, key=f"{key}.delay"),
+            hang=_flag(spec, "hang", source, key),
+            drop=_flag(spec, "drop", source, key),
+            truncate=_flag(spec, "truncate", source, key),
+        )
+        if resource.hang + resource.drop + resource.truncate > 1:
+            raise SiteDefinitionError(source, key, "give at most one of hang, drop, truncate")
+        return resource
+
+    def site(self, spec: Any, *, source: str = "<inline>", key: str = "site") -> FixtureSite:
+        """Return the :class:`FixtureSite` a YAML mapping describes; raise on a bad key."""
+        site = super().site(spec, source=source, key=key)
+        expect = spec.get("expect", {})
+        if not isinstance(expect, Mapping):
+            raise SiteDefinitionError(source, f"{key}.expect", "must be a mapping")
+        return FixtureSite(
+            host=site.host,
+            resources=site.resources,
+            description=site.description,
+            source=site.source,
+            expect=dict(expect),
+        )
+
+
+_READER = FixtureReader()
+
+
+def parse_site(spec: Any, *, source: str = "<inline>", key: str = "site") -> FixtureSite:
+    """Return the :class:`FixtureSite` a mapping describes (handy in tests)."""
+    return _READER.site(spec, source=source, key=key)
+
+
+def load_sites(path: Path | Traversable | str) -> list[SiteDef]:
+    """Return the fixture sites of one YAML file, or of every ``*.yaml``/``*.yml`` in a folder."""
+    return _READER.load(path)
+
+
+# ---------------------------------------------------------------- serving with faults and a log
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestRecord:
+    """One request the fixture web received, logged on arrival."""
+
+    time: float
+    """``time.time()`` when the request line and headers had been read."""
+    method: str
+    host: str
+    """Lower-case host name the request was for (proxy URL host, else Host header)."""
+    path: str
+    """Path and query as matched against the site's resources."""
+    headers: tuple[tuple[str, str], ...]
+    via_proxy: bool
+    """True for a proxy-form request line (``GET http://host/path``)."""
+
+    @property
+    def user_agent(self) -> str | None:
+        """Return the User-Agent header, if any."""
+        return self.header("User-Agent")
+
+    def header(self, name: str) -> str | None:
+        """Return the first header called *name* (case-insensitive), if any."""
+        lowered = name.lower()
+        return next((value for key, value in self.headers if key.lower() == lowered), None)
+
+
+class FixtureHandler(StaticHandler):
+    """The demo web's handler, logging every request and acting out a resource's fault."""
+
+    def _fixture(self) -> FixtureWeb:
+        web = self.server.web
+        assert isinstance(web, FixtureWeb)
+        return web
+
+    def received(self, *, host: str, path: str, via_proxy: bool) -> None:
+        """Log the request (before any delay or hang: the log shows the order asked in)."""
+        self._fixture()._record(
+            RequestRecord(
+                time=time.time(),
+                method=self.command,
+                host=host,
+                path=path,
+                headers=tuple(self.headers.items()),
+                via_proxy=via_proxy,
+            )
+        )
+
+    def respond(self, resource: Resource) -> None:
+        """Send *resource*, first acting out its delay, hang, drop or truncation."""
+        if not isinstance(resource, FixtureResource):
+            super().respond(resource)
+            return
+        stop = self._fixture()._stopping
+        if resource.delay and stop.wait(resource.delay):
+            self.close_connection = True
+            return
+        if resource.hang:
+            self._hang(stop)
+            return
+        if resource.drop:
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if not resource.truncate:
+            super().respond(resource)
+            return
+        # Promise more than is sent, then close: the client sees an incomplete read.
+        self.send_head(
+            resource,
+            length=resource.length + TRUNCATE_MISSING,
+            extra=[("Connection", "close")],
+        )
+        self.send_body(resource)
+        self.close_connection = True
+
+    def _hang(self, stop: threading.Event) -> None:
+        """Answer nothing until the client closes the connection or the server stops."""
+        self.close_connection = True
+        while not stop.is_set():
+            try:
+                readable, _, _ = select.select([self.connection], [], [], POLL)
+                if readable and not self.connection.recv(1, socket.MSG_PEEK):
+                    return  # the client gave up
+            except (OSError, ValueError):
+                return
+
+
+class FixtureWeb(StaticWeb):
+    """The demo web's server with the fixture web's faults and a log of every request.
+
+    >>> with FixtureWeb(paths=[Path("tests/fixtureweb")]) as web:  # doctest: +SKIP
+    ...     proxies = {"http": web.proxy_url}
+    ...     url = web.url("www.daily-chronicle.example", "/robots.txt")
+    """
+
+    handler = FixtureHandler
+
+    def __init__(
+        self,
+        sites: Iterable[SiteDef] | None = None,
+        *,
+        paths: Iterable[Path | Traversable] = (),
+    ) -> None:
+        super().__init__([*(sites or ()), *(s for p in paths for s in load_sites(p))])
+        self._log: list[RequestRecord] = []
+        self._stopping = threading.Event()
+
+    def start(self, port: int = 0) -> None:
+        """Bind 127.0.0.1 (*port* 0 picks a free one) and serve in a daemon thread."""
+        self._stopping.clear()
+        super().start(port)
+
+    def stop(self) -> None:
+        """Stop serving; hanging and delayed requests are abandoned, connections closed."""
+        self._stopping.set()
+        super().stop()
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """Return a snapshot of every request received so far, in arrival order."""
+        with self._lock:
+            return list(self._log)
+
+    def clear_log(self) -> None:
+        """Forget the requests logged so far."""
+        with self._lock:
+            self._log.clear()
+
+    def _record(self, record: RequestRecord) -> None:
+        with self._lock:
+            self._log.append(record)
+
+
+# ---------------------------------------------------------------- command line
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Serve the given definitions in the foreground; print the proxy URL first."""
+    parser = argparse.ArgumentParser(
+        prog="python tests/webfixture.py",
+        description="Serve a fixture web (YAML site definitions) on 127.0.0.1.",
+    )
+    parser.add_argument("definitions", nargs="+", type=Path, help="a YAML file or a folder")
+    parser.add_argument("--port", type=int, default=0, help="port to bind (default: any free)")
+    parser.add_argument("--quiet", action="store_true", help="do not list hosts and requests")
+    args = parser.parse_args(argv)
+    try:
+        web = FixtureWeb(paths=args.definitions)
+    except SiteDefinitionError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    done = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        done.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    web.start(args.port)
+    print(web.proxy_url, flush=True)
+    if not args.quiet:
+        for host in web.hosts:
+            print(f"  {web.url(host)}", file=sys.stderr)
+    seen = 0
+    try:
+        while not done.wait(0.2):
+            if not args.quiet:
+                log = web.requests
+                for rec in log[seen:]:
+                    via = "proxy" if rec.via_proxy else "direct"
+                    print(f"{rec.method} http://{rec.host}{rec.path} ({via})", file=sys.stderr)
+                seen = len(log)
+    finally:
+        web.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
