@@ -12,6 +12,8 @@ import hashlib
 import os
 from pathlib import Path
 
+from golden import check_snapshot
+
 from crawlcheck.model import (
     PURPOSES,
     AgentReport,
@@ -622,15 +624,8 @@ UPDATE_GOLDEN = os.environ.get("CRAWLCHECK_UPDATE_GOLDEN") == "1"
 
 
 def assert_golden(name: str, actual: str) -> None:
-    """Assert *actual* equals the golden file *name* byte for byte (or rewrite it)."""
-    path = GOLDEN_DIR / name
-    if UPDATE_GOLDEN:
-        path.write_text(actual, encoding="utf-8", newline="")
-    with path.open(encoding="utf-8", newline="") as file:
-        expected = file.read()
-    assert actual == expected, (
-        f"{name} differs; rerun with CRAWLCHECK_UPDATE_GOLDEN=1 and review the diff"
-    )
+    """Assert *actual* equals the golden file *name* byte for byte (see tests/golden.py)."""
+    check_snapshot(GOLDEN_DIR / name, actual)
 
 
 SAMPLES: tuple[SiteReport, ...] = (
