@@ -52,6 +52,12 @@ def test_wheel_ships_the_demo_web_but_not_the_test_fixture(tmp_path: Path) -> No
     assert demo_yaml
     assert demo == demo_yaml | {f"crawlcheck/demo/{m}.py" for m in ("__init__", "sites", "server")}
     assert {"crawlcheck/commands/demo.py", "crawlcheck/py.typed"} <= names
+    # Every package of the library is in (a package missing from pyproject is not).
+    assert {
+        "crawlcheck/decide/checker.py",
+        "crawlcheck/evaluate/signals.py",
+        "crawlcheck/snapshot/reader.py",
+    } <= names
     assert not [name for name in names if "fixture" in name or name.startswith("tests/")]
 
 

@@ -16,6 +16,7 @@ from crawlcheck.errors import UsageError
 from crawlcheck.model import PURPOSES, Finding, UrlDecision
 from crawlcheck.report.document import decision_to_dict
 from crawlcheck.ruleset import Ruleset, load_ruleset
+from crawlcheck.snapshot.reader import DEFAULT_MAX_AGE, Snapshot
 from crawlcheck.urls import malformed_reason
 
 NAME = "check"
@@ -54,6 +55,20 @@ def add_decision_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="keep nothing after the run (each origin is still fetched only once per run)",
     )
+    where.add_argument(
+        "--snapshot",
+        metavar="PATH",
+        help="decide from this origin snapshot (a directory or URL; `snapshot build`), "
+        "with no network: an origin it lacks, or holds only a stale capture of, is unknown",
+    )
+    parser.add_argument(
+        "--max-age",
+        metavar="DURATION",
+        type=parse_duration,
+        default=None,
+        help="with --snapshot: the oldest capture used, e.g. 3600, 90m, 24h, 7d "
+        "(default: 24h, RFC 9309 section 2.4)",
+    )
     parser.add_argument(
         "--timeout",
         metavar="S",
@@ -61,6 +76,42 @@ def add_decision_arguments(parser: argparse.ArgumentParser) -> None:
         default=15.0,
         help="seconds allowed for one download (default: 15)",
     )
+
+
+def parse_duration(text: str) -> float:
+    """Return the seconds *text* names: a number with an optional unit s, m, h or d.
+
+    >>> parse_duration("90m"), parse_duration("24h"), parse_duration("3600")
+    (5400.0, 86400.0, 3600.0)
+    """
+    value = text.strip().lower()
+    scale = _UNITS.get(value[-1:], 0.0) if value else 0.0
+    number = value[:-1] if scale else value
+    try:
+        seconds = float(number) * (scale or 1.0)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds < 0:
+        raise argparse.ArgumentTypeError(
+            f"expected a duration such as 3600, 90m, 24h or 7d, not {text!r}"
+        )
+    return seconds
+
+
+_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def snapshot_choice(args: argparse.Namespace) -> Snapshot | None:
+    """Return the snapshot ``--snapshot`` names, opened with ``--max-age``; None without."""
+    path: str | None = getattr(args, "snapshot", None)
+    max_age: float | None = getattr(args, "max_age", None)
+    if path is None:
+        if max_age is not None:
+            raise UsageError("--max-age: only with --snapshot")
+        return None
+    if not path.strip():
+        raise UsageError("--snapshot: empty path")
+    return Snapshot(path, max_age=DEFAULT_MAX_AGE if max_age is None else max_age)
 
 
 def cache_choice(args: argparse.Namespace) -> CacheChoice:
@@ -108,19 +159,33 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"URL {url!r}: {reason}")
     options = crawl_options(args)
     ruleset = load_rules(args)
-    decision = check_url(
-        url,
-        agent=args.agent,
-        purpose=args.purpose,
-        cache=cache_choice(args),
-        options=options,
-        ruleset=ruleset,
-    )
+    snapshot = snapshot_choice(args)
+    if snapshot is None:
+        decision = check_url(
+            url,
+            agent=args.agent,
+            purpose=args.purpose,
+            cache=cache_choice(args),
+            options=options,
+            ruleset=ruleset,
+        )
+    else:
+        with snapshot:
+            decision = check_url(
+                url, agent=args.agent, purpose=args.purpose, snapshot=snapshot, ruleset=ruleset
+            )
     if args.format == "json":
         json.dump(decision_to_dict(decision), sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(render_text(decision))
+        text = render_text(decision)
+        if snapshot is not None:
+            # No network: the page itself was not read.
+            text = text.replace(
+                "the page itself:\n  (nothing applies)",
+                f"the page itself: not fetched (decided from snapshot {snapshot.location})",
+            )
+        sys.stdout.write(text)
     return 0
 
 

@@ -22,6 +22,7 @@ from crawlcheck.commands.check import (
     cache_choice,
     crawl_options,
     load_rules,
+    snapshot_choice,
 )
 from crawlcheck.decide.checker import MALFORMED, UrlChecker
 from crawlcheck.errors import UsageError
@@ -141,19 +142,28 @@ def run(args: argparse.Namespace) -> int:
     keep = parse_keep(args.keep)
     options = crawl_options(args)
     ruleset = load_rules(args)
+    if args.pages and args.snapshot is not None:
+        raise UsageError("--pages fetches every URL; --snapshot decides with no network")
     with ExitStack() as stack:
         stream, name = _open_input(args.input, stack)
         reader = _Reader(stream, name)
-        checker = stack.enter_context(
-            UrlChecker(
-                args.agent,
-                args.purpose,
-                pages=args.pages,
-                cache=cache_choice(args),
-                options=options,
-                ruleset=ruleset,
+        snapshot = snapshot_choice(args)
+        if snapshot is not None:
+            stack.enter_context(snapshot)
+            checker = stack.enter_context(
+                UrlChecker(args.agent, args.purpose, snapshot=snapshot, ruleset=ruleset)
             )
-        )
+        else:
+            checker = stack.enter_context(
+                UrlChecker(
+                    args.agent,
+                    args.purpose,
+                    pages=args.pages,
+                    cache=cache_choice(args),
+                    options=options,
+                    ruleset=ruleset,
+                )
+            )
         try:
             _write(checker, reader, keep, args.format, sys.stdout)
         except BrokenPipeError:

@@ -5,7 +5,9 @@ For other people's Scrapy crawlers (dataset builders); enabled by
 Built like Scrapy's ``RobotsTxtMiddleware``: each origin's site-level files (robots.txt,
 /ai.txt, /.well-known/tdmrep.json, and the RSL licences robots.txt names) are fetched once
 through ``crawler.engine.download_async`` while the origin's first request waits, and
-later requests wait for that same fetch. Every request then gets a per-URL decision
+later requests wait for that same fetch. With ``CRAWLCHECK_SNAPSHOT`` the site-level files come from an origin snapshot
+instead (no site-file requests; an origin it lacks or holds only a stale capture of is
+``unknown``). Every request then gets a per-URL decision
 (:func:`crawlcheck.decide.decide_url`, contract "Per URL"); after download, a 2xx
 response is decided again with its own headers and meta. Whatever is not in
 ``CRAWLCHECK_KEEP`` (by default: everything but ``allowed``, so ``unknown`` fails closed)
@@ -18,6 +20,7 @@ import logging
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
+from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request
 from scrapy.http.request import NO_CALLBACK
@@ -31,12 +34,13 @@ from crawlcheck.crawl.middleware_settings import MiddlewareOptions, options_from
 from crawlcheck.crawl.options import MAX_LICENSES, CrawlOptions
 from crawlcheck.crawl.redirects import next_hop
 from crawlcheck.crawl.signals import crawlcheck_decision
-from crawlcheck.decide import Plan, decide_url, plan_for, site_signals
-from crawlcheck.model import SITE_FILES, Fetched, SiteFetches, UrlDecision
-from crawlcheck.parsers.page import parse_page
+from crawlcheck.decide import Plan, decide_unknown, decide_url, plan_for, site_signals
+from crawlcheck.model import SITE_FILES, Fetched, Problem, SiteFetches, UrlDecision
+from crawlcheck.parsers.page import PageSignals, parse_page
 from crawlcheck.parsers.robots import MAX_BYTES as ROBOTS_MAX_BYTES
 from crawlcheck.parsers.robots import parse_robots
 from crawlcheck.ruleset import Ruleset, load_ruleset
+from crawlcheck.snapshot.reader import Snapshot
 from crawlcheck.urls import origin_of, without_fragment
 
 if TYPE_CHECKING:
@@ -76,9 +80,14 @@ class CrawlcheckMiddleware:
         self.crawler = crawler
         self.ruleset = ruleset if ruleset is not None else load_ruleset(options.rules)
         self._crawler_names = tuple(agent.token for agent in self.ruleset.agents)
-        self._plans: dict[str, Plan] = {}
-        """Each origin's decision plan (its parsed site files), for the crawl's lifetime."""
-        self._waiting: dict[str, list[Deferred[Plan]]] = {}
+        self._plans: dict[str, Plan | Problem] = {}
+        """Each origin's decision plan (its parsed site files), or why it has none (not in
+        the snapshot), for the crawl's lifetime."""
+        self._waiting: dict[str, list[Deferred[Plan | Problem]]] = {}
+        self.snapshot: Snapshot | None = None
+        """The origin snapshot site files come from (None: fetched through the crawl)."""
+        if options.snapshot is not None:
+            self.snapshot = Snapshot(options.snapshot, max_age=options.snapshot_max_age)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -89,7 +98,14 @@ class CrawlcheckMiddleware:
         """
         if not crawler.settings.getbool("CRAWLCHECK_ENABLED", True):
             raise NotConfigured("CRAWLCHECK_ENABLED is False")
-        return cls(options_from_settings(crawler.settings), crawler)
+        middleware = cls(options_from_settings(crawler.settings), crawler)
+        crawler.signals.connect(middleware.close, signal=signals.engine_stopped)
+        return middleware
+
+    def close(self) -> None:
+        """Close the snapshot, if one is open."""
+        if self.snapshot is not None:
+            self.snapshot.close()
 
     # -- the two hooks
 
@@ -99,7 +115,7 @@ class CrawlcheckMiddleware:
         if origin is None:
             return
         plan = await self._plan(origin, request)
-        await self._settle(request, None, decide_url(request.url, plan), "request")
+        await self._settle(request, None, self._decide(request.url, plan), "request")
 
     async def process_response(self, request: Request, response: Response) -> Response:
         """Decide a 2xx *response* again with its own headers and meta; drop it unless kept.
@@ -118,8 +134,16 @@ class CrawlcheckMiddleware:
             return response
         plan = await self._plan(origin, request)
         page = parse_page(fetched_from_response(response, cap=FILE_MAX_BYTES), self._crawler_names)
-        await self._settle(request, response, decide_url(response.url, plan, page), "response")
+        await self._settle(request, response, self._decide(response.url, plan, page), "response")
         return response
+
+    def _decide(
+        self, url: str, plan: Plan | Problem, page: PageSignals | None = None
+    ) -> UrlDecision:
+        """Return the decision for *url*: ``unknown`` when its origin has no plan."""
+        if isinstance(plan, Plan):
+            return decide_url(url, plan, page)
+        return decide_unknown(url, self.options.purpose, self.options.agent, plan)
 
     # -- decisions
 
@@ -172,16 +196,18 @@ class CrawlcheckMiddleware:
 
     # -- site-level files, once per origin
 
-    async def _plan(self, origin: str, request: Request) -> Plan:
+    async def _plan(self, origin: str, request: Request) -> Plan | Problem:
         """Return *origin*'s decision plan, fetching its site files on its first request."""
         plan = self._plans.get(origin)
         if plan is not None:
             return plan
+        if self.snapshot is not None:
+            return self._snapshot_plan(origin)
         waiting = self._waiting.get(origin)
         if waiting is not None:
             # One Deferred per waiter: converting a Deferred to a Future consumes its
             # result, so a Deferred shared by several waiters gives the second one None.
-            pending: Deferred[Plan] = Deferred()
+            pending: Deferred[Plan | Problem] = Deferred()
             waiting.append(pending)
             return await maybe_deferred_to_future(pending)
         self._waiting[origin] = []
@@ -205,6 +231,27 @@ class CrawlcheckMiddleware:
         for pending in self._waiting.pop(origin):
             pending.callback(plan)
         return plan
+
+    def _snapshot_plan(self, origin: str) -> Plan | Problem:
+        """Return *origin*'s plan from the snapshot, or the problem why it has none."""
+        assert self.snapshot is not None
+        lookup = self.snapshot.lookup(origin)
+        stats = self.crawler.stats
+        found: Plan | Problem
+        if lookup.fetches is None:
+            assert lookup.problem is not None
+            found = lookup.problem
+            if stats is not None:
+                stats.inc_value(f"crawlcheck/origin/{lookup.problem.code}")
+        else:
+            site = site_signals(lookup.fetches, self.ruleset)
+            found = plan_for(
+                site, purpose=self.options.purpose, agent=self.options.agent, ruleset=self.ruleset
+            )
+            if stats is not None:
+                stats.inc_value("crawlcheck/origin/snapshot")
+        self._plans[origin] = found
+        return found
 
     async def _fetch_site(self, origin: str, trigger: Request) -> SiteFetches:
         """Fetch robots.txt, then ai.txt, tdmrep.json and robots.txt's licences together."""

@@ -29,6 +29,8 @@ DEFAULTS: dict[str, Any] = {
     "CRAWLCHECK_KEEP": ["allowed"],
     "CRAWLCHECK_PURPOSE": "ai-train",
     "CRAWLCHECK_RULES": [],
+    "CRAWLCHECK_SNAPSHOT": None,
+    "CRAWLCHECK_SNAPSHOT_MAX_AGE": 24 * 3600.0,
 }
 
 
@@ -55,6 +57,10 @@ class MiddlewareOptions:
     """Extra rules files merged over the shipped ones."""
     check_responses: bool = True
     """Also decide each 2xx response with its own headers and meta."""
+    snapshot: str | None = None
+    """Origin snapshot (path or URL) to take site files from instead of fetching them."""
+    snapshot_max_age: float = 24 * 3600.0
+    """Seconds a snapshot capture may be old (RFC 9309 §2.4: 24 hours)."""
 
 
 def options_from_settings(settings: SettingsLike) -> MiddlewareOptions:
@@ -85,7 +91,33 @@ def options_from_settings(settings: SettingsLike) -> MiddlewareOptions:
         check_responses=settings.getbool(
             "CRAWLCHECK_CHECK_RESPONSES", DEFAULTS["CRAWLCHECK_CHECK_RESPONSES"]
         ),
+        snapshot=_snapshot(settings),
+        snapshot_max_age=_max_age(settings),
     )
+
+
+def _snapshot(settings: SettingsLike) -> str | None:
+    """Return CRAWLCHECK_SNAPSHOT (a path or URL), or None."""
+    value = settings.get("CRAWLCHECK_SNAPSHOT")
+    if value is None:
+        return None
+    if not isinstance(value, str | os.PathLike) or not os.fspath(value).strip():
+        raise UsageError(f"CRAWLCHECK_SNAPSHOT: expected a snapshot path or URL, got {value!r}")
+    return os.fspath(value).strip()
+
+
+def _max_age(settings: SettingsLike) -> float:
+    """Return CRAWLCHECK_SNAPSHOT_MAX_AGE in seconds (a non-negative number)."""
+    value = settings.get("CRAWLCHECK_SNAPSHOT_MAX_AGE", DEFAULTS["CRAWLCHECK_SNAPSHOT_MAX_AGE"])
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if not seconds >= 0:
+        raise UsageError(
+            f"CRAWLCHECK_SNAPSHOT_MAX_AGE: expected a number of seconds, got {value!r}"
+        )
+    return seconds
 
 
 def _agent(settings: SettingsLike) -> str | None:

@@ -32,14 +32,31 @@ from __future__ import annotations
 
 from crawlcheck.decide.plans import Bucket, Plan, UsageRule, plan_for
 from crawlcheck.evaluate.signals import SiteSignals, rsl_findings, site_signals, tdm_finding
-from crawlcheck.model import Effect, Finding, Problem, Signal, UrlDecision, UrlVerdict
+from crawlcheck.model import Effect, Finding, Problem, Purpose, Signal, UrlDecision, UrlVerdict
 from crawlcheck.parsers.page import PageSignals
 from crawlcheck.parsers.pattern import path_of
 from crawlcheck.parsers.robots import Rule
 from crawlcheck.parsers.tdmrep import TdmStatement, resolve_tdm
 from crawlcheck.urls import decision_paths, origin_of
 
-__all__ = ["Plan", "SiteSignals", "decide_url", "plan_for", "site_signals"]
+__all__ = ["Plan", "SiteSignals", "decide_unknown", "decide_url", "plan_for", "site_signals"]
+
+
+def decide_unknown(
+    url: str, purpose: str, agent: str | None, *problems: Problem | None
+) -> UrlDecision:
+    """Return ``unknown`` for *url*, because of *problems* (no site files to decide from).
+
+    The decision of a URL whose origin has no usable evidence: a malformed URL, an origin
+    a snapshot lacks or holds only a stale capture of. Never ``allowed`` (fail closed).
+    """
+    return UrlDecision(
+        url=url,
+        purpose=Purpose(purpose),
+        agent=agent,
+        decision=UrlVerdict.UNKNOWN,
+        problems=tuple(p for p in problems if p is not None),
+    )
 
 
 def decide_url(url: str, plan: Plan, page: PageSignals | None = None) -> UrlDecision:

@@ -6,6 +6,10 @@ or fetches the missing ones in one concurrent crawl, optionally fetches the page
 themselves, and yields one :class:`~crawlcheck.model.UrlDecision` per URL in input order.
 Memory depends on the window and on the number of origins, never on the number of URLs.
 :func:`check_url` is the one-URL form used by ``crawlcheck check``; it reads the page too.
+
+With ``snapshot=`` the site-level files come from an origin snapshot
+(:mod:`crawlcheck.snapshot`) instead: no network, no cache, and an origin the snapshot
+lacks (or holds only an old capture of) is ``unknown`` with the snapshot's problem.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from typing import Final, TypedDict, Unpack
 from crawlcheck.cache import OriginCache, default_cache_path
 from crawlcheck.crawl.options import CrawlOptions
 from crawlcheck.crawl.runner import crawl_sites, fetch_urls
-from crawlcheck.decide import Plan, decide_url, plan_for, site_signals
+from crawlcheck.decide import Plan, decide_unknown, decide_url, plan_for, site_signals
 from crawlcheck.errors import UsageError
 from crawlcheck.model import (
     PURPOSES,
@@ -34,10 +38,10 @@ from crawlcheck.model import (
     Purpose,
     SiteFetches,
     UrlDecision,
-    UrlVerdict,
 )
 from crawlcheck.parsers.page import PageSignals, parse_page
 from crawlcheck.ruleset import Ruleset, load_ruleset
+from crawlcheck.snapshot.reader import Snapshot
 from crawlcheck.urls import malformed_reason, origin_of
 
 __all__ = [
@@ -45,6 +49,7 @@ __all__ = [
     "MALFORMED",
     "CacheChoice",
     "CheckerOptions",
+    "SnapshotChoice",
     "UrlChecker",
     "check_url",
     "check_urls",
@@ -68,6 +73,9 @@ class _Default(Enum):
 DEFAULT: Final = _Default.TOKEN
 #: What ``cache=`` accepts: DEFAULT, None (no cache kept after the run), a path or a cache.
 CacheChoice = _Default | None | str | os.PathLike[str] | OriginCache
+#: What ``snapshot=`` accepts: a snapshot's path or URL (opened with the default maximum
+#: age), or a :class:`~crawlcheck.snapshot.Snapshot` opened by the caller.
+SnapshotChoice = str | os.PathLike[str] | Snapshot
 
 
 class CheckerOptions(TypedDict, total=False):
@@ -80,6 +88,8 @@ class CheckerOptions(TypedDict, total=False):
     """How to crawl (timeout, concurrency, proxy…)."""
     ruleset: Ruleset | None
     """The rules in use (``load_ruleset([...])`` with extra files)."""
+    snapshot: SnapshotChoice | None
+    """Decide from this origin snapshot, with no network (docs/snapshots.md)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,12 +121,23 @@ class UrlChecker:
         self.options = settings.get("options") or CrawlOptions()
         self.ruleset = settings.get("ruleset") or load_ruleset()
         self._crawler_names = tuple(a.token for a in self.ruleset.agents)
-        self._memory: OrderedDict[str, Plan] = OrderedDict()
-        """Each origin's decision plan (its parsed site files), least recently used first."""
+        self._memory: OrderedDict[str, Plan | Problem] = OrderedDict()
+        """Each origin's decision plan (its parsed site files), or why it has none (a
+        snapshot without a usable capture of it), least recently used first."""
         self._memory_origins = max(1, memory_origins)
         self._started = time.time()
         self._tempdir: tempfile.TemporaryDirectory[str] | None = None
-        cache = settings.get("cache", DEFAULT)
+        snapshot = settings.get("snapshot")
+        self._own_snapshot = snapshot is not None and not isinstance(snapshot, Snapshot)
+        self.snapshot: Snapshot | None = None
+        """The origin snapshot decisions come from (None: fetched, through the cache)."""
+        if snapshot is not None:
+            if self.pages:
+                raise UsageError(
+                    "--pages fetches every URL; a snapshot holds site-level files only"
+                )
+            self.snapshot = snapshot if isinstance(snapshot, Snapshot) else Snapshot(snapshot)
+        cache = settings.get("cache", DEFAULT) if snapshot is None else None
         self._own_cache = not isinstance(cache, OriginCache)
         self.cache = self._open_cache(cache)
 
@@ -133,9 +154,11 @@ class UrlChecker:
         return OriginCache(cache)
 
     def close(self) -> None:
-        """Close the cache (unless the caller passed it in) and remove temporary files."""
+        """Close the cache and snapshot (unless the caller passed them in); remove temp files."""
         if self._own_cache:
             self.cache.close()
+        if self._own_snapshot and self.snapshot is not None:
+            self.snapshot.close()
         if self._tempdir is not None:
             self._tempdir.cleanup()
             self._tempdir = None
@@ -168,7 +191,13 @@ class UrlChecker:
             # The hot loop of `filter`: names bound once, one call per URL.
             decide = decide_url
             return [
-                decide(t.url, plans[t.origin]) if t.origin is not None else self._malformed(t)
+                (
+                    decide(t.url, plan)
+                    if isinstance(plan := plans[t.origin], Plan)
+                    else self._unknown(t.url, plan)
+                )
+                if t.origin is not None
+                else self._malformed(t)
                 for t in targets
             ]
         # The page fetch obeys robots.txt on its own, so both crawls run side by side.
@@ -179,8 +208,8 @@ class UrlChecker:
             finally:
                 pages = pending.result()
         return [
-            decide_url(t.url, plans[t.origin], pages.get(t.url))
-            if t.origin is not None
+            decide_url(t.url, plan, pages.get(t.url))
+            if t.origin is not None and isinstance(plan := plans[t.origin], Plan)
             else self._malformed(t)
             for t in targets
         ]
@@ -202,18 +231,16 @@ class UrlChecker:
         return _Target(url, origin_of(url), None)
 
     def _malformed(self, target: _Target) -> UrlDecision:
-        return UrlDecision(
-            url=target.url,
-            purpose=self.purpose,
-            agent=self.agent,
-            decision=UrlVerdict.UNKNOWN,
-            problems=(target.problem,) if target.problem else (),
-        )
+        return self._unknown(target.url, target.problem)
+
+    def _unknown(self, url: str, problem: Problem | None) -> UrlDecision:
+        """Return ``unknown`` for *url*, because of *problem* (fail closed)."""
+        return decide_unknown(url, self.purpose, self.agent, problem)
 
     # -- site-level files: memory, then cache, then one crawl for the rest
 
-    def _plans(self, origins: list[str]) -> dict[str, Plan]:
-        found: dict[str, Plan] = {}
+    def _plans(self, origins: list[str]) -> dict[str, Plan | Problem]:
+        found: dict[str, Plan | Problem] = {}
         missing: list[str] = []
         for origin in origins:
             plan = self._memory.get(origin)
@@ -222,18 +249,26 @@ class UrlChecker:
             else:
                 self._memory.move_to_end(origin)
                 found[origin] = plan
-        if missing:
+        if missing and self.snapshot is not None:
+            for origin, lookup in self.snapshot.lookup_many(missing).items():
+                if lookup.fetches is None:
+                    assert lookup.problem is not None
+                    found[origin] = self._remember(origin, lookup.problem)
+                else:
+                    found[origin] = self._remember(origin, self._plan(lookup.fetches))
+        elif missing:
             # Rows this run stored are used even when already expired (max-age=0):
             # each origin is fetched once per run (and once per cache lifetime).
             cached = self.cache.get_many(missing, stored_since=self._started)
             fetched = self._fetch_sites([o for o in missing if o not in cached])
             for origin in missing:
-                site = site_signals(cached.get(origin) or fetched[origin], self.ruleset)
-                found[origin] = self._remember(
-                    origin,
-                    plan_for(site, purpose=self.purpose, agent=self.agent, ruleset=self.ruleset),
-                )
+                fetches = cached.get(origin) or fetched[origin]
+                found[origin] = self._remember(origin, self._plan(fetches))
         return found
+
+    def _plan(self, fetches: SiteFetches) -> Plan:
+        site = site_signals(fetches, self.ruleset)
+        return plan_for(site, purpose=self.purpose, agent=self.agent, ruleset=self.ruleset)
 
     def _fetch_sites(self, origins: list[str]) -> dict[str, SiteFetches]:
         if not origins:
@@ -253,7 +288,7 @@ class UrlChecker:
                 results[origin] = SiteFetches(site=origin, origin=origin)
         return results
 
-    def _remember(self, origin: str, plan: Plan) -> Plan:
+    def _remember(self, origin: str, plan: Plan | Problem) -> Plan | Problem:
         self._memory[origin] = plan
         if len(self._memory) > self._memory_origins:
             self._memory.popitem(last=False)
@@ -301,7 +336,10 @@ def check_url(
     purpose: str = "ai-train",
     **settings: Unpack[CheckerOptions],
 ) -> UrlDecision:
-    """Return the decision for *url*: its site-level files and (by default) the page itself."""
-    settings.setdefault("pages", True)
+    """Return the decision for *url*: its site-level files and (by default) the page itself.
+
+    With ``snapshot=`` the page is not fetched (no network): site-level files only.
+    """
+    settings.setdefault("pages", settings.get("snapshot") is None)
     with UrlChecker(agent, purpose, **settings) as checker:
         return next(checker.check([url], 1))
