@@ -371,9 +371,13 @@ def test_a_snapshot_is_never_overwritten(sharded: Path) -> None:
 
 
 def test_an_aborted_build_leaves_nothing(tmp_path: Path) -> None:
-    with pytest.raises(RuntimeError), SnapshotWriter(tmp_path / "s", rules_digest="d") as writer:
-        writer.add(site("https://a.example", OPEN))
-        raise RuntimeError("crawl failed")
+    def build() -> None:
+        with SnapshotWriter(tmp_path / "s", rules_digest="d") as writer:
+            writer.add(site("https://a.example", OPEN))
+            raise RuntimeError("crawl failed")
+
+    with pytest.raises(RuntimeError):
+        build()
     assert list(tmp_path.iterdir()) == []
 
 
