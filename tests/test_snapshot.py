@@ -12,6 +12,7 @@ import sqlite3
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -455,3 +456,58 @@ def test_without_fsspec_a_url_names_the_extra(tmp_path: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert "needs fsspec: install crawlcheck[snapshot]" in out.stdout
+
+
+# -- one snapshot object, many processes ----------------------------------------------------
+
+
+def _decide_in_child(snapshot: Snapshot, url: str) -> str:
+    with UrlChecker(snapshot=snapshot) as checker:
+        return str(next(checker.check([url])).decision)
+
+
+def test_a_snapshot_pickles_as_what_to_open(sharded: Path) -> None:
+    import pickle
+
+    with Snapshot(sharded, at=T0, max_age=HOUR) as snapshot:
+        snapshot.lookup(ORIGINS[0])  # a shard is open: it is not what travels
+        copy = pickle.loads(pickle.dumps(snapshot))
+    assert (copy.location, copy.at, copy.max_age) == (str(sharded), T0, HOUR)
+    assert copy.lookup(ORIGINS[1]).capture is not None
+    copy.close()
+
+
+def test_pool_workers_get_the_snapshot_pickled_and_open_it(sharded: Path) -> None:
+    import multiprocessing
+
+    snapshot = Snapshot(sharded, at=T0)
+    snapshot.lookup(ORIGINS[0])  # opened in the parent before the workers start
+    urls = [f"{origin}/x" for origin in ORIGINS[:6]]
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        found = pool.starmap(_decide_in_child, [(snapshot, url) for url in urls])
+    assert found == ["allowed", "reserved"] * 3
+    assert snapshot.lookup(ORIGINS[1]).capture is not None  # the parent's still work
+    snapshot.close()
+
+
+def _forked_child(snapshot: Snapshot, index: int, out: Any) -> None:
+    inherited = snapshot._shards[index]
+    capture = snapshot.lookup(ORIGINS[0]).capture
+    mine = snapshot._shards[index]
+    out.put((capture is not None, mine is not inherited))
+
+
+def test_a_forked_child_does_not_use_the_parents_connections(sharded: Path) -> None:
+    import multiprocessing
+
+    snapshot = Snapshot(sharded, at=T0)
+    assert snapshot.lookup(ORIGINS[0]).capture is not None
+    index = shard_of(registrable_domain(ORIGINS[0]), 4)
+    context = multiprocessing.get_context("fork")
+    out = context.Queue()
+    child = context.Process(target=_forked_child, args=(snapshot, index, out))
+    child.start()
+    assert out.get(timeout=60) == (True, True)
+    child.join(timeout=60)
+    assert child.exitcode == 0
+    snapshot.close()

@@ -187,7 +187,7 @@ class UrlChecker:
         targets = [self._target(url) for url in urls]
         origins = list(dict.fromkeys(t.origin for t in targets if t.origin is not None))
         if not self.pages:
-            plans = self._plans(origins)
+            plans = self.plans(origins)
             # The hot loop of `filter`: names bound once, one call per URL.
             decide = decide_url
             return [
@@ -204,7 +204,7 @@ class UrlChecker:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="crawlcheck-pages") as pool:
             pending = pool.submit(self._fetch_pages, targets)
             try:
-                plans = self._plans(origins)
+                plans = self.plans(origins)
             finally:
                 pages = pending.result()
         return [
@@ -239,7 +239,13 @@ class UrlChecker:
 
     # -- site-level files: memory, then cache, then one crawl for the rest
 
-    def _plans(self, origins: list[str]) -> dict[str, Plan | Problem]:
+    def plans(self, origins: list[str]) -> dict[str, Plan | Problem]:
+        """Return each origin's decision plan, or the problem why it has none.
+
+        From memory, else the snapshot (no network) or the cache, else one crawl of the
+        origins still missing. For callers that decide many URLs per origin themselves
+        (the batch API): ``decide_url(url, plan)``, or ``decide_unknown`` for a problem.
+        """
         found: dict[str, Plan | Problem] = {}
         missing: list[str] = []
         for origin in origins:

@@ -140,17 +140,21 @@ class Snapshot:
         self.location = os.fspath(location)
         self.max_age = max_age
         self.at = at
-        manifest, source = open_source(
-            self.location, None if cache_dir is None else Path(cache_dir)
-        )
+        self.cache_dir = None if cache_dir is None else Path(cache_dir)
+        manifest, source = open_source(self.location, self.cache_dir)
         self.manifest: Manifest = manifest
         self._source: ShardSource = source
         count = len(manifest.shards)
         self._shards: list[_Shard | None] = [None] * count
+        self._pid = os.getpid()
         self._cache_kib = max(256, CACHE_KIB // count)
         # Another Public Suffix List may put a domain elsewhere: then a miss searches every
         # shard (slower, never wrong).
         self._search_all = count > 1 and manifest.psl != psl_fingerprint()
+
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickle as what to open: each process (a ``num_proc`` worker) opens its own."""
+        return (_reopen, (self.location, self.max_age, self.at, self.cache_dir))
 
     # -- lookups
 
@@ -296,6 +300,10 @@ class Snapshot:
         return Lookup(origin=origin, problem=problem)
 
     def _shard(self, index: int) -> _Shard:
+        if self._pid != os.getpid():
+            # Forked: SQLite connections must not cross fork(); open this process's own.
+            self._shards = [None] * len(self._shards)
+            self._pid = os.getpid()
         shard = self._shards[index]
         if shard is None:
             shard = self._shards[index] = self._open(self.manifest.shards[index])
@@ -356,6 +364,10 @@ class Snapshot:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _reopen(location: str, max_age: float, at: float | None, cache_dir: Path | None) -> Snapshot:
+    return Snapshot(location, max_age=max_age, at=at, cache_dir=cache_dir)
 
 
 def _capture(row: tuple[object, ...]) -> Capture | str:
