@@ -173,7 +173,7 @@ def test_check_decides_from_the_snapshot_without_the_page(snapshot: Path) -> Non
     run = offline("check", "--snapshot", str(snapshot), "http://gptbot.example/a")
     assert "decision: reserved" in run.stdout
     assert "Disallow: /" in run.stdout
-    assert f"not fetched (decided from snapshot {snapshot})" in run.stdout
+    assert f"the page itself: not fetched (snapshot {snapshot})" in run.stdout
     data = json.loads(
         offline(
             "check", "--snapshot", str(snapshot), "--format", "json", "http://tdm.example/blog"

@@ -173,7 +173,7 @@ def test_lookups_return_the_evidence_as_fetched(sharded: Path) -> None:
         assert missing.problem is not None
         assert missing.problem.code == MISSING
         assert missing.problem.level == "error"
-        assert len(snapshot) == len(ORIGINS)
+        assert snapshot.manifest.origins == len(ORIGINS)
 
 
 def test_decisions_from_a_snapshot_and_fail_closed_for_missing_or_stale(tmp_path: Path) -> None:

@@ -178,19 +178,16 @@ def run(args: argparse.Namespace) -> int:
         json.dump(decision_to_dict(decision), sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
-        text = render_text(decision)
-        if snapshot is not None:
-            # No network: the page itself was not read.
-            text = text.replace(
-                "the page itself:\n  (nothing applies)",
-                f"the page itself: not fetched (decided from snapshot {snapshot.location})",
-            )
-        sys.stdout.write(text)
+        note = None if snapshot is None else f"not fetched (snapshot {snapshot.location})"
+        sys.stdout.write(render_text(decision, page_note=note))
     return 0
 
 
-def render_text(decision: UrlDecision) -> str:
-    """Return *decision* as text: the verdict, then reasons grouped by where they came from."""
+def render_text(decision: UrlDecision, page_note: str | None = None) -> str:
+    """Return *decision* as text: the verdict, then reasons grouped by where they came from.
+
+    *page_note* replaces the page's reasons when the page was not read (a snapshot).
+    """
     who = f"agent {decision.agent}" if decision.agent else "any catalogued agent"
     lines = [
         decision.url,
@@ -199,8 +196,11 @@ def render_text(decision: UrlDecision) -> str:
     site, page = split_reasons(decision)
     lines += ["", "site-level files:"]
     lines += _reason_lines(site)
-    lines += ["", "the page itself:"]
-    lines += _reason_lines(page)
+    if page_note is not None and not page:
+        lines += ["", f"the page itself: {page_note}"]
+    else:
+        lines += ["", "the page itself:"]
+        lines += _reason_lines(page)
     if decision.problems:
         lines += ["", "problems:"]
         for problem in decision.problems:

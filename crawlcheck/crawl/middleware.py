@@ -88,6 +88,8 @@ class CrawlcheckMiddleware:
         """The origin snapshot site files come from (None: fetched through the crawl)."""
         if options.snapshot is not None:
             self.snapshot = Snapshot(options.snapshot, max_age=options.snapshot_max_age)
+            # Lookups run in the reactor thread: copy remote shards before the crawl starts.
+            self.snapshot.open_shards()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:

@@ -243,9 +243,13 @@ class Snapshot:
             except sqlite3.DatabaseError as exc:
                 self._fail(index, shard, exc)
 
-    def __len__(self) -> int:
-        """Return the number of origins the manifest counts."""
-        return self.manifest.origins
+    def open_shards(self) -> None:
+        """Open (for a URL: copy and check) every shard now rather than on first use.
+
+        For callers that must not wait mid-run, such as the Scrapy add-on in its reactor.
+        """
+        for index in range(len(self.manifest.shards)):
+            self._shard(index)
 
     # -- the parts
 
