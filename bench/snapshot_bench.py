@@ -377,6 +377,15 @@ def _rss_mib() -> float:
     return pages * resource.getpagesize() / 2**20
 
 
+def _peak_mib() -> float:
+    """Return this process's peak RSS (VmHWM: unlike ru_maxrss, not inherited over exec)."""
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def synthetic_urls(count: int, origins: int, seed: int = 1) -> Iterator[str]:
     """Yield *count* URLs of random origins among the first *origins*."""
     rng = random.Random(seed)
@@ -384,7 +393,7 @@ def synthetic_urls(count: int, origins: int, seed: int = 1) -> Iterator[str]:
         yield origin_name(rng.randrange(origins)) + rng.choice(_PATHS).format(n=n % 9973)
 
 
-def memory_child(path: str, urls: int, origins: int) -> None:
+def memory_child(path: str, urls: int, origins: int, memory_origins: int) -> None:
     """Decide *urls* URLs of random origins from the snapshot; print RSS as JSON."""
     from crawlcheck.decide.checker import UrlChecker
 
@@ -394,12 +403,14 @@ def memory_child(path: str, urls: int, origins: int) -> None:
     counts: dict[str, int] = {}
     start = time.perf_counter()
     snapshot = Snapshot(path, max_age=float("inf"))
-    with UrlChecker(snapshot=snapshot) as checker:
-        for seen, decision in enumerate(checker.check(synthetic_urls(urls, origins)), 1):
+    with UrlChecker(snapshot=snapshot, memory_origins=memory_origins) as checker:
+        # A smaller plan memory comes with a smaller window: a window's origins are all held.
+        window = None if memory_origins >= 20_000 else 1_000
+        for seen, decision in enumerate(checker.check(synthetic_urls(urls, origins), window), 1):
             counts[decision.decision] = counts.get(decision.decision, 0) + 1
             if seen in checkpoints:
                 samples.append({"urls": seen, "rss_mib": round(_rss_mib(), 1)})
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _peak_mib()
     print(
         json.dumps(
             {
@@ -414,9 +425,15 @@ def memory_child(path: str, urls: int, origins: int) -> None:
 
 
 def measure_memory(folder: Path, sizes: list[int], urls: int, reuse: int) -> None:
-    """Build a snapshot of each size; print a worker's RSS while it decides *urls* URLs."""
+    """Build a snapshot of each size; print a worker's RSS while it decides *urls* URLs.
+
+    With the checker's defaults (plans of 20,000 origins kept, windows of 10,000 URLs),
+    then for the largest snapshot with 2,000 and 1,000: the bound is the checker's memory
+    of parsed plans, not the snapshot.
+    """
     print(f"\nmemory of one worker deciding {urls:,} URLs of random origins (UrlChecker):")
-    for size in sizes:
+    runs = [(size, 20_000) for size in sizes] + [(max(sizes), 2_000)]
+    for size, memory_origins in runs:
         path = folder / f"memory-{size}"
         if (folder / "snap" / "snapshot.json").exists() and size == reuse:
             path = folder / "snap"  # the format measurement's snapshot, of the same size
@@ -424,14 +441,23 @@ def measure_memory(folder: Path, sizes: list[int], urls: int, reuse: int) -> Non
             build_sqlite(path, size)
         on_disk = sum(p.stat().st_size for p in path.iterdir()) / 2**20
         run = subprocess.run(
-            [sys.executable, __file__, "--memory-child", str(path), str(urls), str(size)],
+            [
+                sys.executable,
+                __file__,
+                "--memory-child",
+                str(path),
+                str(urls),
+                str(size),
+                str(memory_origins),
+            ],
             check=True,
             capture_output=True,
             text=True,
         )
         result = json.loads(run.stdout.strip().splitlines()[-1])
         print(
-            f"  {size:>9,} origins ({on_disk:,.0f} MiB on disk): "
+            f"  {size:>9,} origins ({on_disk:,.0f} MiB on disk), plans kept for "
+            f"{memory_origins:,} origins{'' if memory_origins >= 20_000 else ', 1,000-URL windows'}: after imports {result['baseline_mib']} MiB; "
             + ", ".join(f"{s['urls']:,} URLs {s['rss_mib']} MiB" for s in result["samples"])
             + f"; peak {result['peak_mib']} MiB; {result['per_second']:,.0f} URLs/s"
             + f"; {result['counts']}"
@@ -447,15 +473,15 @@ def main() -> int:
     parser.add_argument("--memory-only", action="store_true")
     parser.add_argument("--data", help="keep the built files in this directory")
     parser.add_argument("--lookup-child", nargs=5, help=argparse.SUPPRESS)
-    parser.add_argument("--memory-child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--memory-child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.lookup_child:
         fmt, path, count, origins, seed = args.lookup_child
         lookup_child(fmt, path, int(count), int(origins), int(seed))
         return 0
     if args.memory_child:
-        path, urls, origins = args.memory_child
-        memory_child(path, int(urls), int(origins))
+        path, urls, origins, memory_origins = args.memory_child
+        memory_child(path, int(urls), int(origins), int(memory_origins))
         return 0
     with tempfile.TemporaryDirectory(dir=args.data) as tmp:
         folder = Path(tmp)

@@ -6,6 +6,7 @@ end-to-end build from the fixture web is in tests/test_commands_snapshot.py.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import sqlite3
@@ -239,6 +240,30 @@ def test_several_captures_per_origin_the_one_in_force_is_chosen(tmp_path: Path) 
         assert len(list(snapshot.iter_captures())) == 3
 
 
+def test_rows_share_a_preset_dictionary(tmp_path: Path) -> None:
+    sites = [site(f"https://s{i}.example", OPEN) for i in range(300)]
+    path = write(tmp_path / "s", sites)
+    with sqlite3.connect(path / shard_name(0, 1)) as db:
+        (codec,) = db.execute("SELECT value FROM meta WHERE key = 'codec'").fetchone()
+        (packed,) = db.execute("SELECT value FROM meta WHERE key = 'zdict'").fetchone()
+        (data,) = db.execute("SELECT data FROM captures LIMIT 1 OFFSET 250").fetchone()
+    assert codec == "site-json+zlib-zdict"
+    assert 0 < len(base64.b64decode(packed)) <= 32 * 1024
+    with pytest.raises(zlib.error):
+        zlib.decompress(data)  # not readable without the shard's dictionary
+    with Snapshot(path, at=T0) as snapshot:
+        assert [snapshot.lookup(s.origin).fetches for s in sites] == sites
+
+
+def test_an_empty_snapshot_reads(tmp_path: Path) -> None:
+    path = write(tmp_path / "s", [])
+    with Snapshot(path, at=T0) as snapshot:
+        assert snapshot.manifest.origins == 0
+        problem = snapshot.lookup("https://a.example").problem
+        assert problem is not None
+        assert problem.code == MISSING
+
+
 def test_capture_time_is_the_oldest_response() -> None:
     fetches = site("https://a.example", OPEN, at=T0)
     later = Fetched(url="https://a.example/lic", status=200, fetched_at=format_time(T0 + 60))
@@ -340,15 +365,16 @@ def test_a_damaged_row_makes_its_origin_unknown(tmp_path: Path) -> None:
     shard = path / shard_name(0, 1)
     size = shard.stat().st_size
     with sqlite3.connect(shard) as db:
+        (packed,) = db.execute("SELECT value FROM meta WHERE key = 'zdict'").fetchone()
+        zdict = base64.b64decode(packed)
         (data,) = db.execute(
             "SELECT data FROM captures WHERE origin = 'https://a.example'"
         ).fetchone()
-        row = json.loads(zlib.decompress(data))
+        row = json.loads(zlib.decompressobj(zdict=zdict).decompress(data))
         row["robots"]["body"] = "VXNlci1hZ2VudDogKgo="  # another body, the old sha256
-        db.execute(
-            "UPDATE captures SET data = ? WHERE origin = 'https://a.example'",
-            (zlib.compress(json.dumps(row).encode()),),
-        )
+        packer = zlib.compressobj(zdict=zdict)
+        changed = packer.compress(json.dumps(row).encode()) + packer.flush()
+        db.execute("UPDATE captures SET data = ? WHERE origin = 'https://a.example'", (changed,))
         db.execute("UPDATE captures SET data = x'00' WHERE origin = 'https://b.example'")
     _restore_size(path, shard, size)
     found = decisions(Snapshot(path, at=T0), ["https://a.example/", "https://b.example/"])

@@ -38,6 +38,7 @@ __all__ = [
     "MANIFEST",
     "MAX_MANIFEST_BYTES",
     "SCHEMA_VERSION",
+    "ZDICT_BYTES",
     "Manifest",
     "ShardInfo",
     "create_schema",
@@ -59,8 +60,13 @@ APPLICATION_ID = 0x4343534E
 #: ``PRAGMA user_version`` of a shard's schema.
 SCHEMA_VERSION = 1
 #: How ``captures.data`` is encoded: the cache's JSON row (bodies in base64, each with its
-#: sha256, checked on reading), then zlib (docs/snapshots.md, "Measurements").
-CODEC = "site-json+zlib"
+#: sha256, checked on reading), then zlib with the shard's preset dictionary (``meta``
+#: ``zdict``, base64): the shard's first rows, so what rows share — header names, the
+#: codec's keys, a server's stock error page — is not stored in every row
+#: (docs/snapshots.md, "Choosing the format").
+CODEC = "site-json+zlib-zdict"
+#: Bytes of preset dictionary (zlib's window: a longer one is not used).
+ZDICT_BYTES = 32 * 1024
 
 _SCHEMA = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",

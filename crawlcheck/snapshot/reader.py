@@ -19,6 +19,7 @@ every decision on the origin ``unknown`` (fail closed, never ``allowed``):
 
 from __future__ import annotations
 
+import base64
 import logging
 import math
 import os
@@ -112,9 +113,13 @@ class Lookup:
 class _Shard:
     """One open shard file, or the reason it cannot be read."""
 
-    def __init__(self, db: sqlite3.Connection | None, failure: str = "") -> None:
+    def __init__(
+        self, db: sqlite3.Connection | None, failure: str = "", zdict: bytes = b""
+    ) -> None:
         self.db = db
         self.failure = failure
+        self.zdict = zdict
+        """The shard's preset zlib dictionary (format.CODEC)."""
 
 
 class Snapshot:
@@ -175,7 +180,7 @@ class Snapshot:
         for origin in wanted:
             index = shard_of(registrable_domain(origin), count) if count > 1 else 0
             by_shard.setdefault(index, []).append(origin)
-        rows: dict[str, tuple[object, ...]] = {}
+        rows: dict[str, tuple[tuple[object, ...], bytes]] = {}
         failures: dict[str, str] = {}
         for index, group in by_shard.items():
             self._query(index, group, latest, rows, failures)
@@ -186,9 +191,9 @@ class Snapshot:
                     self._query(index, left, latest, rows, {})
         found: dict[str, Lookup] = {}
         for origin in wanted:
-            row = rows.get(origin)
-            if row is not None:
-                found[origin] = self._judge(origin, row, now)
+            found_row = rows.get(origin)
+            if found_row is not None:
+                found[origin] = self._judge(origin, *found_row, now)
             elif origin in failures:
                 found[origin] = self._problem(origin, DAMAGED, failures[origin])
             else:
@@ -220,7 +225,7 @@ class Snapshot:
                 self._fail(index, shard, exc)
                 continue
             for row in rows:
-                capture = _capture(row)
+                capture = _capture(row, shard.zdict)
                 if isinstance(capture, Capture):
                     found.append(capture)
         return tuple(sorted(found, key=lambda c: c.fetched_at))
@@ -235,7 +240,7 @@ class Snapshot:
                 for row in shard.db.execute(
                     f"SELECT {_COLUMNS} FROM captures ORDER BY origin, fetched_at"
                 ):
-                    capture = _capture(row)
+                    capture = _capture(row, shard.zdict)
                     if isinstance(capture, str):
                         yield self._problem(str(row[0]), DAMAGED, capture)
                     else:
@@ -258,7 +263,7 @@ class Snapshot:
         index: int,
         origins: list[str],
         latest: float,
-        rows: dict[str, tuple[object, ...]],
+        rows: dict[str, tuple[tuple[object, ...], bytes]],
         failures: dict[str, str],
     ) -> None:
         """Put the newest row at or before *latest* of each of *origins* into *rows*."""
@@ -277,15 +282,15 @@ class Snapshot:
                     " WHERE origin = c.origin AND fetched_at <= ?)",
                     (*chunk, latest),
                 ):
-                    rows[str(row[0])] = row
+                    rows[str(row[0])] = (row, shard.zdict)
         except sqlite3.DatabaseError as exc:
             self._fail(index, shard, exc)
             for origin in origins:
                 if origin not in rows:
                     failures[origin] = shard.failure
 
-    def _judge(self, origin: str, row: tuple[object, ...], now: float) -> Lookup:
-        capture = _capture(row)
+    def _judge(self, origin: str, row: tuple[object, ...], zdict: bytes, now: float) -> Lookup:
+        capture = _capture(row, zdict)
         if isinstance(capture, str):
             return self._problem(origin, DAMAGED, capture)
         age = now - capture.fetched_at
@@ -331,10 +336,11 @@ class Snapshot:
             wrong = [k for k, v in expected.items() if meta.get(k) != v]
             if wrong:
                 raise ShardUnavailable(f"its meta table disagrees with the manifest on {wrong}")
-        except (ShardUnavailable, sqlite3.DatabaseError) as exc:
+            zdict = base64.b64decode(str(meta.get("zdict", "")), validate=True)
+        except (ShardUnavailable, sqlite3.DatabaseError, ValueError) as exc:
             db.close()
             return self._broken(info, str(exc))
-        return _Shard(db)
+        return _Shard(db, zdict=zdict)
 
     def _broken(self, info: ShardInfo, reason: str) -> _Shard:
         message = f"shard {info.path} of snapshot {self.location} cannot be read: {reason}"
@@ -374,13 +380,13 @@ def _reopen(location: str, max_age: float, at: float | None, cache_dir: Path | N
     return Snapshot(location, max_age=max_age, at=at, cache_dir=cache_dir)
 
 
-def _capture(row: tuple[object, ...]) -> Capture | str:
-    """Return the capture *row* holds, or why it cannot be read."""
+def _capture(row: tuple[object, ...], zdict: bytes) -> Capture | str:
+    """Return the capture *row* holds (compressed with *zdict*), or why it cannot be read."""
     origin, domain, fetched_at, complete, version, digest, source, data = row
     try:
         if not isinstance(data, bytes):
             raise ValueError("its data is not a blob")
-        inflater = zlib.decompressobj()
+        inflater = zlib.decompressobj(zdict=zdict)
         text = inflater.decompress(data, MAX_ROW_BYTES)
         if inflater.unconsumed_tail or not inflater.eof:
             raise ValueError("its data is cut or larger than the row limit")

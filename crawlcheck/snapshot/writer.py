@@ -14,6 +14,7 @@ Three levels, for three kinds of builder (docs/snapshots.md, "Building"):
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import json
@@ -26,6 +27,7 @@ import zlib
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from crawlcheck._version import __version__
 from crawlcheck.cache import encode_site, is_complete
@@ -38,6 +40,7 @@ from crawlcheck.snapshot.format import (
     FORMAT,
     MANIFEST,
     SCHEMA_VERSION,
+    ZDICT_BYTES,
     Manifest,
     ShardInfo,
     create_schema,
@@ -60,8 +63,10 @@ __all__ = [
 LIVE = "live"
 #: Rows written per transaction while building.
 _BATCH = 1000
-#: zlib level of ``captures.data`` (docs/snapshots.md, "Measurements": 6 is zlib's default).
+#: zlib level of ``captures.data`` (6 is zlib's default).
 _ZLIB_LEVEL = 6
+#: Captures held back until the shard's preset dictionary is made from them.
+_DICT_SAMPLE = 200
 
 
 def capture_time(fetches: SiteFetches) -> float | None:
@@ -130,6 +135,9 @@ class ShardWriter:
             },
         )
         self._pending = 0
+        self._sample: list[tuple[Any, ...]] = []
+        """The first rows, held until the preset dictionary is made from them."""
+        self._zdict: bytes | None = None
 
     def add(
         self,
@@ -151,22 +159,45 @@ class ShardWriter:
             raise ValueError(f"{key} ({domain}) belongs to shard {shard_of(domain, self.shards)}")
         when = fetched_at if fetched_at is not None else capture_time(fetches)
         robots = fetches.robots
+        row = (
+            key,
+            domain,
+            time.time() if when is None else when,
+            int(is_complete(fetches)),
+            None if robots is None else robots.status,
+            None if robots is None else robots.sha256,
+            __version__,
+            self.rules_digest,
+            source or self.source,
+            encode_site(fetches).encode("utf-8"),
+        )
+        if self._zdict is None:
+            self._sample.append(row)
+            if len(self._sample) >= _DICT_SAMPLE:
+                self._start_dictionary()
+            return
+        self._insert(row)
+
+    def _start_dictionary(self) -> None:
+        """Make the preset dictionary from the rows held back, then write them."""
+        joined = b"".join(row[-1] for row in self._sample)
+        self._zdict = joined[-ZDICT_BYTES:]
+        self._db.execute(
+            "INSERT INTO meta (key, value) VALUES ('zdict', ?)",
+            (base64.b64encode(self._zdict).decode("ascii"),),
+        )
+        for row in self._sample:
+            self._insert(row)
+        self._sample.clear()
+
+    def _insert(self, row: tuple[Any, ...]) -> None:
+        packer = zlib.compressobj(_ZLIB_LEVEL, zdict=self._zdict or b"")
+        data = packer.compress(row[-1]) + packer.flush()
         self._db.execute(
             "INSERT OR REPLACE INTO captures (origin, domain, fetched_at, complete,"
             " robots_status, robots_sha256, crawlcheck_version, rules_digest, source, data)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                key,
-                domain,
-                time.time() if when is None else when,
-                int(is_complete(fetches)),
-                None if robots is None else robots.status,
-                None if robots is None else robots.sha256,
-                __version__,
-                self.rules_digest,
-                source or self.source,
-                zlib.compress(encode_site(fetches).encode("utf-8"), _ZLIB_LEVEL),
-            ),
+            (*row[:-1], data),
         )
         self._pending += 1
         if self._pending >= _BATCH:
@@ -183,6 +214,8 @@ class ShardWriter:
         """Finish the file; return it as the manifest lists it."""
         if self.info is not None:
             return self.info
+        if self._zdict is None:
+            self._start_dictionary()
         self._db.execute("COMMIT")
         self._db.close()
         self.info, _ = read_shard(self.path, self.index)
