@@ -318,3 +318,33 @@ def _copy(snapshot: Path, tmp_path: Path) -> Path:
     for item in snapshot.iterdir():
         (copy / item.name).write_bytes(item.read_bytes())
     return copy
+
+
+def test_build_to_an_object_store_url_then_read_it_back(web: FixtureWeb, tmp_path: Path) -> None:
+    fsspec = pytest.importorskip("fsspec")
+    from crawlcheck.crawl.options import CrawlOptions
+    from crawlcheck.snapshot import Snapshot
+    from crawlcheck.snapshot.build import build_snapshot
+
+    options = CrawlOptions(proxy=web.proxy_url, timeout=5, retries=0)
+    try:
+        manifest = build_snapshot(
+            ["http://gptbot.example", "http://open.example", "http://gptbot.example"],
+            "memory://bucket/built",
+            options=options,
+            shards=2,
+        )
+        assert manifest.origins == 2
+        stored = fsspec.filesystem("memory").ls("/bucket/built", detail=False)
+        assert sorted(p.rsplit("/", 1)[1] for p in stored) == sorted(
+            [MANIFEST, shard_name(0, 2), shard_name(1, 2)]
+        )
+        with Snapshot("memory://bucket/built", cache_dir=tmp_path / "cache") as snapshot:
+            found = snapshot.lookup_many(["http://gptbot.example", "http://open.example"])
+        robots = found["http://gptbot.example"].fetches
+        assert robots is not None
+        assert robots.robots is not None
+        assert b"User-agent: GPTBot" in robots.robots.body
+        assert found["http://open.example"].capture is not None
+    finally:
+        fsspec.filesystem("memory").rm("/bucket", recursive=True)
