@@ -537,3 +537,11 @@ def test_a_forked_child_does_not_use_the_parents_connections(sharded: Path) -> N
     child.join(timeout=60)
     assert child.exitcode == 0
     snapshot.close()
+
+
+def test_threads_share_one_snapshot(sharded: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with Snapshot(sharded, at=T0) as snapshot, ThreadPoolExecutor(max_workers=4) as pool:
+        found = list(pool.map(lambda o: snapshot.lookup(o).capture, ORIGINS * 5))
+    assert all(capture is not None for capture in found)

@@ -24,6 +24,7 @@ import logging
 import math
 import os
 import sqlite3
+import threading
 import time
 import zlib
 from collections.abc import Iterable, Iterator
@@ -71,6 +72,7 @@ MISSING = "snapshot.missing-origin"
 STALE = "snapshot.stale"
 DAMAGED = "snapshot.damaged"
 _SQL_VARIABLES = 500
+_SERIALIZED = 3
 _COLUMNS = "origin, domain, fetched_at, complete, crawlcheck_version, rules_digest, source, data"
 
 
@@ -152,6 +154,7 @@ class Snapshot:
         count = len(manifest.shards)
         self._shards: list[_Shard | None] = [None] * count
         self._pid = os.getpid()
+        self._opening = threading.Lock()
         self._cache_kib = max(256, CACHE_KIB // count)
         # Another Public Suffix List may put a domain elsewhere: then a miss searches every
         # shard (slower, never wrong).
@@ -315,13 +318,21 @@ class Snapshot:
             self._pid = os.getpid()
         shard = self._shards[index]
         if shard is None:
-            shard = self._shards[index] = self._open(self.manifest.shards[index])
+            with self._opening:
+                shard = self._shards[index]
+                if shard is None:
+                    shard = self._shards[index] = self._open(self.manifest.shards[index])
         return shard
 
     def _open(self, info: ShardInfo) -> _Shard:
         try:
             path = self._source.local_path(info)
-            db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+            db = sqlite3.connect(
+                f"{path.resolve().as_uri()}?mode=ro&immutable=1",
+                uri=True,
+                # A serialized SQLite build lets threads share a connection safely.
+                check_same_thread=sqlite3.threadsafety != _SERIALIZED,
+            )
         except (ShardUnavailable, sqlite3.Error) as exc:
             return self._broken(info, str(exc))
         try:
