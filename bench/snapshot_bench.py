@@ -15,9 +15,12 @@ lookup latency, batched lookups (1,000 origins a batch, as ``filter`` asks a win
 origins), and two processes looking up at once. Then the memory of a worker deciding URLs
 of random origins through ``UrlChecker(snapshot=…)`` for snapshots of growing size.
 
-    python bench/snapshot_bench.py                       # 1M origins (about 15 min)
-    python bench/snapshot_bench.py --origins 100000      # quicker
-    python bench/snapshot_bench.py --memory-only --memory-sizes 10000,100000,1000000
+    python bench/snapshot_bench.py --origins 1000000 --memory-sizes ""      # formats, 1M
+    python bench/snapshot_bench.py --memory-only --memory-sizes 10000,100000,1000000 \
+        --memory-urls 60000                                                # memory, to 1M
+    python bench/snapshot_bench.py --origins 100000 --memory-sizes 10000,100000  # quicker
+
+Results and the machine they were measured on: docs/snapshots.md, "Choosing the format".
 """
 
 from __future__ import annotations
