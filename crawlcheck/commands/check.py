@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
+import logging
 import math
 import os
 import sys
 from collections.abc import Iterable
 
+from crawlcheck.agent_names import resolve_agent
 from crawlcheck.cache import ENV_VAR
 from crawlcheck.crawl.options import CrawlOptions
 from crawlcheck.decide.checker import DEFAULT, CacheChoice, check_url
@@ -16,7 +17,10 @@ from crawlcheck.errors import UsageError
 from crawlcheck.model import PURPOSES, Finding, UrlDecision
 from crawlcheck.report.document import decision_to_dict
 from crawlcheck.ruleset import Ruleset, load_ruleset
+from crawlcheck.safe_text import dumps, safe_text
 from crawlcheck.urls import malformed_reason
+
+logger = logging.getLogger(__name__)
 
 NAME = "check"
 HELP = (
@@ -93,6 +97,14 @@ def load_rules(args: argparse.Namespace) -> Ruleset:
     return load_ruleset(args.rules)
 
 
+def chosen_agent(args: argparse.Namespace, ruleset: Ruleset) -> str | None:
+    """Return the crawler token ``--agent`` names (None: any); warn on stderr as needed."""
+    choice = resolve_agent(args.agent, ruleset)
+    for note in choice.notes:
+        logger.warning(note)
+    return choice.token
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the command's arguments to *parser*."""
     parser.add_argument("url", metavar="URL", help="absolute http(s) URL to decide")
@@ -110,15 +122,14 @@ def run(args: argparse.Namespace) -> int:
     ruleset = load_rules(args)
     decision = check_url(
         url,
-        agent=args.agent,
+        agent=chosen_agent(args, ruleset),
         purpose=args.purpose,
         cache=cache_choice(args),
         options=options,
         ruleset=ruleset,
     )
     if args.format == "json":
-        json.dump(decision_to_dict(decision), sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
+        sys.stdout.write(dumps(decision_to_dict(decision), indent=2) + "\n")
     else:
         sys.stdout.write(render_text(decision))
     return 0
@@ -141,7 +152,8 @@ def render_text(decision: UrlDecision) -> str:
         for problem in decision.problems:
             where = f" ({problem.source}{'' if problem.line is None else f':{problem.line}'})"
             lines.append(f"  {problem.level}: {problem.code}: {problem.message}{where}")
-    return "\n".join(lines) + "\n"
+    # Every value may come from a website: no control or bidi character reaches a terminal.
+    return "".join(safe_text(line) + "\n" for line in lines)
 
 
 def split_reasons(decision: UrlDecision) -> tuple[list[Finding], list[Finding]]:

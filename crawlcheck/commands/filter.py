@@ -20,6 +20,7 @@ from typing import IO, BinaryIO
 from crawlcheck.commands.check import (
     add_decision_arguments,
     cache_choice,
+    chosen_agent,
     crawl_options,
     load_rules,
 )
@@ -146,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
         reader = _Reader(stream, name)
         checker = stack.enter_context(
             UrlChecker(
-                args.agent,
+                chosen_agent(args, ruleset),
                 args.purpose,
                 pages=args.pages,
                 cache=cache_choice(args),
