@@ -63,15 +63,14 @@ def resolve_agent(value: str | None, ruleset: Ruleset, *, option: str = "--agent
     head = _PRODUCT_END.split(text, maxsplit=1)[0]
     known = ruleset.agent(head)
     if known is not None:
-        notes = () if head == text else (_extracted(option, text, known.token),)
-        return AgentChoice(known.token, notes)
+        return AgentChoice(known.token, (_extracted(option, text, known.token),))
     token = product_token(text)
     if not token:
         raise UsageError(
             f"{option}: {text!r} has no product token (a crawler name starts with a letter, "
             "'_' or '-': robots.txt groups are matched on the leading [A-Za-z_-] characters)"
         )
-    notes = [] if token == text else [_extracted(option, text, token)]
+    notes: list[str] = [] if token == text else [_extracted(option, text, token)]
     known = ruleset.agent(token)
     if known is not None:
         return AgentChoice(known.token, tuple(notes))
