@@ -19,10 +19,13 @@ from typing import Any
 
 __all__ = ["UNSAFE", "dumps", "json_safe", "safe_text"]
 
-#: C0 controls, DEL, C1 controls, the Unicode line and paragraph separators, and the
+#: C0 controls, DEL, C1 controls, the Unicode line and paragraph separators, the
 #: bidirectional formatting characters (Unicode UAX #9: marks, embeddings, overrides,
-#: isolates): everything that can move, recolour, retitle or reorder what a terminal shows.
-UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+#: isolates), zero-width and invisible format characters and the BOM: everything that can
+#: move, recolour, retitle or reorder what a terminal shows, or hide what a value is.
+UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff]"
+)
 
 
 def _visible(match: re.Match[str]) -> str:
@@ -43,7 +46,9 @@ def safe_text(text: str) -> str:
 
 # In JSON text, characters other than ASCII punctuation, digits, letters and whitespace
 # occur only inside strings; C0 controls are already escaped by json.dumps (RFC 8259 §7).
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_JSON_UNSAFE = re.compile(
+    "[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff]"
+)
 
 
 def json_safe(document: str) -> str:
