@@ -314,7 +314,9 @@ CASES = [
         "tdm-header-every-page",
         site(pages=(page(headers=(("tdm-reservation", "1"),)),)),
         {"tdm": "reserved", "ai-train": "reserved"},
-        {"tdm": "every sampled page (1)"},
+        {
+            "tdm": "every sampled page read (1 page, the only one read: pages not sampled may differ)"
+        },
     ),
     # §5.6-3: a meta 0 overrides a header 1 on the same page.
     Case(
@@ -341,13 +343,13 @@ CASES = [
         ),
         # Contract vocabulary: noai speaks to ai-train (not to ai-input).
         {"ai-train": "reserved", "ai-input": "not-reserved", "search": "not-reserved"},
-        {"ai-train": "every sampled page (2)"},
+        {"ai-train": "every sampled page read (2 pages, a sample"},
     ),
     Case(
         "noai-some-pages",
         site(pages=(page("/", '<meta name="robots" content="noai">'), page("/a"))),
         {"ai-train": "partial"},
-        {"ai-train": "1 of 2 pages read"},
+        {"ai-train": "1 of 2 sampled pages read"},
     ),
     # noimageai reserves images only => partial even on every page.
     Case(
