@@ -39,7 +39,7 @@ from crawlcheck.parsers.robots import Rule
 from crawlcheck.parsers.tdmrep import TdmStatement, resolve_tdm
 from crawlcheck.urls import decision_paths, origin_of
 
-__all__ = ["Plan", "SiteSignals", "decide_url", "plan_for", "site_signals"]
+__all__ = ["FETCH_DISALLOWED", "Plan", "SiteSignals", "decide_url", "plan_for", "site_signals"]
 
 
 def decide_url(url: str, plan: Plan, page: PageSignals | None = None) -> UrlDecision:
