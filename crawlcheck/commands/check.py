@@ -81,7 +81,8 @@ def add_decision_arguments(parser: argparse.ArgumentParser) -> None:
     where.add_argument(
         "--no-cache",
         action="store_true",
-        help="keep nothing after the run (each origin is still fetched only once per run)",
+        help="keep nothing after the run (each origin is still fetched only once per run; "
+        "default: off)",
     )
     parser.add_argument(
         "--timeout",

@@ -42,9 +42,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="purpose whose catalogued agents are checked when --agent is not given "
         "(default: ai-train)",
     )
-    parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument(
-        "--rules", metavar="PATH", action="append", default=[], help="extra rules YAML file"
+        "--format", choices=("text", "json"), default="text", help="output format (default: text)"
+    )
+    parser.add_argument(
+        "--rules",
+        metavar="PATH",
+        action="append",
+        default=[],
+        help="extra rules YAML layered on the shipped ones; repeatable (default: none)",
     )
     parser.set_defaults(_extras="urls")
 
