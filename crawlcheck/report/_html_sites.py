@@ -13,7 +13,7 @@ catalogue); its shape is private to this module and ``report.js``:
 
 - catalogue: ``[[token, operator, [purpose…]], …]``
 - site: ``{"v": verdicts, "a": agents, "f": findings, "p": problems, "x": fetches,
-  "s": skipped, "t": [started_at, finished_at]}`` with
+  "s": skipped, "t": [started_at, finished_at], "o": origin}`` with
   ``v = [[purpose, verdict, [reason…]], …]``,
   ``a = [[state, evidence, group, [catalogue index…]], …]`` (agents with a group of their
   own one per row, the others folded by state, evidence and group),
@@ -147,6 +147,7 @@ def site_data(report: SiteReport, catalogue: Catalogue) -> dict[str, Any]:
         ],
         "s": [[url, reason] for url, reason in report.skipped],
         "t": [report.started_at, report.finished_at],
+        "o": report.origin,
     }
 
 

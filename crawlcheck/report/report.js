@@ -272,9 +272,8 @@
   function details(row, block) {
     catalogue = catalogue || JSON.parse(document.getElementById("catalogue").textContent);
     const data = JSON.parse(block.textContent);
-    const origin = row.querySelector(".origin") || row.querySelector(".name");
     const [started, finished] = data.t;
-    const meta = el("p", "site-meta", "origin ", link(origin.textContent));
+    const meta = el("p", "site-meta", "origin ", link(data.o));
     if (started || finished) meta.append(" · audited ", txt(started), " to ", txt(finished));
     return el(
       "div",
