@@ -65,15 +65,19 @@
   }
 
   function badge(value, kind) {
-    const known = kind === "agent" ? AGENT_CLASSES[value] : VERDICTS.includes(value) && value;
+    const known = kind === "agent" ? AGENT_CLASSES.get(value) : VERDICTS.includes(value) && value;
     return el("span", "badge v-" + (known || "other"), txt(value));
   }
-  const AGENT_CLASSES = {
-    disallowed: "reserved",
-    restricted: "partial",
-    allowed: "not-reserved",
-    unreachable: "unknown",
-  };
+  const AGENT_CLASSES = new Map([
+    ["disallowed", "reserved"],
+    ["restricted", "partial"],
+    ["allowed", "not-reserved"],
+    ["unreachable", "unknown"],
+  ]);
+  const GROUPS = new Map([
+    ["*", "fall to the * group"],
+    ["none", "have no group"],
+  ]);
 
   function plural(count, noun) {
     return count.toLocaleString("en") + " " + noun + (count === 1 ? "" : "s");
@@ -144,9 +148,9 @@
   function agentsTable(agents) {
     if (!agents.length) return note("No catalogued agents were evaluated.");
     const named = agents.some((a) => a[2] === "own");
-    const counts = {};
+    const counts = new Map();
     const rows = agents.map(([state, evidence, group, members]) => {
-      counts[state] = (counts[state] || 0) + members.length;
+      counts.set(state, (counts.get(state) || 0) + members.length);
       if (group === "own") {
         const [token, operator, agentPurposes] = catalogue[members[0]];
         return [
@@ -157,7 +161,7 @@
           cell("evidence", txt(evidence)),
         ];
       }
-      const where = { "*": "fall to the * group", none: "have no group" }[group] || "";
+      const where = GROUPS.get(group) || "";
       const label = (plural(members.length, named ? "other agent" : "agent") + " " + where).trim();
       const operators = [...new Set(members.map((i) => catalogue[i][1] || "unknown"))];
       const served = new Set(members.flatMap((i) => catalogue[i][2]));
@@ -169,7 +173,7 @@
         cell("evidence", txt(evidence)),
       ];
     });
-    const tally = Object.entries(counts)
+    const tally = [...counts]
       .map(([state, n]) => n.toLocaleString("en") + " " + state)
       .join(" · ");
     return el(
