@@ -35,8 +35,10 @@
   }
 
   // Site text, isolated from the surrounding direction, hidden characters made visible.
+  // Nothing at all for an empty value, so that an empty cell can be left out of a card.
   function txt(value) {
     const s = value === null || value === undefined ? "" : String(value);
+    if (s === "") return "";
     const out = document.createElement("bdi");
     let last = 0;
     for (const m of s.matchAll(HIDDEN)) {
