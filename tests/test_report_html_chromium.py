@@ -358,6 +358,8 @@ def test_screenshots(browser: Chromium, report_file: Path, tmp_path: Path) -> No
         assert _png_size(data)[0] == width
         assert len(data) > 40_000  # a rendered page, not a blank one
         if UPDATE_SCREENSHOTS:
+            if os.environ.get("CI"):
+                pytest.fail("CRAWLCHECK_UPDATE_SCREENSHOTS is refused in CI: review them by hand")
             (DOCS / name).write_bytes(data)
     assert shutil.which(str(CHROMIUM))
 
