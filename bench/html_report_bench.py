@@ -46,12 +46,13 @@ from crawlcheck.model import (
     Verdict,
 )
 from crawlcheck.report import ReportMeta, render
-from crawlcheck.webfixture import FixtureWeb
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+# The fixture web and the DevTools client live with the tests (not shipped in the wheel).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from chromium import Chromium
+from webfixture import FixtureWeb
 
-from chromium import Chromium  # noqa: E402  (tests/chromium.py, after the path is set)
+ROOT = Path(__file__).resolve().parents[1]
 
 META = ReportMeta(
     generated_at="2026-12-01T00:00:00Z",
