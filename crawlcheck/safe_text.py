@@ -17,7 +17,7 @@ import json
 import re
 from typing import Any
 
-__all__ = ["UNSAFE", "dumps", "json_safe", "safe_text"]
+__all__ = ["HIDDEN", "UNSAFE", "dumps", "json_safe", "safe_text"]
 
 #: C0 controls, DEL, C1 controls, the Unicode line and paragraph separators, the
 #: bidirectional formatting characters (Unicode UAX #9: marks, embeddings, overrides,
@@ -25,6 +25,11 @@ __all__ = ["UNSAFE", "dumps", "json_safe", "safe_text"]
 #: move, recolour, retitle or reorder what a terminal shows, or hide what a value is.
 UNSAFE = re.compile(
     "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff]"
+)
+#: The same, less tab, newline and the line separators: for views that keep a value's
+#: lines (the HTML and CSV reports show each character of it as ``U+XXXX``).
+HIDDEN = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]"
 )
 
 

@@ -52,6 +52,8 @@ class AuditRun:
     resume: bool = False
     colour: bool = False
     """Colour the verdict words of the terminal table."""
+    csv_layout: str = "site"
+    """The CSV layout (``crawlcheck.report.CSV_LAYOUTS``)."""
     on_report: Callable[[SiteReport], None] | None = None
     """Called with each report in input order (``--fail-on``, ``demo``'s table)."""
 
@@ -130,7 +132,10 @@ class AuditRun:
                     stream.flush()
             return
         done = [count(report) for report in reports]
-        text = render_text(done) if self.fmt == "text" else render(self.fmt, done, self.meta)
+        if self.fmt == "text":
+            text = render_text(done)
+        else:
+            text = render(self.fmt, done, self.meta, csv_layout=self.csv_layout)
         if to_stdout(self.output):
             sys.stdout.write(text)
             sys.stdout.flush()

@@ -13,7 +13,7 @@ from crawlcheck.commands._audit_run import AuditRun, check_writable, to_stdout
 from crawlcheck.crawl.options import CrawlOptions
 from crawlcheck.errors import UsageError
 from crawlcheck.model import PURPOSES, SiteReport, SiteVerdict
-from crawlcheck.report import FORMATS
+from crawlcheck.report import CSV_LAYOUTS, FORMATS
 from crawlcheck.report.document import unreachable_reason
 from crawlcheck.report.terminal import AuditTally
 from crawlcheck.ruleset import load_ruleset
@@ -59,6 +59,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=(TEXT, *FORMATS),
         help="text: the verdict table; json, jsonl, csv, html, md: the report (default: with "
         "-o, from PATH's extension, else json; without -o, text on a terminal, else json)",
+    )
+    parser.add_argument(
+        "--csv-layout",
+        choices=CSV_LAYOUTS,
+        default=CSV_LAYOUTS[0],
+        help="csv: one row per site, or long: rows per site and purpose and per site and "
+        f"agent (default: {CSV_LAYOUTS[0]})",
     )
     parser.add_argument(
         "-o", "--output", metavar="PATH", help="write the report here (default: stdout)"
@@ -160,6 +167,7 @@ def run(args: argparse.Namespace) -> int:
         meta=report_meta(ruleset, command=" ".join(["crawlcheck", *sys.argv[1:]])),
         resume=args.resume,
         colour=colour_wanted(sys.stdout),
+        csv_layout=args.csv_layout,
         on_report=gate,
     ).run()
     say_how_it_went(tally, fmt, args.output)

@@ -31,6 +31,7 @@ from crawlcheck.model import (
     UrlDecision,
     Verdict,
 )
+from crawlcheck.safe_text import HIDDEN as _HIDDEN
 
 #: The value of the report's ``schema`` key.
 SCHEMA_ID = "crawlcheck.report/1"
@@ -42,6 +43,12 @@ VERDICTS: tuple[str, ...] = tuple(SiteVerdict)
 AGENT_STATES: tuple[str, ...] = tuple(RobotsState)
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+#: Invisible or direction-changing characters a reader must see, not obey: C0/C1 controls
+#: (but tab and newline), zero-width characters, bidi embeddings, overrides and isolates
+#: (Unicode TR9 "Explicit Directional Formatting"), BOM. Views show each as ``U+XXXX``.
+#: Defined with the terminal's set in one place, :mod:`crawlcheck.safe_text`.
+HIDDEN = _HIDDEN
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -9,6 +9,7 @@ from crawlcheck.model import SiteReport
 from crawlcheck.report.document import ReportMeta, site_to_dict
 from crawlcheck.safe_text import json_safe
 
+
 def render_site(report: SiteReport) -> str:
     """Return *report* as one JSON line, newline-terminated.
 
