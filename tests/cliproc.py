@@ -65,6 +65,7 @@ class Terminal:
         cwd: Path | None = None,
         columns: int = 120,
         stdout_pipe: bool = False,
+        new_session: bool = False,
     ) -> None:
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
@@ -77,6 +78,7 @@ class Terminal:
             stderr=slave,
             env={**env, "TERM": "xterm"},
             cwd=cwd,
+            start_new_session=new_session,  # its own process group, as a shell's job is
         )
         os.close(slave)
 

@@ -139,3 +139,14 @@ def test_no_color_keeps_the_words_and_drops_the_colour(web: FixtureWeb) -> None:
     row = next(line for line in term.text.split("\n") if NORTHWIND in line)
     assert "\x1b[3" not in row
     assert "reserved" in row
+
+
+def test_csv_is_one_row_per_site_or_the_long_form(web: FixtureWeb, tmp_path: Path) -> None:
+    out = tmp_path / "report.csv"
+    site = run_cli(["audit", CHRONICLE, NORTHWIND, "-o", str(out)], web.proxy_url)
+    assert site.returncode == 0, site.stderr
+    rows = [line for line in out.read_text(encoding="utf-8").splitlines() if "://" in line]
+    assert len(rows) == 2
+    long = run_cli(["audit", CHRONICLE, "-o", str(out), "--csv-layout", "long"], web.proxy_url)
+    assert long.returncode == 0, long.stderr
+    assert len(out.read_text(encoding="utf-8").splitlines()) > 10

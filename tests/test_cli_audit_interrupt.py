@@ -8,6 +8,7 @@ answers at once, one hangs. The test waits for the progress line to count the fi
 from __future__ import annotations
 
 import json
+import os
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,22 +37,26 @@ def _robots_fetches(web: FixtureWeb, host: str) -> int:
 
 
 @pytest.mark.parametrize(
-    ("signum", "code", "name"),
+    ("signum", "code", "name", "group"),
     [
-        (signal.SIGINT, 130, "report.json"),
-        (signal.SIGTERM, 143, "report.html"),
-        (signal.SIGTERM, 143, "report.jsonl"),
+        # Ctrl-C: the terminal signals the whole process group, the crawl's child too.
+        (signal.SIGINT, 130, "report.json", True),
+        (signal.SIGTERM, 143, "report.html", False),
+        (signal.SIGTERM, 143, "report.jsonl", False),
     ],
 )
 def test_an_interrupted_audit_keeps_finished_sites_and_resume_finishes_it(
-    web: FixtureWeb, tmp_path: Path, signum: int, code: int, name: str
+    web: FixtureWeb, tmp_path: Path, signum: int, code: int, name: str, group: bool
 ) -> None:
     out = tmp_path / name
     checkpoint = tmp_path / f"{name}.checkpoint.jsonl"
     args = ["audit", HANGING, FAST, "-o", str(out)]
-    term = Terminal([*args, "--timeout", "120"], environment(web.proxy_url))
+    term = Terminal([*args, "--timeout", "120"], environment(web.proxy_url), new_session=group)
     term.wait_for("1/2")  # the fast site has finished; the hanging one is in flight
-    term.proc.send_signal(signum)
+    if group:
+        os.killpg(term.proc.pid, signum)
+    else:
+        term.proc.send_signal(signum)
     assert term.finish() == code
     last = term.text.strip().split("\n")[-1].split("\r")[-1]
     assert last == (

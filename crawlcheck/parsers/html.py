@@ -139,7 +139,9 @@ def _decode(body: bytes, charset: str | None, url: str, problems: list[Problem])
     for encoding in candidates:
         try:
             return data.decode(encoding)
-        except (UnicodeError, LookupError):  # "undefined" raises a bare UnicodeError
+        # "undefined" raises a bare UnicodeError; a name with a NUL (<meta charset="\0">)
+        # a ValueError: both mean "not this encoding", never a crash.
+        except (UnicodeError, LookupError, ValueError):
             continue
     problems.append(
         Problem(
