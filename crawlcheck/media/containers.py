@@ -137,7 +137,13 @@ def walk(view: ByteView, media_type: str, *, max_xmp_bytes: int) -> ContainerSca
         "image/tiff": _tiff,
         "image/gif": _gif,
     }[media_type]
-    walker(state)
+    try:
+        walker(state)
+    except Truncated as exc:
+        # What was read before the break still counts; the rest is unknown.
+        state.note("media.truncated", exc.message, "error")
+    except (struct.error, IndexError) as exc:  # a structure shorter than it declares
+        state.note("media.truncated", f"{media_type} structure ends early ({exc})", "error")
     return state.result()
 
 
@@ -212,7 +218,7 @@ def _jpeg_extended(
         )
         return
     data = w.view.read(start + 40, end, "JPEG Extended XMP portion")
-    first, length, parts = extended.setdefault(guid, (segment, full_length, {}))
+    _, length, parts = extended.setdefault(guid, (segment, full_length, {}))
     if length != full_length:
         w.note("media.xmp-extended-length", f"Extended XMP {guid}: portions disagree on length")
     parts[offset] = data
@@ -328,9 +334,7 @@ def _raw_profile(text: bytes) -> bytes | None:
     if len(parts) < 3 or not parts[1].isdigit():
         return None
     try:
-        return bytes.fromhex(parts[2].decode("ascii", "replace").replace("\n", ""))[
-            : int(parts[1])
-        ]
+        return bytes.fromhex(parts[2].decode("ascii", "replace").replace("\n", ""))[: int(parts[1])]
     except ValueError:
         return None
 
@@ -382,7 +386,9 @@ def _webp(w: _Walk) -> None:
         data_start, data_end = pos + 8, pos + 8 + size
         if fourcc == b"XMP ":
             if size > w.max_xmp:
-                w.note("media.xmp-too-large", f"WebP XMP chunk of {size:,} bytes; not read", "error")
+                w.note(
+                    "media.xmp-too-large", f"WebP XMP chunk of {size:,} bytes; not read", "error"
+                )
             else:
                 data = view.read(data_start, data_end, "WebP XMP chunk")
                 w.packets.append(

@@ -25,7 +25,7 @@ class ByteRange:
         return None if self.end < 0 else self.end - self.start
 
 
-class NeedBytes(Exception):  # noqa: N818 - a signal to the planner, not an error
+class NeedBytes(Exception):
     """Raised by a walker when the bytes it must read are not in the view yet."""
 
     def __init__(self, wanted: ByteRange) -> None:
@@ -33,7 +33,7 @@ class NeedBytes(Exception):  # noqa: N818 - a signal to the planner, not an erro
         self.wanted = wanted
 
 
-class Truncated(Exception):  # noqa: N818 - bad input is data; the planner makes it a Problem
+class Truncated(Exception):
     """Raised by a walker when the file ends before a structure it declares."""
 
     def __init__(self, message: str) -> None:
