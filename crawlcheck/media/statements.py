@@ -44,6 +44,7 @@ _VOCAB_PREFIX = re.compile(r"^(?:https?://)?(?:www\.)?ns\.useplus\.org/ldf/vocab
 #: Observation keys.
 DATA_MINING = "data-mining"
 OTHER_CONSTRAINTS = "other-constraints"
+RIGHTS_EXPRESSION = "rights-expression"
 RESERVATION = "tdm-reservation"
 POLICY = "tdm-policy"
 
@@ -97,6 +98,11 @@ def xmp_facts(
     statements: list[Statement] = []
     problems: list[Problem] = []
     remote: list[str] = []
+    # Extended XMP splits one description over packets: "is there a Data Mining value" is
+    # asked of the file, not of one packet.
+    mining = any(
+        read.find(PLUS, "DataMining") or read.find(IPTC_EXT, "DataMining") for _, read in packets
+    )
     for packet, read in packets:
         if read.error:
             problems.append(
@@ -109,7 +115,7 @@ def xmp_facts(
             )
             continue
         own = document_packets is None or packet.offset in document_packets
-        reader = _PacketReader(packet, read, source, scope, own)
+        reader = _PacketReader(packet, read, source, scope, own, mining)
         reader.read()
         statements.extend(reader.statements)
         problems.extend(reader.problems)
@@ -123,8 +129,9 @@ def xmp_facts(
 
 class _PacketReader:
     def __init__(
-        self, packet: XmpPacket, read: XmpRead, source: str, scope: str, own: bool
+        self, packet: XmpPacket, read: XmpRead, source: str, scope: str, own: bool, mining: bool
     ) -> None:
+        self.mining = mining
         self.packet = packet
         self.read_ = read
         self.source = source
@@ -171,14 +178,15 @@ class _PacketReader:
                 f"({PLUS}); a reservation is read, a permission is not counted",
             )
             self._data_mining(prop, constraints, official=False)
-        for prop in constraints:
+        # The terms a Data Mining value points to are evidence only beside such a value.
+        terms = constraints if self.mining else ()
+        if self.mining:
+            for name in ("EmbdEncRightsExpr", "LinkedEncRightsExpr"):
+                terms += read.find(IPTC_EXT, name)
+        for prop in terms:
+            key = OTHER_CONSTRAINTS if prop.name == "OtherConstraints" else RIGHTS_EXPRESSION
             self.add(
-                Signal.IPTC_DATA_MINING,
-                OTHER_CONSTRAINTS,
-                " | ".join(prop.values),
-                prop,
-                counts=True,
-                why="",
+                Signal.IPTC_DATA_MINING, key, " | ".join(prop.values), prop, counts=True, why=""
             )
         for namespace in (TDMREP, TDMREP_HASH):
             self._tdmrep(namespace)

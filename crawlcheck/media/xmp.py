@@ -38,6 +38,8 @@ WANTED: frozenset[tuple[str, str]] = frozenset(
         (PLUS, "DataMining"),
         (PLUS, "OtherConstraints"),
         (IPTC_EXT, "DataMining"),
+        (IPTC_EXT, "EmbdEncRightsExpr"),
+        (IPTC_EXT, "LinkedEncRightsExpr"),
         (TDMREP, "reservation"),
         (TDMREP, "policy"),
         (TDMREP_HASH, "reservation"),
@@ -60,6 +62,8 @@ PREFIXES = {
 _CONTAINERS = frozenset({f"{{{RDF}}}Alt", f"{{{RDF}}}Bag", f"{{{RDF}}}Seq"})
 #: Nesting followed inside one property value (li → Description → value …).
 _MAX_VALUE_DEPTH = 8
+#: Characters kept of a structured value's text (rights expressions can be long).
+_MAX_STRUCT_TEXT = 2000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -199,7 +203,11 @@ def _values(element: ET.Element, depth: int) -> list[str]:
         if child.tag == f"{{{RDF}}}value":
             return _values(child, depth + 1)
     text = (element.text or "").strip()
-    return [text] if text else []
+    if text:
+        return [text]
+    # A structure (e.g. Iptc4xmpExt:LinkedEncRightsExpr): its leaf texts, as one value.
+    leaves = " ".join(" ".join(element.itertext()).split())
+    return [leaves[:_MAX_STRUCT_TEXT]] if leaves else []
 
 
 def _raw_element(name: tuple[str, str], element: ET.Element, values: tuple[str, ...]) -> str:
