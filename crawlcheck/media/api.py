@@ -70,9 +70,10 @@ def _fetch(view: ByteView, need: NeedRange, read: ReadRange, limits: Limits) -> 
     room = max(0, limits.budget - view.held)
     if end < 0:
         end = start + min(limits.min_read, room)
-    # Round small reads up (within the budget): a chunk walk then takes one read for many
-    # chunk headers. The planner has checked that the range itself fits the budget.
-    end = max(end, start + min(limits.min_read, room))
+    # Round reads up (within the budget): at least min_read, and as much again as is held,
+    # so a walk over many small blocks takes a logarithmic number of reads, not one per block.
+    # The planner has checked that the range itself fits the budget.
+    end = max(end, start + min(max(limits.min_read, view.held), room))
     if size is not None:
         end = min(end, size)
     pos = start

@@ -37,7 +37,7 @@ _MAGIC: tuple[tuple[bytes, int, str], ...] = (
 
 #: How many blocks (segments, chunks, IFD entries, GIF blocks) a walker visits at most: a
 #: hostile file of millions of empty blocks must not keep it busy.
-MAX_BLOCKS = 100_000
+MAX_BLOCKS = 20_000
 
 XMP_APP1 = b"http://ns.adobe.com/xap/1.0/\x00"
 XMP_EXTENSION_APP1 = b"http://ns.adobe.com/xmp/extension/\x00"
@@ -94,6 +94,22 @@ def detect(head: bytes) -> str:
     if b"%PDF-" in head[:1024]:
         return "application/pdf"
     return ""
+
+
+def truncated_signature(head: bytes) -> bool:
+    """Return True when *head* (a whole, short file) is the start of a known signature.
+
+    >>> truncated_signature(b"\\x89PN"), truncated_signature(b"RIFF\\x00\\x01"), truncated_signature(b"hi")
+    (True, True, False)
+    """
+    magics = [magic for magic, _, _ in _MAGIC] + [b"RIFF", b"PK\x03\x04"]
+    if any(len(head) < len(m) and m.startswith(head) for m in magics):
+        return True
+    # Signatures with a length field inside: RIFF size WEBP; the EPUB zip's first entry name.
+    if head.startswith(b"RIFF") and len(head) < 12:
+        return True
+    epub = b"PK\x03\x04" + b"\x00" * 26 + b"mimetypeapplication/epub+zip"
+    return len(head) < len(epub) and head.startswith(b"PK\x03\x04")
 
 
 #: How many bytes :func:`detect` wants to see.
@@ -161,8 +177,9 @@ def _jpeg(w: _Walk) -> None:
             w.note("media.jpeg-bad-marker", f"no JPEG marker at byte {pos:,}; reading stopped")
             break
         code = marker[1]
-        if code == 0xFF:  # fill byte (T.81 §B.1.1.2)
-            pos += 1
+        if code == 0xFF:  # fill bytes (T.81 §B.1.1.2): skip the whole run at once
+            held = view.held_from(pos)
+            pos += max(1, len(held) - len(held.lstrip(b"\xff")) - 1)
             continue
         if code in (0xD9, 0xDA):  # EOI, or SOS: metadata segments precede the scan data
             break
@@ -191,7 +208,11 @@ def _jpeg(w: _Walk) -> None:
                 w.c2pa.append(f"JPEG APP11 JUMBF segment at byte {pos:,}")
         pos = body_end
     else:
-        w.note("media.too-many-blocks", f"more than {MAX_BLOCKS:,} JPEG segments; reading stopped")
+        w.note(
+            "media.too-many-blocks",
+            f"more than {MAX_BLOCKS:,} JPEG segments; reading stopped",
+            "error",
+        )
     for guid, (offset, full_length, parts) in extended.items():
         _assemble_extended(w, guid, offset, full_length, parts)
 
@@ -278,7 +299,9 @@ def _png(w: _Walk) -> None:
             if name in (PNG_XMP_KEYWORD, PNG_RAW_PROFILE_KEYWORD):
                 _png_text(w, pos, kind, name, data_start, data_end, seen_idat)
         pos = data_end + 4  # CRC
-    w.note("media.too-many-blocks", f"more than {MAX_BLOCKS:,} PNG chunks; reading stopped")
+    w.note(
+        "media.too-many-blocks", f"more than {MAX_BLOCKS:,} PNG chunks; reading stopped", "error"
+    )
 
 
 def _png_text(
@@ -376,7 +399,11 @@ def _webp(w: _Walk) -> None:
     riff_size = struct.unpack("<I", view.read(4, 8, "RIFF size"))[0]
     end = 8 + riff_size
     if view.size is not None and end > view.size:
-        w.note("media.riff-truncated", "RIFF size is larger than the file", "warning")
+        w.note(
+            "media.truncated",
+            f"the RIFF header declares {end:,} bytes but the file has {view.size:,}",
+            "error",
+        )
         end = view.size
     pos = 12
     for _ in range(MAX_BLOCKS):
@@ -397,7 +424,9 @@ def _webp(w: _Walk) -> None:
         elif fourcc == b"C2PA":
             w.c2pa.append(f"WebP C2PA chunk at byte {pos:,}")
         pos = data_end + (size & 1)
-    w.note("media.too-many-blocks", f"more than {MAX_BLOCKS:,} WebP chunks; reading stopped")
+    w.note(
+        "media.too-many-blocks", f"more than {MAX_BLOCKS:,} WebP chunks; reading stopped", "error"
+    )
 
 
 # --- TIFF ------------------------------------------------------------------------------------
@@ -494,7 +523,9 @@ def _gif(w: _Walk) -> None:
         else:
             w.note("media.gif-bad-block", f"unknown GIF block 0x{introducer:02x} at byte {pos:,}")
             return
-    w.note("media.too-many-blocks", f"more than {MAX_BLOCKS:,} GIF blocks; reading stopped")
+    w.note(
+        "media.too-many-blocks", f"more than {MAX_BLOCKS:,} GIF blocks; reading stopped", "error"
+    )
 
 
 def _gif_skip_blocks(w: _Walk, pos: int) -> int:

@@ -173,6 +173,11 @@ class _Planner:
         if len(head) < containers.DETECT_BYTES and not view.complete and view.size != len(head):
             self.view.read_upto(0, self.limits.first_read, "file header")  # raises NeedBytes
         self.media_type = containers.detect(head)
+        if not head or (not self.media_type and containers.truncated_signature(head)):
+            what = "empty" if not head else "cut inside its file signature"
+            return self.finish(
+                problems=[self.problem("media.truncated", f"the file is {what}: unknown")]
+            )
         if not self.media_type or self.media_type == "application/zip":
             return self.finish(
                 problems=[
@@ -210,6 +215,20 @@ class _Planner:
         if any(b"C2PA_Manifest" in chunk or b"jumd" in chunk for _, chunk in view.spans):
             c2pa = ("PDF embedded file (C2PA_Manifest)",)
         notes = found.notes
+        size = view.size
+        tail = view.get(max(0, size - 1024), size) if size is not None else None
+        if tail is not None and not tail.rstrip(b"\x00\t\n\x0c\r ").endswith(b"%%EOF"):
+            # ISO 32000-2 §7.5.5: a file ends with %%EOF; without it the file was cut.
+            notes += (
+                (
+                    "media.truncated",
+                    "error",
+                    "the PDF does not end with %%EOF: truncated, or bytes follow it",
+                ),
+            )
+        elif not found.catalog_found:
+            level = "info" if found.packets else "error"
+            notes += (("pdf.no-catalog", level, "no document catalog found: metadata unknown"),)
         if found.packets and not found.catalog_found:
             notes += (
                 (

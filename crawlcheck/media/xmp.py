@@ -158,9 +158,18 @@ def read_xmp(data: bytes) -> XmpRead:
                 found.append(_prop(name, (value.strip(),), raw))
         name = _split(element.tag)
         if name in WANTED:
-            values = tuple(v for v in _values(element, 0) if v)
+            try:
+                values = tuple(v for v in _values(element, 0) if v)
+            except _TooDeep:
+                return XmpRead(
+                    error=f"{_qname(name)} is nested deeper than {_MAX_VALUE_DEPTH} levels"
+                )
             found.append(_prop(name, values, _raw_element(name, element, values)))
     return XmpRead(properties=tuple(found))
+
+
+class _TooDeep(Exception):
+    """A property value nested past ``_MAX_VALUE_DEPTH``: malformed, so unknown."""
 
 
 def _prop(name: tuple[str, str], values: tuple[str, ...], raw: str) -> XmpProperty:
@@ -181,7 +190,7 @@ def _qname(name: tuple[str, str]) -> str:
 def _values(element: ET.Element, depth: int) -> list[str]:
     """Return the values of a property element in any RDF form (bounded nesting)."""
     if depth > _MAX_VALUE_DEPTH:
-        return []
+        raise _TooDeep
     resource = element.get(f"{{{RDF}}}resource")
     if resource is not None:
         return [resource.strip()]
@@ -205,6 +214,8 @@ def _values(element: ET.Element, depth: int) -> list[str]:
     text = (element.text or "").strip()
     if text:
         return [text]
+    if any(isinstance(c.tag, str) and c.tag in _CONTAINERS for c in element):
+        return []  # an empty container
     # A structure (e.g. Iptc4xmpExt:LinkedEncRightsExpr): its leaf texts, as one value.
     leaves = " ".join(" ".join(element.itertext()).split())
     return [leaves[:_MAX_STRUCT_TEXT]] if leaves else []
