@@ -103,8 +103,8 @@ def trim_packet(data: bytes) -> bytes:
 
     Containers pad packets (NULs, spaces, GIF's trailer); the XML parser must not see that.
 
-    >>> trim_packet(b"\\x00\\x00<x:xmpmeta xmlns:x='adobe:ns:meta/'/>\\x00  junk")
-    b"<x:xmpmeta xmlns:x='adobe:ns:meta/'/>"
+    >>> trim_packet(b"\\x00\\x00<x:xmpmeta xmlns:x='adobe:ns:meta/'></x:xmpmeta>\\x00  junk")
+    b"<x:xmpmeta xmlns:x='adobe:ns:meta/'></x:xmpmeta>"
     """
     start = data.find(b"<")
     if start < 0:
