@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 from media_support import SigningChain, jpeg_bytes, make_chain, sign_asset, training_mining
 
-from crawlcheck.media import manifest_links, scan_bytes, scan_path
+from crawlcheck.media import Limits, manifest_links, scan_bytes, scan_path
 from crawlcheck.media.c2pa import read_c2pa
 from crawlcheck.model import Effect
 
@@ -175,3 +176,36 @@ def test_without_the_sdk_xmp_still_works_and_c2pa_is_unknown(
     assert out[0].startswith("not-installed unknown")
     assert "install crawlcheck[media]" in out[0]
     assert out[1] == "reserved"
+
+
+@pytest.mark.parametrize("media_type", ["image/jpeg", "image/png"])
+def test_when_needed_reads_only_the_manifest_of_a_reservation(
+    chain: SigningChain, media_type: str
+) -> None:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.effect_noise((800, 600), 60).convert("RGB").save(buffer, media_type.split("/")[1].upper())
+    reserve, _ = sign_asset(
+        chain,
+        buffer.getvalue(),
+        media_type,
+        [training_mining({"cawg.ai_generative_training": {"use": "notAllowed"}})],
+    )
+    limits = Limits(first_read=16 * 1024, c2pa_validation="when-needed")
+    result = scan_bytes(reserve, source="r", limits=limits)
+    assert result.c2pa == "unvalidated"
+    assert result.state("ai-train") == "reserved"
+    assert result.bytes_read < len(reserve) // 4
+    assert "not validated" in result.findings[0].evidence
+    permit, _ = sign_asset(
+        chain,
+        buffer.getvalue(),
+        media_type,
+        [training_mining({"cawg.ai_inference": {"use": "allowed"}})],
+    )
+    trust = chain.root_pem.decode()
+    result = scan_bytes(permit, source="p", limits=limits, trust_anchors=trust)
+    assert result.c2pa == "valid"  # a permission needs the whole file validated
+    assert result.state("ai-input") == "permitted"
+    assert result.bytes_read == len(permit)

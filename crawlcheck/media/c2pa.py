@@ -41,6 +41,7 @@ _DESCRIBE = {
     "valid": "valid, signer trusted",
     "valid-untrusted": "valid, signer not on a trust list",
     "invalid": "invalid",
+    "unvalidated": "not validated (only the manifest was read)",
 }
 
 
@@ -49,8 +50,9 @@ class C2paFacts:
     """What the C2PA manifest of one file says, and how far it can be trusted."""
 
     state: str
-    """``absent``, ``valid``, ``valid-untrusted``, ``invalid``, ``unreadable``, ``remote``
-    (the manifest lives elsewhere and was not given), ``not-installed``."""
+    """``absent``, ``valid``, ``valid-untrusted``, ``invalid``, ``unvalidated`` (read without
+    validation: it only reserves), ``unreadable``, ``remote`` (the manifest lives elsewhere
+    and was not given), ``not-installed``."""
     statements: tuple[Statement, ...] = ()
     problems: tuple[Problem, ...] = ()
     signer: str = ""
@@ -93,12 +95,14 @@ def read_c2pa(
     scope: str,
     remote_manifest: bytes | None = None,
     trust_anchors: str | None = None,
+    validate: bool = True,
 ) -> C2paFacts:
     """Return the training-and-data-mining statements of the asset's C2PA manifest.
 
     *data* is the whole asset (validation hashes all of it); *remote_manifest* the bytes of
     a manifest store served apart from it; *trust_anchors* PEM roots to trust besides the
-    SDK's. Never raises on any content.
+    SDK's. ``validate=False`` reads the manifest without validating it (state
+    ``unvalidated``): enough when it only reserves. Never raises on any content.
     """
     try:
         import c2pa
@@ -108,7 +112,11 @@ def read_c2pa(
             problems=(Problem(code="c2pa.not-installed", message=INSTALL_HINT, source=source),),
         )
     settings: dict[str, Any] = {
-        "verify": {"remote_manifest_fetch": False, "ocsp_fetch": False},
+        "verify": {
+            "remote_manifest_fetch": False,
+            "ocsp_fetch": False,
+            "verify_after_reading": validate,
+        },
         "core": {"allowed_network_hosts": []},
     }
     if trust_anchors:
@@ -135,7 +143,7 @@ def read_c2pa(
         )
     try:
         with reader:
-            return _facts(reader, source, scope)
+            return _facts(reader, source, scope, validate)
     except Exception as exc:
         return C2paFacts(
             state="unreadable",
@@ -150,11 +158,15 @@ def read_c2pa(
         )
 
 
-def _facts(reader: Any, source: str, scope: str) -> C2paFacts:
+def _facts(reader: Any, source: str, scope: str, validate: bool) -> C2paFacts:
     state = _STATES.get(str(reader.get_validation_state() or "").lower(), "invalid")
+    if not validate:
+        state = "unvalidated"
     results = reader.get_validation_results() or {}
     active = results.get("activeManifest") or {}
-    failures = tuple(str(f.get("code", "")) for f in active.get("failure") or [])
+    failures = (
+        tuple(str(f.get("code", "")) for f in active.get("failure") or []) if validate else ()
+    )
     manifest = reader.get_active_manifest() or {}
     label = str(manifest.get("label", ""))
     signature = manifest.get("signature_info") or {}

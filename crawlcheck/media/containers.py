@@ -16,6 +16,7 @@ TIFF — TIFF 6.0 + XMP Part 3 §1.1.6 (tag 700), BigTIFF; GIF — XMP Part 3 §
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 from dataclasses import dataclass
@@ -69,6 +70,8 @@ class ContainerScan:
     packets: tuple[XmpPacket, ...] = ()
     c2pa: tuple[str, ...] = ()
     """Where a C2PA manifest store was seen (empty: none in the places looked at)."""
+    c2pa_ranges: tuple[tuple[int, int], ...] = ()
+    """Byte ranges of the blocks carrying it (JPEG APP11 segments, PNG caBX chunk)."""
     notes: tuple[tuple[str, str, str], ...] = ()
     """(code, level, message) of defects found on the way; the planner makes them problems."""
 
@@ -124,6 +127,7 @@ class _Walk:
         self.media_type = media_type
         self.packets: list[XmpPacket] = []
         self.c2pa: list[str] = []
+        self.c2pa_ranges: list[tuple[int, int]] = []
         self.notes: list[tuple[str, str, str]] = []
         self.max_xmp = 0
 
@@ -135,6 +139,7 @@ class _Walk:
             media_type=self.media_type,
             packets=tuple(self.packets),
             c2pa=tuple(self.c2pa),
+            c2pa_ranges=tuple(self.c2pa_ranges),
             notes=tuple(self.notes),
         )
 
@@ -204,8 +209,10 @@ def _jpeg(w: _Walk) -> None:
             # CI "JP", En, Z, then the superbox ('jumb') whose description box is labelled
             # "c2pa" (C2PA 2.1 §A.3.1, ISO 19566-5); later segments continue the first.
             head = view.read_upto(body_start, body_start + 48, "JPEG APP11 header")
-            if head[:2] == b"JP" and b"jumb" in head and b"c2pa" in head and not w.c2pa:
-                w.c2pa.append(f"JPEG APP11 JUMBF segment at byte {pos:,}")
+            if head[:2] == b"JP" and b"jumb" in head:
+                if b"c2pa" in head and not w.c2pa:
+                    w.c2pa.append(f"JPEG APP11 JUMBF segment at byte {pos:,}")
+                w.c2pa_ranges.append((pos, body_end))
         pos = body_end
     else:
         w.note(
@@ -286,22 +293,95 @@ def _png(w: _Walk) -> None:
         if length > 0x7FFFFFFF:
             w.note("media.png-bad-length", f"chunk at byte {pos:,} declares {length:,} bytes")
             return
-        data_start, data_end = pos + 8, pos + 8 + length
+        end = pos + 12 + length
         if kind == b"IEND":
             return
-        if kind == b"IDAT":
+        if kind == b"IDAT" and not seen_idat and view.size is not None:
             seen_idat = True
-        elif kind == b"caBX":
-            w.c2pa.append(f"PNG caBX chunk at byte {pos:,}")
-        elif kind in (b"iTXt", b"tEXt", b"zTXt"):
-            keyword = view.read_upto(data_start, min(data_end, data_start + 80), "PNG text keyword")
-            name = keyword.split(b"\x00", 1)[0]
-            if name in (PNG_XMP_KEYWORD, PNG_RAW_PROFILE_KEYWORD):
-                _png_text(w, pos, kind, name, data_start, data_end, seen_idat)
-        pos = data_end + 4  # CRC
+            # IDAT chunks are consecutive (PNG §5.6): what follows the run is found from the
+            # end of the file, not by visiting every IDAT header in between.
+            after = _png_after_idat(w, pos, end)
+            if after is not None:
+                for chunk_at, chunk_kind, chunk_length in after:
+                    _png_chunk(w, chunk_at, chunk_kind, chunk_length, True)
+                return
+        seen_idat = seen_idat or kind == b"IDAT"
+        _png_chunk(w, pos, kind, length, seen_idat)
+        pos = end
     w.note(
         "media.too-many-blocks", f"more than {MAX_BLOCKS:,} PNG chunks; reading stopped", "error"
     )
+
+
+def _png_chunk(w: _Walk, pos: int, kind: bytes, length: int, after_idat: bool) -> None:
+    data_start, data_end = pos + 8, pos + 8 + length
+    if kind == b"caBX":
+        w.c2pa.append(f"PNG caBX chunk at byte {pos:,}")
+        w.c2pa_ranges.append((pos, pos + 12 + length))
+    elif kind in (b"iTXt", b"tEXt", b"zTXt"):
+        keyword = w.view.read_upto(data_start, min(data_end, data_start + 80), "PNG text keyword")
+        name = keyword.split(b"\x00", 1)[0]
+        if name in (PNG_XMP_KEYWORD, PNG_RAW_PROFILE_KEYWORD):
+            _png_text(w, pos, kind, name, data_start, data_end, after_idat)
+
+
+#: Bytes read from the end of a PNG first to find the chunks after the image data.
+PNG_TAIL = 64 * 1024
+_CHUNK_TYPE = re.compile(rb"(?=[A-Za-z]{4})")
+PNG_IEND = b"\x00\x00\x00\x00IEND\xaeB`\x82"
+
+
+def _png_after_idat(
+    w: _Walk, first_idat: int, first_idat_end: int
+) -> list[tuple[int, bytes, int]] | None:
+    """Return (offset, type, length) of the chunks between the IDAT run and IEND, in order.
+
+    Walks backwards from IEND (the last 12 bytes): each chunk is the one whose length field
+    makes it end where the next begins, with a valid CRC, until an IDAT chunk (or the first
+    IDAT, whose end is known). Returns None when the file does not end with IEND (then the
+    forward walk reads on). Raises NeedBytes for a longer tail when the chain leaves it.
+    """
+    view = w.view
+    size = view.size
+    assert size is not None
+    if size - 12 < first_idat_end or view.read(size - 12, size, "PNG IEND") != PNG_IEND:
+        return None
+    span = PNG_TAIL
+    while True:
+        start = max(first_idat_end, size - span)
+        tail = view.read(start, size, "PNG chunks after the image data")
+        found: list[tuple[int, bytes, int]] = []
+        end = size - 12
+        while end > first_idat_end:
+            chunk = _png_chunk_ending_at(tail, start, end)
+            if chunk is None:
+                break
+            at, kind, _ = chunk
+            if kind == b"IDAT":
+                return found[::-1]
+            found.append(chunk)
+            end = at
+        else:
+            return found[::-1]  # reached the end of the first IDAT
+        if start == first_idat_end:
+            # The chain broke inside bytes that are all held: not a well-formed PNG.
+            w.note("media.png-bad-chunks", "chunks after the image data do not chain", "error")
+            return []
+        span *= 4
+
+
+def _png_chunk_ending_at(tail: bytes, base: int, end: int) -> tuple[int, bytes, int] | None:
+    """Return (offset, type, length) of the CRC-valid chunk in *tail* ending at *end*."""
+    for match in _CHUNK_TYPE.finditer(tail, 4, end - base - 7):
+        at = match.start() - 4
+        length = struct.unpack(">I", tail[at : at + 4])[0]
+        if base + at + 12 + length != end:
+            continue
+        body = tail[at + 4 : at + 8 + length]
+        crc = struct.unpack(">I", tail[at + 8 + length : at + 12 + length])[0]
+        if zlib.crc32(body) & 0xFFFFFFFF == crc:
+            return base + at, tail[at + 4 : at + 8], length
+    return None
 
 
 def _png_text(

@@ -48,6 +48,10 @@ class Limits:
     """Bytes read from the end of a PDF (incremental updates put the newest metadata last)."""
     read_c2pa: bool = True
     """Look for and validate C2PA manifests (needs crawlcheck[media])."""
+    c2pa_validation: str = "always"
+    """``always``: validate every manifest (reads the whole file). ``when-needed``: read only
+    the manifest's blocks (JPEG APP11, PNG caBX) and validate the whole file only when an
+    entry would permit something: a reservation counts whatever the validation state."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -146,6 +150,7 @@ class _Planner:
         self.remote_manifest = remote_manifest
         self.trust_anchors = trust_anchors
         self.media_type = ""
+        self.c2pa_ranges: tuple[tuple[int, int], ...] = ()
 
     def problem(self, code: str, message: str, level: str = "error") -> Problem:
         return Problem(code=code, message=message, source=self.source, level=level)
@@ -194,6 +199,7 @@ class _Planner:
         if self.media_type == "application/epub+zip":
             return self._epub()
         scan = containers.walk(view, self.media_type, max_xmp_bytes=self.limits.max_xmp_bytes)
+        self.c2pa_ranges = scan.c2pa_ranges
         return self._conclude(scan.packets, None, scan.c2pa, scan.notes)
 
     def _pdf(self) -> MediaResult | NeedRange:
@@ -325,6 +331,10 @@ class _Planner:
                     ),
                 ),
             )
+        if self.limits.c2pa_validation == "when-needed" and self.c2pa_ranges:
+            manifest_only = self._c2pa_manifest_only()
+            if manifest_only is not None:
+                return manifest_only
         size = self.view.size
         if size is None or size > self.limits.budget:
             return C2paFacts(
@@ -346,6 +356,26 @@ class _Planner:
             remote_manifest=self.remote_manifest,
             trust_anchors=self.trust_anchors,
         )
+
+    def _c2pa_manifest_only(self) -> C2paFacts | None:
+        """Return the manifest read without validation when it permits nothing, else None."""
+        blocks = [self.view.read(a, b, "C2PA manifest store") for a, b in self.c2pa_ranges]
+        if self.media_type == "image/jpeg":
+            container = b"\xff\xd8" + b"".join(blocks) + b"\xff\xd9"
+        elif self.media_type == "image/png":
+            header = self.view.read(0, 33, "PNG signature and IHDR")
+            container = header + b"".join(blocks) + containers.PNG_IEND
+        else:
+            return None
+        facts = read_c2pa(
+            container, self.media_type, source=self.source, scope=self.scope, validate=False
+        )
+        permits = any(
+            s.observation.value.lower() == "allowed" for s in facts.statements
+        )  # a permission counts only once the whole file validates
+        if facts.state != "unvalidated" or permits:
+            return None
+        return facts
 
     def finish(
         self,
