@@ -7,6 +7,7 @@ tests/data/media/README.md for how, and for the real files under ../shared/data/
 
 from __future__ import annotations
 
+import atexit
 import datetime
 import io
 import shutil
@@ -43,27 +44,52 @@ def base_image(path: Path, size: tuple[int, int] = (64, 48), *, noise: bool = Fa
     return path
 
 
+class _ExifTool:
+    """One ExifTool process for the whole test session (``-stay_open``): no start-up per file."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen[str] | None = None
+
+    def run(self, *args: str) -> str:
+        if self.process is None or self.process.poll() is not None:
+            if shutil.which("exiftool") is None:
+                pytest.fail("exiftool not found: apt-get install libimage-exiftool-perl")
+            self.process = subprocess.Popen(
+                ["exiftool", "-config", str(EXIFTOOL_CONFIG), "-stay_open", "True", "-@", "-"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            atexit.register(self.close)
+        assert self.process.stdin is not None
+        assert self.process.stdout is not None
+        self.process.stdin.write("\n".join([*args, "-execute"]) + "\n")
+        self.process.stdin.flush()
+        lines = []
+        for line in self.process.stdout:
+            if line.strip() == "{ready}":
+                return "".join(lines)
+            lines.append(line)
+        raise AssertionError("exiftool stopped: " + "".join(lines))
+
+    def close(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            assert self.process.stdin is not None
+            self.process.stdin.write("-stay_open\nFalse\n")
+            self.process.stdin.flush()
+            self.process.wait(timeout=30)
+
+
+_EXIFTOOL = _ExifTool()
+
+
 def exiftool(path: Path, *assignments: str) -> Path:
     """Run ExifTool on *path* in place with the test config (plus:DataMining, XMP-tdm)."""
-    if shutil.which("exiftool") is None:
-        pytest.fail("exiftool not found: apt-get install libimage-exiftool-perl")
-    result = subprocess.run(
-        [
-            "exiftool",
-            "-config",
-            str(EXIFTOOL_CONFIG),
-            "-q",
-            "-overwrite_original",
-            *assignments,
-            str(path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "Warning" not in result.stderr, result.stderr
+    output = _EXIFTOOL.run("-overwrite_original", *assignments, str(path))
+    assert "Warning" not in output, output
+    assert "Error" not in output, output
+    assert "1 image files updated" in output, output
     return path
 
 
