@@ -204,12 +204,13 @@ class _Planner:
 
     def _pdf(self) -> MediaResult | NeedRange:
         view, limits = self.view, self.limits
-        found = pdf.scan(view, max_xmp_bytes=limits.max_xmp_bytes)
-        complete = view.complete
-        if not found.document and not complete and view.size is not None:
+        if not view.complete and view.size is not None:
+            # Incremental updates append the newest definitions (ISO 32000-2 §7.5.6): the tail
+            # is read even when the head already shows metadata, which may be superseded.
             tail_start = max(0, view.size - limits.pdf_tail)
-            if not view.has(tail_start, view.size):
-                view.read(tail_start, view.size, "PDF tail (newest metadata, cross-reference)")
+            view.read(tail_start, view.size, "PDF tail (newest metadata, cross-reference)")
+        found = pdf.scan(view, max_xmp_bytes=limits.max_xmp_bytes)
+        if not found.document and not view.complete and view.size is not None:
             wanted = pdf.locate(view, found)
             if wanted is not None:
                 view.read(wanted.start, min(wanted.end, view.size), wanted.reason)
