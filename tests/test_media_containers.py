@@ -272,3 +272,25 @@ def test_real_negatives(shared_data: Path, name: str) -> None:
     assert not result.findings
     assert not result.problems
     assert set(result.states().values()) == {"not-reserved"}
+
+
+def test_jpeg_extended_xmp_missing_is_unknown(tmp_path: Path) -> None:
+    text = tmp_path / "long.txt"
+    text.write_text("terms " * 20000)
+    path = with_xmp(
+        tmp_path,
+        "a.jpg",
+        data_mining(VOCAB + "DMI-ALLOWED"),
+        f"-XMP-plus:OtherConstraints<={text}",
+    )
+    data = path.read_bytes()
+    marker = b"http://ns.adobe.com/xmp/extension/\x00"
+    first = data.index(marker) - 4  # the APP1 marker and length before the signature
+    stripped = bytearray(data[:first])
+    pos = first
+    while data[pos : pos + 2] == b"\xff\xe1" and data[pos + 4 : pos + 4 + len(marker)] == marker:
+        pos += 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")  # drop every extension segment
+    stripped += data[pos:]
+    result = scan_bytes(bytes(stripped), source="stripped.jpg")
+    assert "media.xmp-extended-missing" in [p.code for p in result.problems]
+    assert result.state("ai-train") == "unknown"

@@ -19,6 +19,7 @@ from crawlcheck.media.xmp import (
     PLUS,
     TDMREP,
     TDMREP_HASH,
+    XMP_NOTE,
     XmpProperty,
     XmpRead,
 )
@@ -120,11 +121,48 @@ def xmp_facts(
         statements.extend(reader.statements)
         problems.extend(reader.problems)
         remote.extend(reader.remote)
+    problems.extend(_extended_problems(packets, source))
     return XmpFacts(
         statements=tuple(statements),
         problems=tuple(problems),
         remote_manifests=tuple(dict.fromkeys(remote)),
     )
+
+
+def _extended_problems(
+    packets: tuple[tuple[XmpPacket, XmpRead], ...], source: str
+) -> list[Problem]:
+    """Check JPEG Extended XMP against the GUID the main packet names (XMP Part 3 §1.1.3.1).
+
+    A named extension that is missing (stripped, or cut off) hides statements: an error.
+    """
+    named = {
+        value.strip().upper()
+        for _, read in packets
+        for prop in read.find(XMP_NOTE, "HasExtendedXMP")
+        for value in prop.values
+    }
+    found = {packet.extended_guid.upper() for packet, _ in packets if packet.extended_guid}
+    problems = [
+        Problem(
+            code="media.xmp-extended-missing",
+            message=f"the XMP names Extended XMP {guid}, which is not in the file: "
+            "what it states is unknown",
+            source=source,
+            level="error",
+        )
+        for guid in sorted(named - found)
+    ]
+    problems += [
+        Problem(
+            code="media.xmp-extended-unnamed",
+            message=f"Extended XMP {guid} is not the one the main packet names; read anyway",
+            source=source,
+            level="info",
+        )
+        for guid in sorted(found - named)
+    ]
+    return problems
 
 
 class _PacketReader:
