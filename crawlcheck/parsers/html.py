@@ -139,8 +139,7 @@ def _decode(body: bytes, charset: str | None, url: str, problems: list[Problem])
     for encoding in candidates:
         try:
             return data.decode(encoding)
-        # "undefined" raises a bare UnicodeError; a name with a NUL (<meta charset="\0">)
-        # a ValueError: both mean "not this encoding", never a crash.
+        # "undefined" raises a bare UnicodeError; a name with a NUL in it, ValueError.
         except (UnicodeError, LookupError, ValueError):
             continue
     problems.append(
@@ -154,7 +153,7 @@ def _decode(body: bytes, charset: str | None, url: str, problems: list[Problem])
     for encoding in candidates:
         try:
             return data.decode(encoding, errors="replace")
-        except (UnicodeError, LookupError):
+        except (UnicodeError, LookupError, ValueError):
             continue
     return data.decode("utf-8", errors="replace")
 
