@@ -219,8 +219,8 @@ def test_info_prints_the_manifest(snapshot: Path) -> None:
         (["--snapshot", "/nonexistent/snap"], "snapshot /nonexistent/snap: no such directory"),
         (["--snapshot", "x", "--pages"], "--pages fetches every URL"),
         (["--snapshot", "x", "--cache", "c"], "not allowed with argument"),
-        (["--max-age", "1h"], "--max-age: only with --snapshot"),
-        (["--snapshot", "x", "--max-age", "soon"], "expected a duration"),
+        (["--snapshot", "x", "--refresh"], "--refresh fetches site files anew"),
+        (["--snapshot", "x", "--max-age", "soon"], "invalid float value"),
     ],
 )
 def test_bad_snapshot_options_are_one_line_errors(args: list[str], message: str) -> None:
