@@ -25,7 +25,6 @@ from crawlcheck.crawl.middleware import INTERNAL_META, CrawlcheckMiddleware
 from crawlcheck.crawl.middleware_settings import MiddlewareOptions, options_from_settings
 from crawlcheck.crawl.signals import crawlcheck_decision
 from crawlcheck.errors import UsageError
-from crawlcheck.model import UrlDecision
 
 SITE = "http://e.test"
 Page = tuple[int, bytes] | tuple[int, bytes, dict[str, str]] | Exception
@@ -140,8 +139,7 @@ def test_a_reserved_request_is_dropped_with_its_decision_in_meta() -> None:
     with pytest.raises(IgnoreRequest, match="reserved for ai-train"):
         run(mw.process_request(request))
     decision = request.meta["crawlcheck"]
-    assert isinstance(decision, UrlDecision)
-    assert (decision.decision, decision.agent) == ("reserved", None)
+    assert (decision.url, decision.decision, decision.agent) == (request.url, "reserved", None)
     assert [r.signal for r in decision.reasons] == ["robots.txt"]
     assert "GPTBot" in decision.reasons[0].agents
     assert events == [

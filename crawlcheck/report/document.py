@@ -39,6 +39,13 @@ AGENT_STATES: tuple[str, ...] = tuple(RobotsState)
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
+#: Invisible or direction-changing characters a reader must see, not obey: C0/C1 controls
+#: (but tab and newline), zero-width characters, bidi embeddings, overrides and isolates
+#: (Unicode TR9 "Explicit Directional Formatting"), BOM. Views show each as ``U+XXXX``.
+HIDDEN = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]"
+)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReportMeta:
