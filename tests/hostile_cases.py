@@ -452,6 +452,19 @@ def page_cases() -> Iterator[tuple[Case, list[FixtureSite]]]:
             ),
             [site(host(name), {"/page": fault(body, ctype), "/": fault(body, ctype)}, note)],
         )
+    name = "page-over-cap"
+    note = (
+        "a page larger than the 1 MiB body cap whose robots meta comes after the cap: what was "
+        "not read may reserve, so the page is not read as if whole (as a cut site file)"
+    )
+    big = NOAI_PAGE.replace("p { margin: 0 }\n" * 800, "p { margin: 0 }\n" * 100_000)
+    resource = {"body": big, "content_type": "text/html; charset=utf-8"}
+    yield (
+        Case(
+            name=name, kind="page", note=note, urls=(url(name),), origin=_origin(name), pages=True
+        ),
+        [site(host(name), {"/page": resource, "/": resource}, note)],
+    )
     name = "page-8mb-headers"
     note = (
         "8 MB of response headers before 'X-Robots-Tag: noai': more than the header cap, so the "
@@ -706,7 +719,7 @@ def checked_names() -> frozenset[str]:
             target = "ai-txt"
         names.add(f"{target}-{fault_name}")
     names.update(f"page-{fault}" for fault in PAGE_FAULTS)
-    names.add("page-8mb-headers")
+    names.update({"page-8mb-headers", "page-over-cap"})
     return frozenset(names)
 
 
