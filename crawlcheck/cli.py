@@ -17,7 +17,16 @@ from crawlcheck._version import __version__
 from crawlcheck.errors import CrawlcheckError
 
 #: Command modules in ``crawlcheck.commands``, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("audit", "check", "filter", "robots", "agents", "diff", "demo")
+COMMANDS: tuple[str, ...] = (
+    "audit",
+    "check",
+    "filter",
+    "robots",
+    "media",
+    "agents",
+    "diff",
+    "demo",
+)
 
 
 class _Parser(argparse.ArgumentParser):
