@@ -44,6 +44,21 @@ NEW_URLS = ["http://c.cache.test/x", "http://c.cache.test/y"]
 RUN_LIMIT = 120
 
 
+def _namespaces() -> bool:
+    """Return True when a private user and mount namespace can be made (``unshare -rm``)."""
+    try:
+        probe = ["unshare", "-rm", "sh", "-c", "mount -t tmpfs tmpfs /mnt"]
+        return subprocess.run(probe, capture_output=True, timeout=30, check=False).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+needs_namespaces = pytest.mark.skipif(
+    not _namespaces(),
+    reason="needs 'unshare -rm' (user and mount namespaces) for a real read-only or full disk",
+)
+
+
 @pytest.fixture(scope="module")
 def web() -> Iterator[FixtureWeb]:
     with FixtureWeb(SITES) as served:
@@ -187,6 +202,7 @@ def test_check_on_a_damaged_cache_decides(
     assert json.loads(result.stdout)["decision"] == "reserved"
 
 
+@needs_namespaces
 def test_a_read_only_cache_directory_is_read(web: FixtureWeb, seed: bytes, tmp_path: Path) -> None:
     folder = tmp_path / "ro"
     folder.mkdir()
@@ -199,6 +215,7 @@ def test_a_read_only_cache_directory_is_read(web: FixtureWeb, seed: bytes, tmp_p
     assert err.count("\n") <= 2, err  # said once (plus at most the write failure)
 
 
+@needs_namespaces
 def test_a_cache_on_a_full_disk_says_so_and_writes_every_result(
     web: FixtureWeb, seed: bytes, tmp_path: Path
 ) -> None:
