@@ -30,8 +30,12 @@ GATE_KINDS = ("missing", *STATES)
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the command's arguments to *parser*."""
     parser.add_argument("paths", metavar="PATH", nargs="+", help="file or folder (recursive)")
-    parser.add_argument("--format", choices=FORMATS, default="text")
-    parser.add_argument("-o", "--output", metavar="PATH", help="write here instead of stdout")
+    parser.add_argument(
+        "--format", choices=FORMATS, default="text", help="output format (default: text)"
+    )
+    parser.add_argument(
+        "-o", "--output", metavar="PATH", help="write here instead of stdout (default: stdout)"
+    )
     parser.add_argument(
         "--fail-on",
         metavar="KIND:PURPOSE[,…]",
@@ -39,22 +43,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         help="exit 1 (naming each file on stderr) when a file matches: missing:PURPOSE (it "
         "does not reserve PURPOSE), permitted:PURPOSE, unknown[:PURPOSE], not-reserved:PURPOSE, "
-        "reserved:PURPOSE; e.g. --fail-on missing:ai-train",
+        "reserved:PURPOSE; e.g. --fail-on missing:ai-train (default: none)",
     )
     parser.add_argument(
         "--max-bytes",
         type=_positive_int,
         default=Limits().budget,
         metavar="N",
-        help=f"most bytes read per file (default {Limits().budget:,})",
+        help=f"most bytes read per file (default: {Limits().budget:,})",
     )
     parser.add_argument(
         "--c2pa-trust",
         metavar="PEM",
         help="PEM file of C2PA trust anchors (roots) besides the SDK's: signers chaining to "
-        "them make a manifest 'valid' (needed for its permissions to count)",
+        "them make a manifest 'valid' (needed for its permissions to count; default: none)",
     )
-    parser.add_argument("--rules", metavar="PATH", action="append", default=[])
+    parser.add_argument(
+        "--rules",
+        metavar="PATH",
+        action="append",
+        default=[],
+        help="extra rules YAML layered on the shipped ones; repeatable (default: none)",
+    )
     parser.set_defaults(_extras="paths")
 
 
