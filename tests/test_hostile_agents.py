@@ -31,10 +31,6 @@ SITE = parse_site(
         },
     }
 )
-PENDING = (
-    "agent names as Google's parser reads them, refused when they have no product token, "
-    "near catalogue names suggested: the CLI helper's (branch cli), not on main yet"
-)
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +83,6 @@ def test_the_right_name_is_reserved(web: FixtureWeb, cache: Path) -> None:
     assert filter_decision(web, cache, "CCBot")[0] == "allowed"
 
 
-@pytest.mark.xfail(strict=True, reason=PENDING)
 @pytest.mark.parametrize(
     "agent", ["GPTBot/1.2", "gptbot/1.2", "GPTBot/1.2 (+https://openai.com/gptbot)"]
 )
@@ -99,14 +94,12 @@ def test_a_full_user_agent_string_is_read_as_its_product_token(
     assert "GPTBot" in err  # says which token it used
 
 
-@pytest.mark.xfail(strict=True, reason=PENDING)
 def test_check_reads_the_product_token_too(web: FixtureWeb, cache: Path) -> None:
     result = crawlcheck(web, cache, "check", URL, "--format", "json", "--agent", "GPTBot/1.2")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["decision"] == "reserved"
 
 
-@pytest.mark.xfail(strict=True, reason=PENDING)
 def test_a_typo_is_warned_about_with_the_nearest_names(web: FixtureWeb, cache: Path) -> None:
     _, err = filter_decision(web, cache, "GTPBot")
     assert "GTPBot" in err
@@ -114,7 +107,6 @@ def test_a_typo_is_warned_about_with_the_nearest_names(web: FixtureWeb, cache: P
     assert all(line.startswith("crawlcheck") for line in err.splitlines())
 
 
-@pytest.mark.xfail(strict=True, reason=PENDING)
 @pytest.mark.parametrize("agent", ["123", "/1.2", "4chanBot"])
 @pytest.mark.parametrize("command", ["filter", "check"])
 def test_a_name_without_a_product_token_is_refused(
@@ -144,7 +136,6 @@ def _crawl(web: FixtureWeb, settings: dict[str, Any]) -> dict[str, Any]:
     return seen
 
 
-@pytest.mark.xfail(strict=True, reason=PENDING)
 def test_the_addon_reads_robotstxt_user_agent_as_its_product_token(web: FixtureWeb) -> None:
     seen = _crawl(web, {"ROBOTSTXT_USER_AGENT": "GPTBot/1.0 (+https://example.com/bot)"})
     assert [e["decision"] for e in seen["events"]] == ["reserved"]

@@ -23,10 +23,6 @@ HOST = "escapes.hostile.test"
 ROBOTS = f"User-agent: Evil{ESCAPES}Bot\nDisallow: /\n\nUser-agent: GPTBot{ESCAPES}\nDisallow: /\n"
 #: What must never be written: C0 controls but tab, newline and carriage return; DEL; C1.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x80-\x9f]")
-PENDING = (
-    "terminal escapes from remote files reach check, robots and audit output raw (issue 7): "
-    "neutralising them in every text output is the CLI helper's (branch cli), not on main yet"
-)
 
 
 @pytest.fixture(scope="module")
@@ -72,17 +68,13 @@ def assert_no_controls(result: subprocess.CompletedProcess[bytes]) -> None:
     assert b"Traceback" not in result.stderr
 
 
-def _pending(*args: str) -> object:
-    return pytest.param(list(args), marks=pytest.mark.xfail(strict=True, reason=PENDING))
-
-
 @pytest.mark.parametrize(
     "args",
     [
-        _pending("robots", "{file}"),
+        ["robots", "{file}"],
         ["robots", "{file}", "--agent", "GPTBot", "http://escapes.hostile.test/x"],
-        _pending("check", "http://escapes.hostile.test/x", "--no-cache", "--timeout", "5"),
-        _pending("check", "http://escapes.hostile.test/x", "--no-cache", "--format", "json"),
+        ["check", "http://escapes.hostile.test/x", "--no-cache", "--timeout", "5"],
+        ["check", "http://escapes.hostile.test/x", "--no-cache", "--format", "json"],
         ["audit", "http://escapes.hostile.test", "--format", "csv", "--timeout", "5"],
         ["audit", "http://escapes.hostile.test", "--format", "md", "--timeout", "5"],
     ],

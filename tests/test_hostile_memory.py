@@ -220,11 +220,6 @@ def _rules(size: int) -> Iterator[bytes]:
         yield chunk
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a 100 MB --rules file is read whole and parsed (issue 7, 'Memory'): the cap on "
-    "--rules files (2 MiB, one-line error) is the CLI helper's (branch cli), not on main yet",
-)
 def test_a_100_mb_rules_file_is_refused_in_bounded_memory(tmp_path: Path) -> None:
     rules = tmp_path / "rules.yaml"
     with rules.open("wb") as out:
