@@ -18,10 +18,24 @@ from __future__ import annotations
 
 import gzip
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from hostile_faults import (
+    AI_TXT_RESERVE,
+    ALLOW_ALL,
+    ALLOW_PREFIX,
+    DISALLOW_ALL,
+    FAULTS,
+    TDMREP_OPEN,
+    TDMREP_RESERVE,
+    gzip_gzip,
+    hexed,
+    padded,
+    partial_then_reserve,
+    text,
+)
 from webfixture import FixtureSite, parse_site
 
 from crawlcheck.parsers.robots import MAX_BYTES as ROBOTS_MAX_BYTES
@@ -29,14 +43,6 @@ from crawlcheck.parsers.robots import MAX_BYTES as ROBOTS_MAX_BYTES
 DOMAIN = "hostile.test"
 #: The body cap of every file but robots.txt (crawlcheck.crawl.options.CrawlOptions).
 FILE_CAP = 1024 * 1024
-ALLOW_ALL = "User-agent: *\nAllow: /\n"
-#: The first part of a file that reserves everything at its end: on its own it reserves
-#: nothing (another group), so a reader that uses what arrived of it says ``allowed``.
-ALLOW_PREFIX = "User-agent: ExampleBot\nAllow: /\n"
-DISALLOW_ALL = "User-agent: *\nDisallow: /\n"
-AI_TXT_RESERVE = "User-agent: *\nDisallow: /\n"
-TDMREP_RESERVE = '[{"location": "/", "tdm-reservation": 1}]\n'
-TDMREP_OPEN = '[{"location": "/", "tdm-reservation": 0}]\n'
 PLAIN_PAGE = (
     "<!doctype html><html><head><title>A page</title></head><body><p>Hello.</p></body></html>\n"
 )
@@ -117,130 +123,6 @@ def site(hostname: str, resources: Mapping[str, Mapping[str, Any]], note: str) -
     )
 
 
-def text(body: str | bytes) -> bytes:
-    """Return *body* as bytes."""
-    return body.encode() if isinstance(body, str) else body
-
-
-def padded(prefix: str, suffix: str, size: int) -> bytes:
-    """Return *prefix*, comment lines, then *suffix*, *size* bytes in all."""
-    filler = size - len(prefix) - len(suffix)
-    line = "# " + "x" * 76 + "\n"
-    whole, rest = divmod(filler, len(line))
-    pad = line * whole + ("#" * (rest - 1) + "\n" if rest else "")
-    return (prefix + pad + suffix).encode()
-
-
-def zstd_compress(data: bytes) -> bytes:
-    """Return *data* as a zstd frame (Python 3.14's compression.zstd, else backports.zstd)."""
-    try:
-        from compression import zstd  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:  # Python < 3.14: the backport Scrapy itself depends on
-        from backports import zstd  # type: ignore[import-not-found,no-redef,unused-ignore]
-    compressed: bytes = zstd.compress(data)
-    return compressed
-
-
-# -- the ways a file can fail to arrive ------------------------------------------------------
-
-#: A fault turns (path, real body, content type) into a resource mapping.
-Fault = Callable[[bytes, str], dict[str, Any]]
-
-
-def _hexed(body: bytes) -> str:
-    return body.hex()
-
-
-def _status(code: int) -> Fault:
-    return lambda body, ctype: {"status": code, "body_hex": _hexed(DISALLOW_ALL.encode())}
-
-
-def _raw_chunked_cut(body: bytes, ctype: str) -> dict[str, Any]:
-    head = f"HTTP/1.1 200 OK\r\nContent-Type: {ctype}\r\nTransfer-Encoding: chunked\r\n\r\n"
-    half = body[: max(1, len(body) // 2)]
-    # One whole chunk, then the start of another that never ends (no 0-size last chunk).
-    raw = head.encode() + f"{len(half):x}\r\n".encode() + half + b"\r\n400\r\n" + b"# more"
-    return {"raw_hex": _hexed(raw)}
-
-
-def _http09(body: bytes, ctype: str) -> dict[str, Any]:
-    # HTTP/0.9: the body alone, no status line, no headers (RFC 9112 dropped it).
-    return {"raw_hex": _hexed(body)}
-
-
-def _gzip_cut(body: bytes, ctype: str) -> dict[str, Any]:
-    packed = gzip.compress(body)
-    return {
-        "body_hex": _hexed(packed[: len(packed) // 2]),
-        "headers": {"Content-Encoding": "gzip"},
-        "content_type": ctype,
-    }
-
-
-def _gzip_garbage(body: bytes, ctype: str) -> dict[str, Any]:
-    return {
-        "body_hex": _hexed(b"\x1f\x8b" + bytes(range(7, 240))),
-        "headers": {"Content-Encoding": "gzip"},
-        "content_type": ctype,
-    }
-
-
-def _zstd(body: bytes, ctype: str) -> dict[str, Any]:
-    return {
-        "body_hex": _hexed(zstd_compress(body)),
-        "headers": {"Content-Encoding": "zstd"},
-        "content_type": ctype,
-    }
-
-
-def _gzip_gzip(body: bytes, ctype: str) -> dict[str, Any]:
-    # RFC 9110 §8.4: "gzip, gzip" is legal: both codings were applied, in order.
-    return {
-        "body_hex": _hexed(gzip.compress(gzip.compress(body))),
-        "headers": {"Content-Encoding": "gzip, gzip"},
-        "content_type": ctype,
-    }
-
-
-def _huge_headers(body: bytes, ctype: str) -> dict[str, Any]:
-    return {"body_hex": _hexed(body), "content_type": ctype, "header_bytes": 8 * 1024 * 1024}
-
-
-#: Each fault with the body the file really has when it arrives whole. ``reserving`` faults
-#: deliver (when decoded) a file that reserves everything; the others carry an allow-all
-#: prefix, so that a reader using what arrived says ``allowed``.
-FAULTS: dict[str, tuple[Fault, bool]] = {
-    "http-500": (_status(500), False),
-    "http-503": (_status(503), False),
-    "hang": (lambda body, ctype: {"body_hex": _hexed(body), "hang": True}, False),
-    "drop": (lambda body, ctype: {"body_hex": _hexed(body), "drop": True}, False),
-    "reset-mid-body": (
-        lambda body, ctype: {"body_hex": _hexed(body), "reset": True, "content_type": ctype},
-        False,
-    ),
-    "short-body": (
-        lambda body, ctype: {"body_hex": _hexed(body), "truncate": True, "content_type": ctype},
-        False,
-    ),
-    "chunked-cut": (_raw_chunked_cut, False),
-    "http-0.9": (_http09, False),
-    "gzip-cut-in-half": (_gzip_cut, False),
-    "gzip-garbage": (_gzip_garbage, False),
-    "zstd": (_zstd, True),
-    "gzip-gzip": (_gzip_gzip, True),
-    "8mb-headers": (_huge_headers, False),
-    "slow-drip": (
-        lambda body, ctype: {"body_hex": _hexed(body), "drip": 1.0, "content_type": ctype},
-        False,
-    ),
-}
-
-
-def _partial_then_reserve(reserve: str) -> bytes:
-    """Return a file whose first part reserves nothing and whose end reserves everything."""
-    return padded(ALLOW_PREFIX, reserve, 6000)
-
-
 # -- site files (ai.txt, tdmrep.json) --------------------------------------------------------
 
 SITE_FILES = {
@@ -254,7 +136,7 @@ def _site_file_body(slug: str, reserving: bool) -> bytes:
     if slug == "tdmrep":
         # JSON has no valid prefix; a permissive file that arrives broken must never count.
         return text(reserve if reserving else TDMREP_OPEN)
-    return text(reserve) if reserving else _partial_then_reserve(reserve)
+    return text(reserve) if reserving else partial_then_reserve(reserve)
 
 
 def site_file_cases() -> Iterator[tuple[Case, list[FixtureSite]]]:
@@ -282,7 +164,7 @@ def site_file_cases() -> Iterator[tuple[Case, list[FixtureSite]]]:
         name = f"{slug}-over-cap"
         body = padded(ALLOW_PREFIX, reserve, 2 * FILE_CAP) if slug == "ai-txt" else None
         generate = (
-            {"body_hex": _hexed(body)}
+            {"body_hex": hexed(body)}
             if body is not None
             else {"generate": {"size": 2 * FILE_CAP, "line": " \n", "head": "[", "tail": "]"}}
         )
@@ -347,7 +229,7 @@ def robots_cases() -> Iterator[tuple[Case, list[FixtureSite]]]:
     ctype = "text/plain; charset=utf-8"
     for fault_name, (fault, reserving) in ROBOTS_FAULTS.items():
         name = f"robots-{fault_name}"
-        body = text(DISALLOW_ALL) if reserving else _partial_then_reserve(DISALLOW_ALL)
+        body = text(DISALLOW_ALL) if reserving else partial_then_reserve(DISALLOW_ALL)
         note = (
             f"robots.txt {fault_name}: RFC 9309 §2.3.1.4 (5xx, network failure, incomplete or "
             "undecodable response) makes it unreachable: assume complete disallow, so unknown"
@@ -378,11 +260,7 @@ def robots_cases() -> Iterator[tuple[Case, list[FixtureSite]]]:
             honest=frozenset({"reserved", "unknown"}),
             site_honest=frozenset({"reserved", "unknown"}),
         ),
-        [
-            site(
-                host(name), {"/robots.txt": {"body_hex": _hexed(body), "content_type": ctype}}, note
-            )
-        ],
+        [site(host(name), {"/robots.txt": {"body_hex": hexed(body), "content_type": ctype}}, note)],
     )
 
 
@@ -631,11 +509,11 @@ def control_cases() -> Iterator[tuple[Case, list[FixtureSite]]]:
                 host(name),
                 {
                     "/ai.txt": {
-                        "body_hex": _hexed(gzip.compress(ALLOW_ALL.encode())),
+                        "body_hex": hexed(gzip.compress(ALLOW_ALL.encode(), mtime=0)),
                         "headers": {"Content-Encoding": "gzip"},
                         "content_type": ctype,
                     },
-                    "/robots.txt": _gzip_gzip(ALLOW_ALL.encode(), ctype),
+                    "/robots.txt": gzip_gzip(ALLOW_ALL.encode(), ctype),
                 },
                 note,
             )
@@ -653,7 +531,7 @@ def control_cases() -> Iterator[tuple[Case, list[FixtureSite]]]:
             honest=frozenset({"reserved"}),
             site_honest=frozenset({"reserved"}),
         ),
-        [site(host(name), {"/robots.txt": _gzip_gzip(DISALLOW_ALL.encode(), ctype)}, note)],
+        [site(host(name), {"/robots.txt": gzip_gzip(DISALLOW_ALL.encode(), ctype)}, note)],
     )
     name = "control-deflate-tdmrep"
     note = "a whole deflate tdmrep.json reserving everything: decoded, reserved"
@@ -672,7 +550,7 @@ def control_cases() -> Iterator[tuple[Case, list[FixtureSite]]]:
                 host(name),
                 {
                     "/.well-known/tdmrep.json": {
-                        "body_hex": _hexed(zlib.compress(TDMREP_RESERVE.encode())),
+                        "body_hex": hexed(zlib.compress(TDMREP_RESERVE.encode())),
                         "headers": {"Content-Encoding": "deflate"},
                         "content_type": "application/json",
                     }
