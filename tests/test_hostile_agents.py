@@ -59,7 +59,7 @@ def crawlcheck(
     web: FixtureWeb, cache: Path, *args: str, stdin: str = ""
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "crawlcheck", *args, "--cache", str(cache), "--timeout", "5"],
+        [sys.executable, "-m", "crawlcheck", *args, "--cache", str(cache), "--timeout", "15"],
         input=stdin,
         capture_output=True,
         text=True,
@@ -121,7 +121,10 @@ def test_a_name_without_a_product_token_is_refused(
 
 
 def _crawl(web: FixtureWeb, settings: dict[str, Any]) -> dict[str, Any]:
-    config = {"urls": [URL], "settings": {"ROBOTSTXT_OBEY": False, **settings}}
+    config = {
+        "urls": [URL],
+        "settings": {"ROBOTSTXT_OBEY": False, "DOWNLOAD_TIMEOUT": 15, **settings},
+    }
     env = _env(web, HERE)
     result = subprocess.run(
         [sys.executable, str(HERE / "scrapy_addon_crawl.py"), json.dumps(config)],

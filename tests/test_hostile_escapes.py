@@ -73,10 +73,10 @@ def assert_no_controls(result: subprocess.CompletedProcess[bytes]) -> None:
     [
         ["robots", "{file}"],
         ["robots", "{file}", "--agent", "GPTBot", "http://escapes.hostile.test/x"],
-        ["check", "http://escapes.hostile.test/x", "--no-cache", "--timeout", "5"],
+        ["check", "http://escapes.hostile.test/x", "--no-cache", "--timeout", "15"],
         ["check", "http://escapes.hostile.test/x", "--no-cache", "--format", "json"],
-        ["audit", "http://escapes.hostile.test", "--format", "csv", "--timeout", "5"],
-        ["audit", "http://escapes.hostile.test", "--format", "md", "--timeout", "5"],
+        ["audit", "http://escapes.hostile.test", "--format", "csv", "--timeout", "15"],
+        ["audit", "http://escapes.hostile.test", "--format", "md", "--timeout", "15"],
     ],
     ids=["robots-table", "robots-urls", "check-text", "check-json", "audit-csv", "audit-md"],
 )
