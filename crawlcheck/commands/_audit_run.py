@@ -9,18 +9,15 @@ checkpoint keeps what finished and the run ends with one line naming it (exit 13
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import IO
 
 from crawlcheck.checkpoint import Checkpoint
+from crawlcheck.commands._output import open_stream, to_stdout, write_atomically
 from crawlcheck.crawl.options import CrawlOptions
-from crawlcheck.errors import Interrupted, Terminated, UsageError
+from crawlcheck.errors import Interrupted, Terminated
 from crawlcheck.model import SiteReport
 from crawlcheck.progress import Progress
 from crawlcheck.report import ReportMeta, render, render_site_jsonl
@@ -28,15 +25,10 @@ from crawlcheck.report.terminal import AuditTally, VerdictTable, render_text
 from crawlcheck.ruleset import Ruleset
 from crawlcheck.site_audit import AuditTarget, iter_audit
 
-__all__ = ["AuditRun", "check_writable", "to_stdout", "write_atomically"]
+__all__ = ["AuditRun"]
 
 #: Formats written site by site as sites finish (in input order); the others at the end.
 STREAMED = ("jsonl", "text")
-
-
-def to_stdout(output: str | None) -> bool:
-    """Return True when the report goes to stdout (no ``-o``, or ``-o -``)."""
-    return output is None or output == "-"
 
 
 @dataclass(slots=True, kw_only=True)
@@ -126,7 +118,7 @@ class AuditRun:
                     print(row, flush=True)
             return
         if self.fmt == "jsonl":
-            with _open_stream(self.output) as stream:
+            with open_stream(self.output) as stream:
                 for report in reports:
                     stream.write(render_site_jsonl(count(report)))
                     stream.flush()
@@ -154,52 +146,3 @@ def _in_input_order(
             yield next(fresh)
         else:
             yield replace(old, site=target.site, inputs=target.inputs)
-
-
-def check_writable(output: str | None) -> None:
-    """Raise UsageError now, before any crawl, if *output* cannot be written."""
-    if to_stdout(output):
-        return
-    assert output is not None
-    directory = os.path.dirname(os.path.abspath(output))
-    if os.path.isdir(output):
-        raise UsageError(f"-o {output!r} is a directory")
-    if not os.path.isdir(directory) or not os.access(directory, os.W_OK):
-        raise UsageError(
-            f"-o {output!r}: directory {directory!r} does not exist or is not writable"
-        )
-
-
-@contextmanager
-def _open_stream(output: str | None) -> Iterator[IO[str]]:
-    """Yield stdout (left open), or the file at *output* (closed after)."""
-    if to_stdout(output):
-        yield sys.stdout
-        return
-    assert output is not None
-    try:
-        handle = open(output, "w", encoding="utf-8")  # noqa: SIM115 - closed below
-    except OSError as exc:
-        raise UsageError(f"cannot write '{output}': {exc.strerror or exc}") from exc
-    with handle:
-        yield handle
-
-
-def write_atomically(path: str, text: str) -> None:
-    """Write *text* to *path* through a temporary file renamed into place."""
-    directory = os.path.dirname(os.path.abspath(path))
-    try:
-        fd, temp = tempfile.mkstemp(prefix=".crawlcheck-", dir=directory)
-    except OSError as exc:
-        raise UsageError(f"cannot write '{path}': {exc.strerror or exc}") from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        # mkstemp creates the file 0600; give it the mode a plain open() would have.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)
-        os.replace(temp, path)
-    except OSError as exc:
-        os.unlink(temp)
-        raise UsageError(f"cannot write '{path}': {exc.strerror or exc}") from exc

@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TextIO
 
-from crawlcheck.commands._audit_run import AuditRun, to_stdout
-from crawlcheck.commands._audit_run import check_writable as check_writable
+from crawlcheck.commands._audit_run import AuditRun
+from crawlcheck.commands._output import check_writable, to_stdout
 from crawlcheck.crawl.options import CrawlOptions
 from crawlcheck.errors import UsageError
 from crawlcheck.model import PURPOSES, SiteReport, SiteVerdict

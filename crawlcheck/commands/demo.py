@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from crawlcheck.commands._audit_run import AuditRun, check_writable, to_stdout
+from crawlcheck.commands._audit_run import AuditRun
+from crawlcheck.commands._output import check_writable, to_stdout
 from crawlcheck.commands.audit import colour_wanted
 from crawlcheck.crawl.options import CrawlOptions
 from crawlcheck.demo.server import StaticWeb

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from crawlcheck.commands.audit import check_writable
+from crawlcheck.commands._output import check_writable, open_output
 from crawlcheck.errors import UsageError
 from crawlcheck.media import Limits, MediaResult, scan_path
 from crawlcheck.media.document import render_csv, render_json, render_jsonl_line, render_text
@@ -81,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     results: list[MediaResult] = []
     skipped = 0
     chunks: list[str] = []
-    with _Output(args.output, stream=args.format in ("text", "jsonl")) as out:
+    with open_output(args.output, stream=args.format in ("text", "jsonl")) as out:
         for path, explicit in _files(args.paths):
             result = _scan(path, ruleset, limits, trust)
             if not explicit and not result.media_type:
@@ -90,8 +89,10 @@ def run(args: argparse.Namespace) -> int:
             results.append(result)
             if args.format == "text":
                 out.write(render_text(result))
+                out.flush()
             elif args.format == "jsonl":
                 out.write(render_jsonl_line(result))
+                out.flush()
         if args.format == "json":
             chunks.append(render_json(results, generated_at=_now()))
         elif args.format == "csv":
@@ -192,45 +193,3 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
     return value
-
-
-class _Output:
-    """stdout, or a file: streamed formats written as they come, others replaced whole."""
-
-    def __init__(self, path: str | None, *, stream: bool) -> None:
-        self.path = None if path in (None, "-") else path
-        self.stream = stream
-        self.handle = sys.stdout
-        self.temp = ""
-
-    def __enter__(self) -> _Output:
-        if self.path is None:
-            return self
-        directory = os.path.dirname(os.path.abspath(self.path))
-        try:
-            if self.stream:
-                self.handle = open(self.path, "w", encoding="utf-8")
-            else:
-                fd, self.temp = tempfile.mkstemp(prefix=".crawlcheck-", dir=directory)
-                self.handle = os.fdopen(fd, "w", encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write '{self.path}': {exc.strerror or exc}") from exc
-        return self
-
-    def write(self, text: str) -> None:
-        self.handle.write(text)
-        self.handle.flush()
-
-    def __exit__(self, kind: object, exc: object, tb: object) -> None:
-        if self.path is None:
-            return
-        self.handle.close()
-        if not self.temp:
-            return
-        if exc is not None:
-            os.unlink(self.temp)
-            return
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(self.temp, 0o666 & ~umask)
-        os.replace(self.temp, self.path)
