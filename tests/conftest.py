@@ -17,3 +17,15 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.fail(f"shared test data not found at {SHARED_DATA} (expected ../shared/data)")
     return SHARED_DATA
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the hostile suite's table of outcomes per surface (tests/hostile_tally.py)."""
+    import sys
+
+    tally = sys.modules.get("hostile_tally")
+    lines = tally.table() if tally is not None else []
+    if lines:
+        terminalreporter.section("hostile web: answers per surface")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -321,7 +321,7 @@ def test_the_users_own_settings_win_over_the_addon() -> None:
         }
     )
     CrawlcheckAddon().update_settings(settings)
-    assert settings.getdict("DOWNLOADER_MIDDLEWARES") == {MW_PATH: 543}
+    assert settings.getdict("DOWNLOADER_MIDDLEWARES")[MW_PATH] == 543
     assert settings["CRAWLCHECK_PURPOSE"] == "tdm"
     assert settings.getbool("CRAWLCHECK_ENABLED") is False
 

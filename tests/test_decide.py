@@ -410,6 +410,8 @@ def test_disallow_finding_is_built_once_per_plan(ruleset: Ruleset) -> None:
         "/%70%72ivate/x?y",
         "/public/%2e%2e/private",
         "/a/b/../../private",
+        "/public\\..\\private",  # WHATWG (browsers, Scrapy's w3lib) send /public/../private
+        "/public\\../private/x",
     ],
 )
 def test_every_form_of_the_url_a_client_sends_is_decided(ruleset: Ruleset, path: str) -> None:
@@ -418,6 +420,15 @@ def test_every_form_of_the_url_a_client_sends_is_decided(ruleset: Ruleset, path:
     for agent in ("GPTBot", None):
         check(site, Row(path, "reserved", agent=agent, reason="Disallow: /private"), ruleset)
     check(site, Row("/public/x/../y", "allowed", agent="GPTBot"), ruleset)
+
+
+@pytest.mark.parametrize("path", ["/privé/x", "/priv%c3%a9/x", "/priv%C3%A9/x", "/PRIV\u00c9"])
+def test_non_ascii_paths_are_decided_as_clients_send_them(ruleset: Ruleset, path: str) -> None:
+    """RFC 9309 §2.2.2: non-ASCII octets are percent-encoded (UTF-8) before comparison;
+    escapes compare case-insensitively (RFC 3986 §6.2.2.1); letters themselves do not."""
+    site = signals(ruleset, "User-agent: GPTBot\nDisallow: /privé\n")
+    expected = "allowed" if path.startswith("/PRIV") else "reserved"
+    check(site, Row(path, expected, agent="GPTBot"), ruleset)
 
 
 def test_an_allow_on_the_raw_form_does_not_hide_a_disallow_on_the_decoded_one(

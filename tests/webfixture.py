@@ -2,7 +2,8 @@
 
 Builds on :mod:`crawlcheck.demo` (site definitions, the loopback origin + proxy server) and
 adds what only tests need (docs/fixture-web.md): per resource ``body_hex``, ``generate`` (a
-huge body streamed), ``redirect``, ``delay``, ``hang``, ``drop``, ``truncate`` and ``note``;
+huge body streamed), ``redirect``, ``delay``, ``hang``, ``drop``, ``truncate``, the raw-byte
+faults of a hostile server (``raw_hex``, ``reset``, ``drip``, ``header_bytes``) and ``note``;
 per site ``expect`` (what crawlcheck must report) and ``port``; the log of every request.
 Not shipped in the wheel. Serve by hand with ``python tests/webfixture.py DIR_OR_FILE...``.
 """
@@ -13,6 +14,7 @@ import argparse
 import select
 import signal
 import socket
+import struct
 import sys
 import threading
 import time
@@ -41,7 +43,20 @@ from crawlcheck.errors import SiteDefinitionError
 
 #: The keys the fixture web adds to the demo web's definitions.
 FAULT_KEYS = frozenset(
-    {"body_hex", "generate", "delay", "hang", "drop", "truncate", "redirect", "note"}
+    {
+        "body_hex",
+        "generate",
+        "delay",
+        "hang",
+        "drop",
+        "truncate",
+        "redirect",
+        "note",
+        "raw_hex",
+        "reset",
+        "drip",
+        "header_bytes",
+    }
 )
 FIXTURE_SITE_KEYS = SITE_KEYS | {"port", "expect"}
 #: How many bytes past the body a ``truncate`` response promises in Content-Length.
@@ -86,6 +101,19 @@ class FixtureResource(Resource):
     hang: bool = False
     drop: bool = False
     truncate: bool = False
+    raw: bytes | None = None
+    """Bytes sent verbatim instead of a response (no status line added), then the close."""
+    reset: bool = False
+    """Send the head and half the body, then reset the connection (TCP RST)."""
+    drip: float = 0.0
+    """Seconds between body bytes: the body trickles out one byte at a time."""
+    header_bytes: int = 0
+    """Bytes of filler header lines sent after the resource's own headers."""
+
+    @property
+    def faults(self) -> int:
+        """Return how many of the mutually exclusive faults this resource has."""
+        return sum((self.hang, self.drop, self.truncate, self.raw is not None, self.reset))
 
     @property
     def length(self) -> int:
@@ -115,6 +143,13 @@ def _flag(spec: Mapping[str, Any], name: str, source: str, key: str) -> bool:
     return value
 
 
+def _hex(value: Any, *, source: str, key: str) -> bytes:
+    try:
+        return bytes.fromhex("".join(str(value).split()))
+    except ValueError as exc:
+        raise SiteDefinitionError(source, key, f"not hexadecimal: {exc}") from None
+
+
 def _generate(spec: Any, *, source: str, key: str) -> Generate:
     if not isinstance(spec, Mapping) or set(spec) - {"size", "line", "head", "tail"}:
         raise SiteDefinitionError(source, key, "must be a mapping of size, line, head, tail")
@@ -136,21 +171,21 @@ class FixtureReader(SiteReader):
     def resource(self, spec: Any, *, path: str, source: str, key: str) -> FixtureResource:
         """Return the :class:`FixtureResource` a YAML mapping describes; raise on a bad key."""
         check_keys(spec, self.resource_keys, source=source, key=key, what="a resource")
-        if sum(name in spec for name in ("body", "body_hex", "generate")) > 1:
-            raise SiteDefinitionError(source, key, "give only one of body, body_hex, generate")
+        if sum(name in spec for name in ("body", "body_hex", "generate", "raw_hex")) > 1:
+            raise SiteDefinitionError(
+                source, key, "give only one of body, body_hex, generate, raw_hex"
+            )
         status = read_status(spec.get("status", 200), source=source, key=f"{key}.status")
         headers = read_headers(spec.get("headers", {}), source=source, key=f"{key}.headers")
         body = b""
         generate: Generate | None = None
+        raw: bytes | None = None
         if "body" in spec:
             body = read_text(spec["body"], source=source, key=f"{key}.body")
         elif "body_hex" in spec:
-            try:
-                body = bytes.fromhex("".join(str(spec["body_hex"]).split()))
-            except ValueError as exc:
-                raise SiteDefinitionError(
-                    source, f"{key}.body_hex", f"not hexadecimal: {exc}"
-                ) from None
+            body = _hex(spec["body_hex"], source=source, key=f"{key}.body_hex")
+        elif "raw_hex" in spec:
+            raw = _hex(spec["raw_hex"], source=source, key=f"{key}.raw_hex")
         elif "generate" in spec:
             generate = _generate(spec["generate"], source=source, key=f"{key}.generate")
         if "redirect" in spec:
@@ -178,9 +213,22 @@ class FixtureReader(SiteReader):
             hang=_flag(spec, "hang", source, key),
             drop=_flag(spec, "drop", source, key),
             truncate=_flag(spec, "truncate", source, key),
+            raw=raw,
+            reset=_flag(spec, "reset", source, key),
+            drip=read_number(spec.get("drip", 0), source=source, key=f"{key}.drip"),
+            header_bytes=int(
+                read_number(
+                    spec.get("header_bytes", 0),
+                    source=source,
+                    key=f"{key}.header_bytes",
+                    integer=True,
+                )
+            ),
         )
-        if resource.hang + resource.drop + resource.truncate > 1:
-            raise SiteDefinitionError(source, key, "give at most one of hang, drop, truncate")
+        if resource.faults > 1:
+            raise SiteDefinitionError(
+                source, key, "give at most one of hang, drop, truncate, raw_hex, reset"
+            )
         return resource
 
     def site(self, spec: Any, *, source: str = "<inline>", key: str = "site") -> FixtureSite:
@@ -277,6 +325,14 @@ class FixtureHandler(StaticHandler):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return
+        if resource.raw is not None:
+            # No status line, headers or framing of ours: e.g. HTTP/0.9, a chunked body cut.
+            self.close_connection = True
+            self.wfile.write(resource.raw)
+            return
+        if resource.reset or resource.drip or resource.header_bytes:
+            self._misbehave(resource, stop)
+            return
         if not resource.truncate:
             super().respond(resource)
             return
@@ -288,6 +344,41 @@ class FixtureHandler(StaticHandler):
         )
         self.send_body(resource)
         self.close_connection = True
+
+    def _misbehave(self, resource: FixtureResource, stop: threading.Event) -> None:
+        """Send *resource* with huge headers, a dripping body, or a reset halfway."""
+        self.send_response(resource.status)
+        self.flush_headers()
+        sent = 0
+        # The filler goes first: a client that keeps only the first part of the headers
+        # never sees the resource's own (an X-Robots-Tag, say).
+        while sent < resource.header_bytes:
+            line = f"X-Filler-{sent}: ".encode() + b"f" * 960 + b"\r\n"
+            self.wfile.write(line)
+            sent += len(line)
+        has_length = False
+        for name, value in resource.headers:
+            has_length = has_length or name.lower() == "content-length"
+            self.send_header(name, value)
+        if not has_length:
+            self.send_header("Content-Length", str(resource.length))
+        self.end_headers()
+        body = b"".join(resource.chunks())
+        if resource.reset:
+            self.wfile.write(body[: len(body) // 2])
+            # SO_LINGER 0: close() sends a TCP RST instead of an orderly FIN.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.close_connection = True
+            return
+        if not resource.drip:
+            self.wfile.write(body)
+            return
+        self.close_connection = True
+        for index in range(len(body)):
+            if stop.wait(resource.drip):
+                return
+            self.wfile.write(body[index : index + 1])
 
     def _hang(self, stop: threading.Event) -> None:
         """Answer nothing until the client closes the connection or the server stops."""

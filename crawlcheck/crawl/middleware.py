@@ -11,7 +11,13 @@ instead (no site-file requests; an origin it lacks or holds only a stale capture
 (:func:`crawlcheck.decide.decide_url`, contract "Per URL"); after download, a 2xx
 response is decided again with its own headers and meta. Whatever is not in
 ``CRAWLCHECK_KEEP`` (by default: everything but ``allowed``, so ``unknown`` fails closed)
-is dropped with ``IgnoreRequest``.
+is dropped with ``IgnoreRequest``. An http(s) URL that cannot be read (crawlcheck.urls) is
+``unknown``, never passed undecided.
+
+Scrapy's HttpCompressionMiddleware returns as much of a gzip body as decodes, even when
+the stream was cut short; :class:`ReceivedBodyMiddleware` (enabled by the add-on next to
+the downloader) keeps each body as received, so that crawlcheck decodes it itself and a
+body that does not decode to its end is unreadable (crawlcheck.crawl.content).
 """
 
 from __future__ import annotations
@@ -37,13 +43,14 @@ from crawlcheck.crawl.options import MAX_LICENSES, CrawlOptions
 from crawlcheck.crawl.redirects import next_hop
 from crawlcheck.crawl.signals import crawlcheck_decision
 from crawlcheck.decide import Plan, decide_unknown, decide_url, plan_for, site_signals
+from crawlcheck.decide.checker import MALFORMED
 from crawlcheck.model import SITE_FILES, Fetched, Problem, SiteFetches, UrlDecision
 from crawlcheck.parsers.page import PageSignals, parse_page
 from crawlcheck.parsers.robots import MAX_BYTES as ROBOTS_MAX_BYTES
 from crawlcheck.parsers.robots import parse_robots
 from crawlcheck.ruleset import Ruleset, load_ruleset
 from crawlcheck.snapshot.reader import Snapshot
-from crawlcheck.urls import origin_of, without_fragment
+from crawlcheck.urls import malformed_reason, origin_of, without_fragment
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine
@@ -52,7 +59,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
-__all__ = ["INTERNAL_META", "SKIP_META", "CrawlcheckMiddleware"]
+__all__ = ["INTERNAL_META", "SKIP_META", "CrawlcheckMiddleware", "ReceivedBodyMiddleware"]
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +70,9 @@ INTERNAL_META = "crawlcheck_internal"
 SKIP_META = "dont_crawlcheck"
 #: ``request.meta`` / ``response.meta`` key holding the :class:`UrlDecision`.
 DECISION_META = "crawlcheck"
+#: ``request.meta`` key: (URL, body, Content-Encoding values) of the last response as
+#: received, before Scrapy's compression middleware decoded it (ReceivedBodyMiddleware).
+RECEIVED_META = "crawlcheck_received"
 #: Body bytes read of ai.txt, tdmrep.json, licences and pages (as crawlcheck's own crawl).
 FILE_MAX_BYTES = CrawlOptions().max_bytes
 #: The site files fetched besides robots.txt: those that can reserve (llms.txt never does).
@@ -122,9 +132,16 @@ class CrawlcheckMiddleware:
 
     async def process_request(self, request: Request) -> None:
         """Decide *request* from its origin's site-level files; drop it unless kept."""
-        origin = self._origin_to_check(request)
-        if origin is None:
+        if self._exempt(request):
             return
+        origin = origin_of(request.url)
+        if origin is None:
+            if request.url[:6].lower().startswith(("http:", "https:")):
+                # A URL crawlcheck cannot read is never passed undecided: the fetcher (or a
+                # proxy on the way) may read it as another host or path.
+                decision = self._malformed(request.url, malformed_reason(request.url) or "")
+                await self._settle(request, None, decision, "request")
+            return  # data:, file:, ftp:… are not ours to judge
         plan = await self._plan(origin, request)
         await self._settle(request, None, self._decide(request.url, plan), "request")
 
@@ -144,7 +161,8 @@ class CrawlcheckMiddleware:
         if origin is None:
             return response
         plan = await self._plan(origin, request)
-        page = parse_page(fetched_from_response(response, cap=FILE_MAX_BYTES), self._crawler_names)
+        received = _as_received(request, response)
+        page = parse_page(fetched_from_response(received, cap=FILE_MAX_BYTES), self._crawler_names)
         await self._settle(request, response, self._decide(response.url, plan, page), "response")
         return response
 
@@ -158,21 +176,21 @@ class CrawlcheckMiddleware:
 
     # -- decisions
 
-    def _origin_to_check(self, request: Request) -> str | None:
-        """Return the origin whose files decide *request*, or None to let it pass untouched."""
+    def _exempt(self, request: Request) -> bool:
+        """Return True for a request to let pass untouched (internal, exempted, robots.txt)."""
         meta = request.meta
         if meta.get(INTERNAL_META) or meta.get(SKIP_META):
-            return None
-        origin = origin_of(request.url)  # None for data:, file:, ftp:… (not ours to judge)
-        if origin is None:
-            return None
+            return True
         first = (meta.get("redirect_urls") or [request.url])[0]
-        if _is_robots_txt(request.url) or _is_robots_txt(first):
-            # A protocol file, not content: RobotsTxtMiddleware's (or a sitemap spider's)
-            # own fetch, and every redirect hop of it, must never be blocked by a decision
-            # that depends on robots.txt (Scrapy would then read "no robots.txt").
-            return None
-        return origin
+        # A protocol file, not content: RobotsTxtMiddleware's (or a sitemap spider's) own
+        # fetch, and every redirect hop of it, must never be blocked by a decision that
+        # depends on robots.txt (Scrapy would then read "no robots.txt").
+        return _is_robots_txt(request.url) or _is_robots_txt(first)
+
+    def _malformed(self, url: str, reason: str) -> UrlDecision:
+        """Return the ``unknown`` decision of an http(s) URL crawlcheck cannot read."""
+        problem = Problem(code=MALFORMED, message=reason, source=url[:200], level="error")
+        return decide_unknown(url, self.options.purpose, self.options.agent, problem)
 
     async def _settle(
         self, request: Request, response: Response | None, decision: UrlDecision, stage: str
@@ -338,8 +356,41 @@ class CrawlcheckMiddleware:
                 target = hop
                 continue
             return fetched_from_response(
-                response, cap=cap, url=url, redirects=tuple(redirects), error=error
+                _as_received(request, response),
+                cap=cap,
+                url=url,
+                redirects=tuple(redirects),
+                error=error,
             )
+
+
+class ReceivedBodyMiddleware:
+    """Keep each response's body and Content-Encoding as received, for crawlcheck to decode.
+
+    Enabled by the add-on just before the downloader (:data:`RECEIVED_ORDER`), so it sees
+    a response before Scrapy's HttpCompressionMiddleware (590) decodes it, which keeps
+    whatever part of a cut gzip stream decodes (``scrapy.utils.gz.gunzip``). Nothing is
+    changed: the spider still gets Scrapy's response; only crawlcheck reads the original.
+    """
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        """Remember *response*'s encoded body (None when it has no Content-Encoding)."""
+        encodings = response.headers.getlist(b"Content-Encoding")
+        request.meta[RECEIVED_META] = (
+            (response.url, response.body, encodings) if encodings else None
+        )
+        return response
+
+
+def _as_received(request: Request, response: Response) -> Response:
+    """Return *response* with its body and Content-Encoding as they were received."""
+    received = request.meta.get(RECEIVED_META)
+    if not received or received[0] != response.url or received[1] is response.body:
+        return response
+    _, body, encodings = received
+    headers = response.headers.copy()
+    headers.setlist(b"Content-Encoding", encodings)
+    return response.replace(body=body, headers=headers)
 
 
 def _internal_meta(trigger: Request) -> dict[str, Any]:

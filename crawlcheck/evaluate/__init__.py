@@ -136,7 +136,9 @@ def _read_page(
     page = parse_page(doc, names)
     problems = list(page.problems)
     licenses = [link.url for link in page.license_links]
-    if page.status is None or not 200 <= page.status < 300 or doc.error is not None:
+    if not page.read:
+        # parse_page's one reading of "could not be read" (failed, non-2xx, undecodable,
+        # cut at the cap): the audit and the per-URL decisions never disagree on a page.
         return PageView(doc.url, False, (), None), [], problems, licenses
     findings = [ruleset.classify(o) for o in page.observations]
     effective = [f for f in findings if f.effect is not Effect.INFO]
