@@ -21,6 +21,8 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, StopDownload
 from scrapy.http import Headers, Request, Response
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
 from crawlcheck.clock import now
@@ -54,6 +56,11 @@ logger = logging.getLogger(__name__)
 _FOLLOW_UP_PRIORITY = 10
 #: A request that only hands over results produced outside a callback (see on_idle).
 _FLUSH_URL = "data:,"
+#: Targets under way at once, per request allowed in flight (``concurrency``): enough to
+#: keep every download slot busy while some sites wait on slow hosts, few enough that
+#: each site's follow-up requests are not queued behind thousands of robots.txt requests
+#: (see :meth:`SiteSpider.start`).
+OPEN_TARGETS_PER_REQUEST = 2
 
 Item = dict[str, Any]
 Output = list[Request | Item]
@@ -96,6 +103,11 @@ class SiteSpider(scrapy.Spider):
         self.origins: dict[str, OriginJob] = {}
         self.pending: list[Item] = []
         """Results not yet handed to Scrapy (produced by a signal handler)."""
+        self.window = max(1, OPEN_TARGETS_PER_REQUEST * self.options.concurrency)
+        """Targets begun but not yet finished, at most (see :meth:`start`)."""
+        self.begun = 0
+        self.finished = 0
+        self._room: Deferred[None] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteSpider:
@@ -111,8 +123,19 @@ class SiteSpider(scrapy.Spider):
         return spider
 
     async def start(self) -> AsyncIterator[Request | Item]:
-        """Yield robots.txt of every site (or origin) first; nothing else of it before."""
+        """Yield the first requests of each target in input order, a window at a time.
+
+        Scrapy reads ``start()`` eagerly, so yielding every robots.txt at once queues one
+        download slot per site: the scheduler then serves all sites in turn, each site's
+        follow-up requests wait behind every other site's robots.txt, and sites finish
+        together at the end instead of one by one (and every one is held in memory). So a
+        new target begins only while fewer than :attr:`window` are under way.
+        """
         for target in self.targets:
+            while self.begun - self.finished >= self.window:
+                self._room = Deferred()
+                await maybe_deferred_to_future(self._room)
+            self.begun += 1
             for output in self.begin(target):
                 yield output
 
@@ -232,6 +255,10 @@ class SiteSpider(scrapy.Spider):
 
     def _emit(self, result: SiteFetches | Fetched) -> None:
         """Queue one finished result as an item (the codec's JSON, see the module doc)."""
+        self.finished += 1
+        room, self._room = self._room, None
+        if room is not None:
+            room.callback(None)
         if isinstance(result, SiteFetches):
             self.pending.append({"kind": "site", "data": site_to_json(result)})
         else:
