@@ -29,12 +29,14 @@ from crawlcheck.clock import now
 from crawlcheck.codec import fetched_to_json, site_to_json
 from crawlcheck.crawl.adapters import fetched_from_response, header_text
 from crawlcheck.crawl.failures import (
+    BLOCKED_ADDRESS,
     INVALID_URL,
     OFFSITE_REDIRECT,
     OTHER,
     ROBOTS_DISALLOWED,
     failure_code,
 )
+from crawlcheck.crawl.guard import SITE_META
 from crawlcheck.crawl.jobs import (
     REASON_DISALLOWED,
     REASON_OFFSITE,
@@ -249,6 +251,8 @@ class SiteSpider(scrapy.Spider):
         request: Request = failure.request  # type: ignore[attr-defined]
         flight: _Flight = request.meta["crawlcheck"]
         code = failure_code(failure.value or Exception())
+        if code == BLOCKED_ADDRESS:
+            flight.job.blocked(request.url, getattr(failure.value, "why", str(failure.value)))
         return [*self._deliver(flight, self._failed(flight, request.url, code)), *self._drain()]
 
     # -- internals
@@ -308,6 +312,7 @@ class SiteSpider(scrapy.Spider):
     def _request(self, flight: _Flight, url: str) -> Request:
         meta: dict[str, Any] = {
             "crawlcheck": flight,
+            SITE_META: flight.job.origin,  # the address guard's exemption (crawl.guard)
             "dont_redirect": True,
             "handle_httpstatus_all": True,
             "dont_merge_cookies": True,

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import IO
 
+from crawlcheck.commands.check import add_address_argument
 from crawlcheck.crawl.options import CrawlOptions
 from crawlcheck.errors import UsageError
 from crawlcheck.model import PURPOSES, SiteReport, SiteVerdict
@@ -41,6 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pages", type=_non_negative_int, default=5, metavar="N")
     parser.add_argument("--proxy", metavar="URL", help="proxy for every request")
     parser.add_argument("--rules", metavar="PATH", action="append", default=[])
+    add_address_argument(parser)
     parser.set_defaults(_extras="sites")
 
 
@@ -53,7 +55,11 @@ def run(args: argparse.Namespace) -> int:
     ruleset = load_ruleset(args.rules)
     check_writable(args.output)
     options = CrawlOptions(
-        concurrency=args.concurrency, timeout=args.timeout, pages=args.pages, proxy=args.proxy
+        concurrency=args.concurrency,
+        timeout=args.timeout,
+        pages=args.pages,
+        proxy=args.proxy,
+        allow_private_addresses=args.allow_private_addresses,
     )
     reports = write_reports(
         iter_audit(targets, options, ruleset),

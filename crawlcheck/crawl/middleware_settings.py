@@ -24,6 +24,7 @@ DECISIONS: tuple[str, ...] = tuple(UrlVerdict)
 #: agent of the purpose; ``"*"`` asks for any catalogued agent explicitly.
 DEFAULTS: dict[str, Any] = {
     "CRAWLCHECK_AGENT": None,
+    "CRAWLCHECK_ALLOW_PRIVATE_ADDRESSES": False,
     "CRAWLCHECK_CHECK_RESPONSES": True,
     "CRAWLCHECK_ENABLED": True,
     "CRAWLCHECK_KEEP": ["allowed"],
@@ -55,6 +56,9 @@ class MiddlewareOptions:
     """Extra rules files merged over the shipped ones."""
     check_responses: bool = True
     """Also decide each 2xx response with its own headers and meta."""
+    allow_private_addresses: bool = False
+    """Fetch licences and redirect hops on loopback, private, link-local and metadata
+    addresses too (crawlcheck.addresses); the origin itself is always fetched."""
 
 
 def options_from_settings(settings: SettingsLike) -> MiddlewareOptions:
@@ -84,6 +88,9 @@ def options_from_settings(settings: SettingsLike) -> MiddlewareOptions:
         rules=tuple(_strings(settings, "CRAWLCHECK_RULES")),
         check_responses=settings.getbool(
             "CRAWLCHECK_CHECK_RESPONSES", DEFAULTS["CRAWLCHECK_CHECK_RESPONSES"]
+        ),
+        allow_private_addresses=settings.getbool(
+            "CRAWLCHECK_ALLOW_PRIVATE_ADDRESSES", DEFAULTS["CRAWLCHECK_ALLOW_PRIVATE_ADDRESSES"]
         ),
     )
 
