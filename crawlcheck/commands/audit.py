@@ -61,14 +61,24 @@ def run(args: argparse.Namespace) -> int:
         proxy=args.proxy,
         allow_private_addresses=args.allow_private_addresses,
     )
-    reports = write_reports(
-        iter_audit(targets, options, ruleset),
+    matched = False
+
+    def gated(reports: Iterable[SiteReport]) -> Iterator[SiteReport]:
+        """Pass *reports* on, noting whether one matches a gate (none is kept here)."""
+        nonlocal matched
+        for report in reports:
+            matched = matched or gate_matches(gates, report)
+            yield report
+
+    write_reports(
+        gated(iter_audit(targets, options, ruleset)),
         args.format,
         args.output,
         report_meta(ruleset, command=" ".join(["crawlcheck", *sys.argv[1:]])),
         total=len(targets),
+        keep=False,
     )
-    return 1 if any(gate_matches(gates, report) for report in reports) else 0
+    return 1 if matched else 0
 
 
 def write_reports(
@@ -77,12 +87,16 @@ def write_reports(
     output: str | None,
     meta: ReportMeta,
     total: int,
+    *,
+    keep: bool = True,
 ) -> list[SiteReport]:
-    """Write *reports* (in input order) in *fmt* to *output* (stdout when None).
+    """Write *reports* (in input order) in *fmt* to *output* (stdout when None); return them.
 
     JSONL goes out site by site, flushed, so a run that is killed keeps every finished
-    site. Other formats are written whole at the end through a temporary file renamed into
-    place, so an existing file is never left half-written.
+    site; with *keep* false each JSONL report is forgotten once written (the list returned
+    is empty), so memory stays flat however many sites there are. Other formats are
+    written whole at the end through a temporary file renamed into place, so an existing
+    file is never left half-written.
     """
     done: list[SiteReport] = []
     progress = _Progress(total)
@@ -91,7 +105,8 @@ def write_reports(
             for report in reports:
                 stream.write(render_site_jsonl(report))
                 stream.flush()
-                done.append(report)
+                if keep:
+                    done.append(report)
                 progress.step(report)
         progress.close()
         return done
