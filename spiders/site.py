@@ -122,6 +122,7 @@ class SiteSpider(scrapy.Spider):
         crawler.signals.connect(spider.on_bytes, signal=signals.bytes_received)
         crawler.signals.connect(spider.on_dropped, signal=signals.request_dropped)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
+        crawler.signals.connect(spider.on_scheduler_empty, signal=signals.scheduler_empty)
         return spider
 
     async def start(self) -> AsyncIterator[Request | Item]:
@@ -202,6 +203,23 @@ class SiteSpider(scrapy.Spider):
     def on_idle(self, spider: scrapy.Spider) -> None:
         """Close any site still open when nothing is left to do (a bug, but never a hang),
         then hand over what signal handlers produced before the spider may close."""
+        if self._recover():
+            raise DontCloseSpider
+
+    def on_scheduler_empty(self) -> None:
+        """Do :meth:`on_idle`'s recovery while :meth:`start` waits for room.
+
+        Scrapy never calls a spider idle before its ``start()`` is exhausted, so a window
+        full of sites that wait for nothing (a bug) would otherwise hang the crawl.
+        """
+        engine = self.crawler.engine
+        scraper = engine.scraper.slot
+        if self._room is None or engine.downloader.active or (scraper and not scraper.is_idle()):
+            return
+        self._recover()
+
+    def _recover(self) -> bool:
+        """Close what nothing is left to finish; return True when results were handed over."""
         for job in list(self.open_sites):
             logger.error("site %s ended with %d fetches unaccounted for", job.site, job.pending)
             self._close(job)
@@ -209,12 +227,13 @@ class SiteSpider(scrapy.Spider):
             for url in origin.waiting:
                 self._emit(Fetched(url=url, error=OTHER, fetched_at=now()))
             origin.waiting.clear()
-        if self.pending:
-            # Items can only come out of a callback: one data: request carries them out.
-            self.crawler.engine.crawl(
-                Request(_FLUSH_URL, callback=self.on_flush, dont_filter=True, priority=100)
-            )
-            raise DontCloseSpider
+        if not self.pending:
+            return False
+        # Items can only come out of a callback: one data: request carries them out.
+        self.crawler.engine.crawl(
+            Request(_FLUSH_URL, callback=self.on_flush, dont_filter=True, priority=100)
+        )
+        return True
 
     # -- callbacks
 

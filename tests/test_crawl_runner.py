@@ -8,6 +8,7 @@ enough that no other fetch meets it even on a loaded machine (a 1.5 s timeout di
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -460,3 +461,50 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def test_sites_that_wait_for_nothing_are_closed_even_while_the_window_is_full() -> None:
+    # A bug that leaves a site waiting for a fetch nobody makes must not hang the crawl:
+    # Scrapy never calls the spider idle while start() waits for room in the window, so
+    # the spider recovers when the scheduler runs dry. Injected here: robots.txt answers
+    # leave one fetch unaccounted for, with a window of 2 sites for 3 sites.
+    script = (
+        "import sys\n"
+        "from crawlcheck.crawl import jobs, worker\n"
+        "def stuck(self, order, doc):\n"
+        "    self.pending += 1\n"
+        "    return []\n"
+        "jobs.SiteJob._on_robots = stuck\n"
+        "sys.exit(worker.main())\n"
+    )
+    specs = [
+        {"host": f"w{i}.test", "resources": {"/robots.txt": {"status": 404}}} for i in range(3)
+    ]
+    with FixtureWeb([parse_site(spec) for spec in specs]) as web:
+        options = CrawlOptions(proxy=web.proxy_url, timeout=TIMEOUT, retries=0, concurrency=1)
+        sites = [f"http://w{i}.test" for i in range(3)]
+        job = [{"mode": "sites", "options": options.to_json(), "count": 3}, *sites]
+        with subprocess.Popen(
+            [sys.executable, "-c", script],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as proc:
+            assert proc.stdin is not None
+            assert proc.stdout is not None
+            assert proc.stderr is not None
+            # stdin stays open while the crawl runs: its end tells the worker to stop.
+            proc.stdin.write("".join(json.dumps(line) + "\n" for line in job))
+            proc.stdin.flush()
+            kinds: list[str] = []
+            while not kinds or kinds[-1] != "done":
+                line = proc.stdout.readline()
+                if not line:
+                    break
+                kinds.append(json.loads(line)["kind"])
+            proc.stdin.close()
+            proc.wait(timeout=60)
+            stderr = proc.stderr.read()
+    assert kinds == ["site", "site", "site", "done"], stderr
+    assert "fetches unaccounted for" in stderr
