@@ -11,7 +11,7 @@ import base64
 from collections.abc import Mapping
 from typing import Any
 
-from crawlcheck.model import SITE_FILES, Fetched, SiteFetches
+from crawlcheck.model import SITE_FILES, ArchiveRecord, Fetched, SiteFetches
 
 
 def fetched_to_json(doc: Fetched, *, digests: bool = False) -> dict[str, Any]:
@@ -27,6 +27,7 @@ def fetched_to_json(doc: Fetched, *, digests: bool = False) -> dict[str, Any]:
         "fetched_at": doc.fetched_at,
         "elapsed_ms": doc.elapsed_ms,
         "truncated": doc.truncated,
+        "record": None if doc.record is None else _record_to_json(doc.record),
     }
     if digests:
         data["sha256"] = doc.sha256
@@ -50,10 +51,36 @@ def fetched_from_json(data: Mapping[str, Any]) -> Fetched:
         fetched_at=str(data["fetched_at"]),
         elapsed_ms=None if data["elapsed_ms"] is None else float(data["elapsed_ms"]),
         truncated=bool(data["truncated"]),
+        record=_record_from_json(data.get("record")),
     )
     if "sha256" in data and doc.sha256 != data["sha256"]:
         raise ValueError(f"the body of {doc.url} does not match its sha256")
     return doc
+
+
+def _record_to_json(record: ArchiveRecord) -> dict[str, Any]:
+    return {
+        "file": record.file,
+        "offset": record.offset,
+        "record_id": record.record_id,
+        "date": record.date,
+        "record_type": record.record_type,
+        "refers_to": record.refers_to,
+    }
+
+
+def _record_from_json(data: Mapping[str, Any] | None) -> ArchiveRecord | None:
+    # Rows written before archive records existed have no "record" key.
+    if data is None:
+        return None
+    return ArchiveRecord(
+        file=str(data["file"]),
+        offset=int(data["offset"]),
+        record_id=str(data["record_id"]),
+        date=str(data["date"]),
+        record_type=str(data["record_type"]),
+        refers_to=str(data["refers_to"]),
+    )
 
 
 def site_to_json(site: SiteFetches, *, digests: bool = False) -> dict[str, Any]:

@@ -74,6 +74,12 @@ class Signal(StrEnum):
     CONTENT_USAGE = "content-usage"
     RSL = "rsl"
     LLMS_TXT = "llms.txt"
+    IPTC_DATA_MINING = "iptc-data-mining"
+    """XMP ``plus:DataMining`` embedded in an image or document (contract: "Additions")."""
+    C2PA_TRAINING_MINING = "c2pa-training-mining"
+    """CAWG ``cawg.training-mining`` or legacy ``c2pa.training-mining`` in a C2PA manifest."""
+    XMP_TDMREP = "xmp-tdmrep"
+    """TDMRep ``tdm:reservation`` / ``tdm:policy`` in XMP (PDF, images) or EPUB metadata."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -161,6 +167,35 @@ def split_effects(findings: Iterable[Finding], purpose: str) -> tuple[list[Findi
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ArchiveRecord:
+    """Where in a web archive a :class:`Fetched` was read: the evidence a finding cites."""
+
+    file: str
+    """The archive file as given (WARC, WARC.gz or ARC)."""
+    offset: int
+    """Byte offset of the record in the file (of its gzip member, for a .gz file)."""
+    record_id: str
+    """``WARC-Record-ID`` as written ('' for ARC, whose records have none)."""
+    date: str
+    """``WARC-Date`` as written: when the capture was made."""
+    record_type: str = "response"
+    """``response``, ``resource``, ``revisit``, or ``metadata`` (a WAT record)."""
+    refers_to: str = ""
+    """The record whose payload was used (a revisit's original), or that a WAT describes."""
+
+    def describe(self) -> str:
+        """Return the record as one line for a report's evidence.
+
+        >>> ArchiveRecord(file="a.warc.gz", offset=7, record_id="<urn:x>", date="2024").describe()
+        'archive record <urn:x> (a.warc.gz offset 7, 2024)'
+        """
+        via = f", payload from {self.refers_to}" if self.refers_to else ""
+        kind = "" if self.record_type == "response" else f"{self.record_type} "
+        name = f" {self.record_id}" if self.record_id else ""  # ARC records have no id
+        return f"archive {kind}record{name} ({self.file} offset {self.offset}, {self.date}{via})"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Fetched:
     """One HTTP exchange as crawlcheck saw it: the input of every parser.
 
@@ -184,6 +219,8 @@ class Fetched:
     elapsed_ms: float | None = None
     truncated: bool = False
     """The body was cut at the size limit."""
+    record: ArchiveRecord | None = None
+    """The web-archive record this was read from (None: fetched from the network)."""
 
     def header(self, name: str) -> str | None:
         """Return the first value of header *name* (case-insensitive), or None."""

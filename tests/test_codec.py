@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from crawlcheck.codec import fetched_from_json, fetched_to_json, site_from_json, site_to_json
-from crawlcheck.model import Fetched, SiteFetches
+from crawlcheck.model import ArchiveRecord, Fetched, SiteFetches
 
 
 def test_site_round_trip_keeps_every_field_and_every_byte() -> None:
@@ -35,3 +35,20 @@ def test_site_round_trip_keeps_every_field_and_every_byte() -> None:
     wire = json.loads(json.dumps(site_to_json(site)))
     assert site_from_json(wire) == site
     assert fetched_from_json(json.loads(json.dumps(fetched_to_json(failed)))) == failed
+
+
+def test_archive_record_round_trips_and_old_rows_without_it_still_read() -> None:
+    record = ArchiveRecord(
+        file="crawl.warc.gz",
+        offset=1841,
+        record_id="<urn:uuid:19AA6549-0B28-4674-BFF8-47ED07E2B48D>",
+        date="2013-10-21T21:53:07Z",
+        record_type="revisit",
+        refers_to="<urn:uuid:a>",
+    )
+    doc = Fetched(url="http://e.com/robots.txt", status=200, body=b"x", record=record)
+    wire = json.loads(json.dumps(fetched_to_json(doc)))
+    assert fetched_from_json(wire) == doc
+    old = fetched_to_json(Fetched(url="http://e.com/"))
+    del old["record"]
+    assert fetched_from_json(old) == Fetched(url="http://e.com/")

@@ -15,7 +15,6 @@ from crawlcheck.crawl.options import CrawlOptions
 from crawlcheck.decide.checker import MALFORMED, check_url, check_urls
 from crawlcheck.demo.sites import SiteDef
 from crawlcheck.errors import UsageError
-from crawlcheck.model import UrlDecision
 from crawlcheck.report.document import decision_to_dict
 from crawlcheck.urls import malformed_reason, origin_of
 
@@ -235,7 +234,7 @@ def test_check_url_reads_the_page_and_never_fetches_what_robots_disallows(
 ) -> None:
     web.clear_log()
     decision = check_url("http://open.example/private/x", cache=tmp_path / "c", options=options)
-    assert isinstance(decision, UrlDecision)
+    assert decision.url == "http://open.example/private/x"
     # The * group's Disallow: /private keeps every catalogued ai-train agent out; it keeps
     # crawlcheck out as well, so the page itself is not fetched.
     assert decision.decision == "reserved"

@@ -52,6 +52,12 @@ def test_wheel_ships_the_demo_web_but_not_the_test_fixture(tmp_path: Path) -> No
     assert demo_yaml
     assert demo == demo_yaml | {f"crawlcheck/demo/{m}.py" for m in ("__init__", "sites", "server")}
     assert {"crawlcheck/commands/demo.py", "crawlcheck/py.typed"} <= names
+    # Every module of the source tree is in the wheel (pyproject lists packages by hand).
+    modules = {
+        "crawlcheck/" + path.relative_to(ROOT / "crawlcheck").as_posix()
+        for path in (ROOT / "crawlcheck").rglob("*.py")
+    }
+    assert modules - names == set()
     assert not [name for name in names if "fixture" in name or name.startswith("tests/")]
 
 

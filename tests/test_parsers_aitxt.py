@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+from golden import check_snapshot
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +18,6 @@ from crawlcheck.parsers.aitxt import AiTxt, parse_ai_txt
 DATA = Path(__file__).parent / "data" / "aitxt"
 MANIFEST = Path(__file__).parent / "data" / "tdmrep" / "vectors" / "real_files_manifest.json"
 URL = "https://example.com/ai.txt"
-UPDATE = os.environ.get("CRAWLCHECK_UPDATE_GOLDEN") == "1"
 
 
 def served(
@@ -64,21 +63,24 @@ GOLDEN = sorted(DATA.glob("*.txt"))
 
 
 @pytest.mark.parametrize("case", GOLDEN, ids=lambda p: p.stem)
-def test_golden(case: Path) -> None:
-    expected_path = case.with_name(case.stem + ".expected.json")
+def test_hand_written_probes(case: Path) -> None:
+    """Each ``<case>.probes.json``: "AGENT /path" → allowed, chosen and checked by hand."""
+    probes = json.loads(case.with_name(case.stem + ".probes.json").read_text("utf-8"))
     ai = served(case.read_bytes())
-    expected = json.loads(expected_path.read_text("utf-8"))
-    got = {"parsed": render(ai), "allows": {p: decide(ai, p) for p in expected["allows"]}}
-    if UPDATE:
-        expected_path.write_text(json.dumps(got, indent=1, ensure_ascii=False) + "\n", "utf-8")
-    assert got == expected
+    assert {probe: decide(ai, probe) for probe in probes} == probes
+
+
+@pytest.mark.parametrize("case", GOLDEN, ids=lambda p: p.stem)
+def test_golden(case: Path) -> None:
+    got = json.dumps(render(served(case.read_bytes())), indent=1, ensure_ascii=False) + "\n"
+    check_snapshot(case.with_name(case.stem + ".expected.json"), got)
 
 
 def test_every_golden_input_has_probes() -> None:
     assert GOLDEN
     for case in GOLDEN:
-        expected = json.loads(case.with_name(case.stem + ".expected.json").read_text("utf-8"))
-        assert expected["allows"], case.name
+        expected = json.loads(case.with_name(case.stem + ".probes.json").read_text("utf-8"))
+        assert expected, case.name
 
 
 def test_real_spawning_file_reserves_everything() -> None:

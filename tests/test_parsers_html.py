@@ -81,7 +81,8 @@ def test_relative_urls_resolve_against_the_page_without_base() -> None:
 @given(body=st.binary(max_size=2000), content_type=st.one_of(st.none(), st.text(max_size=40)))
 def test_arbitrary_bytes_never_raise(body: bytes, content_type: str | None) -> None:
     doc = parse_html(body, "https://e.com/p", content_type)
-    assert isinstance(doc, HtmlDocument)
+    assert all(problem.source == "https://e.com/p" for problem in doc.problems)
+    assert all(anchor.startswith(("http://", "https://")) for anchor in doc.anchors)
 
 
 tags = st.sampled_from(["meta", "link", "a", "base", "html", "head", "body", "p", "!--", "?xml"])

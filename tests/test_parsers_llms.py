@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+from golden import check_snapshot
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,7 +17,6 @@ from crawlcheck.parsers.llms import SCAN_BYTES, LlmsTxt, parse_llms_txt
 
 DATA = Path(__file__).parent / "data" / "llms"
 URL = "https://example.com/llms.txt"
-UPDATE = os.environ.get("CRAWLCHECK_UPDATE_GOLDEN") == "1"
 
 
 def served(
@@ -58,11 +57,8 @@ GOLDEN = sorted(DATA.glob("*.txt"))
 
 @pytest.mark.parametrize("case", GOLDEN, ids=lambda p: p.stem)
 def test_golden(case: Path) -> None:
-    expected_path = case.with_name(case.stem + ".expected.json")
-    got = render(served(case.read_bytes()))
-    if UPDATE:
-        expected_path.write_text(json.dumps(got, indent=1, ensure_ascii=False) + "\n", "utf-8")
-    assert got == json.loads(expected_path.read_text("utf-8"))
+    got = json.dumps(render(served(case.read_bytes())), indent=1, ensure_ascii=False) + "\n"
+    check_snapshot(case.with_name(case.stem + ".expected.json"), got)
 
 
 def test_presence_is_the_only_observation_and_never_a_reservation() -> None:

@@ -201,6 +201,8 @@ def test_arbitrary_responses_never_raise(
     headers: list[tuple[str, str]], body: bytes, status: int | None
 ) -> None:
     signals = parse_page(Fetched(url=URL, status=status, headers=tuple(headers), body=body))
-    assert isinstance(signals, PageSignals)
-    if status is None or not 200 <= status < 300:
+    ok = status is not None and 200 <= status < 300
+    assert signals.read is ok
+    if not ok:
         assert signals.observations == ()
+        assert signals.problems

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
+from golden import check_snapshot
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -28,8 +28,6 @@ DATA = Path(__file__).parent / "data" / "tdmrep"
 VECTORS = DATA / "vectors"
 URL = "https://example.com/.well-known/tdmrep.json"
 PAGE = "https://example.com/page.html"
-UPDATE = os.environ.get("CRAWLCHECK_UPDATE_GOLDEN") == "1"
-DEFAULT_PROBES = ("/", "/index.html", "/open/x", "/a/b.jpg")
 
 
 def served(body: bytes | str, status: int | None = 200, **kwargs: Any) -> TdmRepFile:
@@ -73,29 +71,30 @@ def render_match(rule: TdmRule | None) -> dict[str, Any] | None:
 
 # --- golden files -----------------------------------------------------------------------
 
-GOLDEN = sorted(p for p in DATA.glob("*.json") if not p.name.endswith(".expected.json"))
+GOLDEN = sorted(
+    p for p in DATA.glob("*.json") if not p.name.endswith((".expected.json", ".probes.json"))
+)
+
+
+@pytest.mark.parametrize("case", GOLDEN, ids=lambda p: p.stem)
+def test_hand_written_probes(case: Path) -> None:
+    """Each ``<case>.probes.json``: path → the rule that must decide it, checked by hand."""
+    probes = json.loads(case.with_name(case.stem + ".probes.json").read_text("utf-8"))
+    tdm = served(case.read_bytes())
+    assert {path: render_match(tdm.rule_for(path)) for path in probes} == probes
 
 
 @pytest.mark.parametrize("case", GOLDEN, ids=lambda p: p.stem)
 def test_golden(case: Path) -> None:
-    expected_path = case.with_name(case.stem + ".expected.json")
-    tdm = served(case.read_bytes())
-    expected = json.loads(expected_path.read_text("utf-8")) if expected_path.exists() else {}
-    probes = list(expected.get("rule_for", {})) or list(DEFAULT_PROBES)
-    got = {
-        "parsed": render(tdm),
-        "rule_for": {path: render_match(tdm.rule_for(path)) for path in probes},
-    }
-    if UPDATE:
-        text = json.dumps(got, indent=1, ensure_ascii=False) + "\n"
-        expected_path.write_text(text, "utf-8")
-    assert got == expected
+    got = json.dumps(render(served(case.read_bytes())), indent=1, ensure_ascii=False) + "\n"
+    check_snapshot(case.with_name(case.stem + ".expected.json"), got)
 
 
 def test_every_golden_input_has_expected_output() -> None:
     assert GOLDEN
     for case in GOLDEN:
         assert case.with_name(case.stem + ".expected.json").exists(), case.name
+        assert case.with_name(case.stem + ".probes.json").exists(), case.name
 
 
 # --- W3C spec: every example of spec/index.html and every derived case --------------------
