@@ -328,6 +328,16 @@ def bench(count: int, rounds: int) -> dict[str, Any]:
             requests = len(urls)
             plain.append(run_plain(web, urls))
             web.take_log()
+            last, floor = runs[-1], plain[-1][0]
+            shape = steadiness(last.arrivals, last.seconds)
+            print(  # each round as it ends: a long run shows progress
+                f"round {len(runs)}: {count / last.seconds:.1f} sites/s, plain "
+                f"{count / floor:.1f}/s, ratio {floor / last.seconds:.2f}, first "
+                f"{shape['first_s']:.1f} s, longest gap {shape['longest_gap_s']:.1f} s, "
+                f"CLI {last.cli_peak_mib:.0f} MiB, crawl {last.crawl_peak_mib:.0f} MiB",
+                file=sys.stderr,
+                flush=True,
+            )
     ratios = [p[0] / r.seconds for r, p in zip(runs, plain, strict=True)]
     shapes = [steadiness(r.arrivals, r.seconds) for r in runs]
     return {
