@@ -91,6 +91,7 @@ def site_to_json(site: SiteFetches, *, digests: bool = False) -> dict[str, Any]:
         "pages": [fetched_to_json(doc, digests=digests) for doc in site.pages],
         "licenses": [fetched_to_json(doc, digests=digests) for doc in site.licenses],
         "skipped": [list(pair) for pair in site.skipped],
+        "blocked": [list(pair) for pair in site.blocked],
         "started_at": site.started_at,
         "finished_at": site.finished_at,
     }
@@ -115,6 +116,8 @@ def site_from_json(data: Mapping[str, Any]) -> SiteFetches:
         pages=tuple(fetched_from_json(doc) for doc in data["pages"]),
         licenses=tuple(fetched_from_json(doc) for doc in data["licenses"]),
         skipped=tuple((str(url), str(reason)) for url, reason in data["skipped"]),
+        # Rows written before the address guard have no "blocked".
+        blocked=tuple((str(url), str(why)) for url, why in data.get("blocked", ())),
         started_at=str(data["started_at"]),
         finished_at=str(data["finished_at"]),
     )

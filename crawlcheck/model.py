@@ -294,6 +294,9 @@ class SiteFetches:
     """Licence documents (RSL) that robots.txt or a page pointed to."""
     skipped: tuple[tuple[str, str], ...] = ()
     """Pages not sampled, as (url, reason) — e.g. disallowed for crawlcheck by robots.txt."""
+    blocked: tuple[tuple[str, str], ...] = ()
+    """Fetches refused because the site pointed at a non-public address (SSRF), as (url,
+    why): a licence, a sitemap or a redirect hop (crawlcheck.addresses)."""
     started_at: str = ""
     finished_at: str = ""
 

@@ -21,18 +21,22 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, StopDownload
 from scrapy.http import Headers, Request, Response
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
 from crawlcheck.clock import now
 from crawlcheck.codec import fetched_to_json, site_to_json
 from crawlcheck.crawl.adapters import fetched_from_response, header_text
 from crawlcheck.crawl.failures import (
+    BLOCKED_ADDRESS,
     INVALID_URL,
     OFFSITE_REDIRECT,
     OTHER,
     ROBOTS_DISALLOWED,
     failure_code,
 )
+from crawlcheck.crawl.guard import SITE_META
 from crawlcheck.crawl.jobs import (
     REASON_DISALLOWED,
     REASON_OFFSITE,
@@ -54,6 +58,11 @@ logger = logging.getLogger(__name__)
 _FOLLOW_UP_PRIORITY = 10
 #: A request that only hands over results produced outside a callback (see on_idle).
 _FLUSH_URL = "data:,"
+#: Targets under way at once, per request allowed in flight (``concurrency``): enough to
+#: keep every download slot busy while some sites wait on slow hosts, few enough that
+#: each site's follow-up requests are not queued behind thousands of robots.txt requests
+#: (see :meth:`SiteSpider.start`).
+OPEN_TARGETS_PER_REQUEST = 2
 
 Item = dict[str, Any]
 Output = list[Request | Item]
@@ -96,6 +105,11 @@ class SiteSpider(scrapy.Spider):
         self.origins: dict[str, OriginJob] = {}
         self.pending: list[Item] = []
         """Results not yet handed to Scrapy (produced by a signal handler)."""
+        self.window = max(1, OPEN_TARGETS_PER_REQUEST * self.options.concurrency)
+        """Targets begun but not yet finished, at most (see :meth:`start`)."""
+        self.begun = 0
+        self.finished = 0
+        self._room: Deferred[None] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteSpider:
@@ -108,11 +122,23 @@ class SiteSpider(scrapy.Spider):
         crawler.signals.connect(spider.on_bytes, signal=signals.bytes_received)
         crawler.signals.connect(spider.on_dropped, signal=signals.request_dropped)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
+        crawler.signals.connect(spider.on_scheduler_empty, signal=signals.scheduler_empty)
         return spider
 
     async def start(self) -> AsyncIterator[Request | Item]:
-        """Yield robots.txt of every site (or origin) first; nothing else of it before."""
+        """Yield the first requests of each target in input order, a window at a time.
+
+        Scrapy reads ``start()`` eagerly, so yielding every robots.txt at once queues one
+        download slot per site: the scheduler then serves all sites in turn, each site's
+        follow-up requests wait behind every other site's robots.txt, and sites finish
+        together at the end instead of one by one (and every one is held in memory). So a
+        new target begins only while fewer than :attr:`window` are under way.
+        """
         for target in self.targets:
+            while self.begun - self.finished >= self.window:
+                self._room = Deferred()
+                await maybe_deferred_to_future(self._room)
+            self.begun += 1
             for output in self.begin(target):
                 yield output
 
@@ -177,6 +203,23 @@ class SiteSpider(scrapy.Spider):
     def on_idle(self, spider: scrapy.Spider) -> None:
         """Close any site still open when nothing is left to do (a bug, but never a hang),
         then hand over what signal handlers produced before the spider may close."""
+        if self._recover():
+            raise DontCloseSpider
+
+    def on_scheduler_empty(self) -> None:
+        """Do :meth:`on_idle`'s recovery while :meth:`start` waits for room.
+
+        Scrapy never calls a spider idle before its ``start()`` is exhausted, so a window
+        full of sites that wait for nothing (a bug) would otherwise hang the crawl.
+        """
+        engine = self.crawler.engine
+        scraper = engine.scraper.slot
+        if self._room is None or engine.downloader.active or (scraper and not scraper.is_idle()):
+            return
+        self._recover()
+
+    def _recover(self) -> bool:
+        """Close what nothing is left to finish; return True when results were handed over."""
         for job in list(self.open_sites):
             logger.error("site %s ended with %d fetches unaccounted for", job.site, job.pending)
             self._close(job)
@@ -184,12 +227,13 @@ class SiteSpider(scrapy.Spider):
             for url in origin.waiting:
                 self._emit(Fetched(url=url, error=OTHER, fetched_at=now()))
             origin.waiting.clear()
-        if self.pending:
-            # Items can only come out of a callback: one data: request carries them out.
-            self.crawler.engine.crawl(
-                Request(_FLUSH_URL, callback=self.on_flush, dont_filter=True, priority=100)
-            )
-            raise DontCloseSpider
+        if not self.pending:
+            return False
+        # Items can only come out of a callback: one data: request carries them out.
+        self.crawler.engine.crawl(
+            Request(_FLUSH_URL, callback=self.on_flush, dont_filter=True, priority=100)
+        )
+        return True
 
     # -- callbacks
 
@@ -226,12 +270,18 @@ class SiteSpider(scrapy.Spider):
         request: Request = failure.request  # type: ignore[attr-defined]
         flight: _Flight = request.meta["crawlcheck"]
         code = failure_code(failure.value or Exception())
+        if code == BLOCKED_ADDRESS:
+            flight.job.blocked(request.url, getattr(failure.value, "why", str(failure.value)))
         return [*self._deliver(flight, self._failed(flight, request.url, code)), *self._drain()]
 
     # -- internals
 
     def _emit(self, result: SiteFetches | Fetched) -> None:
         """Queue one finished result as an item (the codec's JSON, see the module doc)."""
+        self.finished += 1
+        room, self._room = self._room, None
+        if room is not None:
+            room.callback(None)
         if isinstance(result, SiteFetches):
             self.pending.append({"kind": "site", "data": site_to_json(result)})
         else:
@@ -281,6 +331,7 @@ class SiteSpider(scrapy.Spider):
     def _request(self, flight: _Flight, url: str) -> Request:
         meta: dict[str, Any] = {
             "crawlcheck": flight,
+            SITE_META: flight.job.origin,  # the address guard's exemption (crawl.guard)
             "dont_redirect": True,
             "handle_httpstatus_all": True,
             "dont_merge_cookies": True,

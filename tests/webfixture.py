@@ -4,7 +4,8 @@ Builds on :mod:`crawlcheck.demo` (site definitions, the loopback origin + proxy 
 adds what only tests need (docs/fixture-web.md): per resource ``body_hex``, ``generate`` (a
 huge body streamed), ``redirect``, ``delay``, ``hang``, ``drop``, ``truncate``, the raw-byte
 faults of a hostile server (``raw_hex``, ``reset``, ``drip``, ``header_bytes``) and ``note``;
-per site ``expect`` (what crawlcheck must report) and ``port``; the log of every request.
+per site ``expect`` (what crawlcheck must report) and ``port``; the log of every request; and
+:meth:`FixtureWeb.hold`, which keeps one resource's answer back until the test releases it.
 Not shipped in the wheel. Serve by hand with ``python tests/webfixture.py DIR_OR_FILE...``.
 """
 
@@ -61,6 +62,9 @@ FAULT_KEYS = frozenset(
 FIXTURE_SITE_KEYS = SITE_KEYS | {"port", "expect"}
 #: How many bytes past the body a ``truncate`` response promises in Content-Length.
 TRUNCATE_MISSING = 1024
+#: Seconds a held answer waits for its release at most: a safety bound so that a test whose
+#: crawl never lets it release the answer fails on its assertions instead of hanging.
+HOLD_LIMIT = 60.0
 _CHUNK = 64 * 1024
 
 
@@ -308,6 +312,7 @@ class FixtureHandler(StaticHandler):
                 via_proxy=via_proxy,
             )
         )
+        self._fixture()._wait_for_release(host, path)
 
     def respond(self, resource: Resource) -> None:
         """Send *resource*, first acting out its delay, hang, drop or truncation."""
@@ -411,6 +416,7 @@ class FixtureWeb(StaticWeb):
         super().__init__([*(sites or ()), *(s for p in paths for s in load_sites(p))])
         self._log: list[RequestRecord] = []
         self._stopping = threading.Event()
+        self._holds: dict[tuple[str, str], threading.Event] = {}
 
     def start(self, port: int = 0) -> None:
         """Bind 127.0.0.1 (*port* 0 picks a free one) and serve in a daemon thread."""
@@ -427,6 +433,28 @@ class FixtureWeb(StaticWeb):
         """Return a snapshot of every request received so far, in arrival order."""
         with self._lock:
             return list(self._log)
+
+    def hold(self, host: str, path: str) -> threading.Event:
+        """Keep back the answers to *host* *path* until the returned event is set.
+
+        A request for it is logged on arrival, then waits (at most :data:`HOLD_LIMIT`
+        seconds, or until the server stops) and is answered as defined. Tests use it to
+        order events without timing: "every other site finished while this one was held".
+        """
+        release = threading.Event()
+        with self._lock:
+            self._holds[(host.lower(), path)] = release
+        return release
+
+    def _wait_for_release(self, host: str, path: str) -> None:
+        with self._lock:
+            release = self._holds.get((host, path))
+        if release is None:
+            return
+        deadline = time.monotonic() + HOLD_LIMIT
+        while not release.wait(POLL):
+            if self._stopping.is_set() or time.monotonic() > deadline:
+                return
 
     def clear_log(self) -> None:
         """Forget the requests logged so far."""

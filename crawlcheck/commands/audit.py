@@ -11,6 +11,7 @@ from typing import TextIO
 
 from crawlcheck.commands._audit_run import AuditRun
 from crawlcheck.commands._output import check_writable, to_stdout
+from crawlcheck.commands.check import add_address_argument
 from crawlcheck.crawl.options import CrawlOptions
 from crawlcheck.errors import UsageError
 from crawlcheck.model import PURPOSES, SiteReport, SiteVerdict
@@ -117,6 +118,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         help="extra rules YAML layered on the shipped ones; repeatable (default: none)",
     )
+    add_address_argument(parser)
     parser.set_defaults(_extras="sites")
 
 
@@ -151,7 +153,11 @@ def run(args: argparse.Namespace) -> int:
     ruleset = load_ruleset(args.rules)
     check_writable(args.output)
     options = CrawlOptions(
-        concurrency=args.concurrency, timeout=args.timeout, pages=args.pages, proxy=args.proxy
+        concurrency=args.concurrency,
+        timeout=args.timeout,
+        pages=args.pages,
+        proxy=args.proxy,
+        allow_private_addresses=args.allow_private_addresses,
     )
     tripped: list[str] = []
 

@@ -99,6 +99,18 @@ def add_decision_arguments(parser: argparse.ArgumentParser) -> None:
         default=15.0,
         help="seconds allowed for one download (default: 15)",
     )
+    add_address_argument(parser)
+
+
+def add_address_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--allow-private-addresses`` (``audit``, ``check``, ``filter``)."""
+    parser.add_argument(
+        "--allow-private-addresses",
+        action="store_true",
+        help="also fetch licences, sitemaps and redirect targets that a site points to on "
+        "loopback, private, link-local or cloud metadata addresses (default: off, they are "
+        "refused; docs/crawl.md)",
+    )
 
 
 def max_age(args: argparse.Namespace) -> float | None:
@@ -141,12 +153,13 @@ def crawl_options(args: argparse.Namespace) -> CrawlOptions:
     timeout = args.timeout
     if not math.isfinite(timeout) or timeout <= 0:
         raise UsageError(f"--timeout: must be a positive number of seconds, not {timeout}")
+    allow = bool(getattr(args, "allow_private_addresses", False))
     concurrency = getattr(args, "concurrency", None)
     if concurrency is None:
-        return CrawlOptions(timeout=timeout)
+        return CrawlOptions(timeout=timeout, allow_private_addresses=allow)
     if concurrency < 1:
         raise UsageError(f"--concurrency: must be at least 1, not {concurrency}")
-    return CrawlOptions(timeout=timeout, concurrency=concurrency)
+    return CrawlOptions(timeout=timeout, concurrency=concurrency, allow_private_addresses=allow)
 
 
 def load_rules(args: argparse.Namespace) -> Ruleset:

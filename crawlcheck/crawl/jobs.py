@@ -97,6 +97,9 @@ class Job:
     def skip(self, url: str, reason: str) -> None:
         """Record that page *url* was not fetched, and why."""
 
+    def blocked(self, url: str, reason: str) -> None:
+        """Record that *url* (any fetch, or a hop of one) was refused by the address guard."""
+
     def on_fetched(self, order: Order, doc: Fetched) -> list[Order]:
         """Take the result of *order*; return the fetches it makes necessary."""
         raise NotImplementedError
@@ -138,6 +141,7 @@ class SiteJob(Job):
         self.licenses: list[Fetched] = []
         self.licence_urls: set[str] = set()
         self.skipped: list[tuple[str, str]] = []
+        self.refused: list[tuple[str, str]] = []
         self.sample = _Sample()
         self.fell_back = False
 
@@ -158,6 +162,12 @@ class SiteJob(Job):
         """Record that page *url* was not fetched, and why (at most MAX_SKIPPED)."""
         if len(self.skipped) < MAX_SKIPPED and all(url != done for done, _ in self.skipped):
             self.skipped.append((url, reason))
+
+    def blocked(self, url: str, reason: str) -> None:
+        """Record a fetch the address guard refused, always (a site makes few such fetches:
+        its site files, up to three licences, two sitemaps, and their redirect hops)."""
+        if (url, reason) not in self.refused:
+            self.refused.append((url, reason))
 
     def on_fetched(self, order: Order, doc: Fetched) -> list[Order]:
         """Take the result of *order*; return the fetches it makes necessary."""
@@ -189,6 +199,7 @@ class SiteJob(Job):
             pages=(*home, *sampled),
             licenses=tuple(self.licenses),
             skipped=tuple(self.skipped),
+            blocked=tuple(self.refused),
             started_at=self.started_at,
             finished_at=now(),
         )

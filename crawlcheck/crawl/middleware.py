@@ -37,7 +37,8 @@ from twisted.internet.defer import Deferred, DeferredList
 from crawlcheck.agent_names import resolve_agent
 from crawlcheck.clock import now
 from crawlcheck.crawl.adapters import fetched_from_response, header_text
-from crawlcheck.crawl.failures import failure_code
+from crawlcheck.crawl.failures import BLOCKED_ADDRESS, failure_code
+from crawlcheck.crawl.guard import env_proxy_applies, request_refusal
 from crawlcheck.crawl.middleware_settings import MiddlewareOptions, options_from_settings
 from crawlcheck.crawl.options import MAX_LICENSES, CrawlOptions
 from crawlcheck.crawl.redirects import next_hop
@@ -285,10 +286,12 @@ class CrawlcheckMiddleware:
     async def _fetch_site(self, origin: str, trigger: Request) -> SiteFetches:
         """Fetch robots.txt, then ai.txt, tdmrep.json and robots.txt's licences together."""
         started = now()
-        robots = await self._fetch_file(f"{origin}/robots.txt", ROBOTS_MAX_BYTES, trigger)
+        robots = await self._fetch_file(f"{origin}/robots.txt", ROBOTS_MAX_BYTES, trigger, origin)
         licences = _licence_urls(robots)
         urls = [*(f"{origin}{f.path}" for f in _SITE_FILES), *licences]
-        docs = await self._gather([self._fetch_file(url, FILE_MAX_BYTES, trigger) for url in urls])
+        docs = await self._gather(
+            [self._fetch_file(url, FILE_MAX_BYTES, trigger, origin) for url in urls]
+        )
         files = {f.field: doc for f, doc in zip(_SITE_FILES, docs, strict=False)}
         return SiteFetches(
             site=origin,
@@ -308,11 +311,12 @@ class CrawlcheckMiddleware:
         )
         return [value for _, value in results]
 
-    async def _fetch_file(self, url: str, cap: int, trigger: Request) -> Fetched:
+    async def _fetch_file(self, url: str, cap: int, trigger: Request, origin: str) -> Fetched:
         """Fetch *url*, following up to five redirects itself so each hop is recorded.
 
         RFC 9309 §2.3.1.2: follow at least five consecutive redirects; past that (or on a
-        loop) the chain did not end, which crawlcheck.access reads as unavailable.
+        loop) the chain did not end, which crawlcheck.access reads as unavailable. A hop
+        that the address rule refuses for *origin* (crawlcheck.crawl.guard) is not sent.
         A failure is a value (``Fetched.error``), never an exception.
         """
         redirects: list[tuple[int, str]] = []
@@ -327,6 +331,19 @@ class CrawlcheckMiddleware:
                 dont_filter=True,
                 meta=_internal_meta(trigger),
             )
+            refusal = await self._refusal(request, origin)
+            if refusal is not None:
+                # A licence or a redirect hop on a non-public address (SSRF): not fetched.
+                logger.warning("crawlcheck: not fetched: %s: %s", target, refusal)
+                if stats is not None:
+                    stats.inc_value("crawlcheck/site_file/blocked_address")
+                return Fetched(
+                    url=url,
+                    final_url=target,
+                    redirects=tuple(redirects),
+                    error=BLOCKED_ADDRESS,
+                    fetched_at=now(),
+                )
             if stats is not None:
                 stats.inc_value("crawlcheck/site_file/request_count")
             try:
@@ -362,6 +379,13 @@ class CrawlcheckMiddleware:
                 redirects=tuple(redirects),
                 error=error,
             )
+
+    async def _refusal(self, request: Request, origin: str) -> str | None:
+        """Return why the site-file request *request* for *origin* must not be sent."""
+        if self.options.allow_private_addresses:
+            return None
+        proxied = bool(request.meta.get("proxy")) or env_proxy_applies(self.crawler, request.url)
+        return await request_refusal(request.url, origin, proxied=proxied)
 
 
 class ReceivedBodyMiddleware:

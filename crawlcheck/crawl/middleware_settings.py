@@ -24,6 +24,7 @@ DECISIONS: tuple[str, ...] = tuple(UrlVerdict)
 #: agent of the purpose; ``"*"`` asks for any catalogued agent explicitly.
 DEFAULTS: dict[str, Any] = {
     "CRAWLCHECK_AGENT": None,
+    "CRAWLCHECK_ALLOW_PRIVATE_ADDRESSES": False,
     "CRAWLCHECK_CHECK_RESPONSES": True,
     "CRAWLCHECK_ENABLED": True,
     "CRAWLCHECK_KEEP": ["allowed"],
@@ -65,6 +66,9 @@ class MiddlewareOptions:
     """Origin snapshot (path or URL) to take site files from instead of fetching them."""
     snapshot_max_age: float = 24 * 3600.0
     """Seconds a snapshot capture may be old (RFC 9309 §2.4: 24 hours)."""
+    allow_private_addresses: bool = False
+    """Fetch licences and redirect hops on loopback, private, link-local and metadata
+    addresses too (crawlcheck.addresses); the origin itself is always fetched."""
 
 
 def options_from_settings(settings: SettingsLike) -> MiddlewareOptions:
@@ -99,6 +103,9 @@ def options_from_settings(settings: SettingsLike) -> MiddlewareOptions:
         ),
         snapshot=_snapshot(settings),
         snapshot_max_age=_max_age(settings),
+        allow_private_addresses=settings.getbool(
+            "CRAWLCHECK_ALLOW_PRIVATE_ADDRESSES", DEFAULTS["CRAWLCHECK_ALLOW_PRIVATE_ADDRESSES"]
+        ),
     )
 
 

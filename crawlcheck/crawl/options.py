@@ -38,6 +38,9 @@ class CrawlOptions:
     """Fetch the home page and sampled pages (False: site-level files only)."""
     fetch_site_files: bool = True
     """Fetch /ai.txt, /.well-known/tdmrep.json and /llms.txt."""
+    allow_private_addresses: bool = False
+    """Fetch what sites point to on loopback, private, link-local and metadata addresses too
+    (crawlcheck.addresses; the audited origin itself is always fetched)."""
 
     def to_json(self) -> dict[str, Any]:
         """Return the options as a JSON-ready mapping (the worker's input)."""

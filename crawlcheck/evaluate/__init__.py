@@ -386,6 +386,17 @@ def _crawl_problems(
         )
         for url, reason in fetches.skipped
     ]
+    problems.extend(
+        Problem(
+            code="crawl.blocked-address",
+            message=f"not fetched: {why} (crawlcheck does not follow a site to loopback, "
+            "private, link-local or cloud metadata addresses; --allow-private-addresses "
+            "lifts this)",
+            source=url,
+            level="warning",
+        )
+        for url, why in fetches.blocked
+    )
     if (views or fetches.skipped) and not any(v.read for v in views):
         problems.append(
             Problem(
