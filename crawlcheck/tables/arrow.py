@@ -1,0 +1,267 @@
+"""The Arrow batch API: decide a whole column of URLs in one call, and get Arrow back.
+
+::
+
+    import pyarrow.parquet as pq
+    from crawlcheck.tables import annotate_table, decide_column
+
+    table = pq.read_table("urls.parquet")
+    decided = decide_column(table["url"], agent="GPTBot")   # decision, reasons, … per row
+    annotated = annotate_table(table)                       # the table plus those columns
+
+A column is a pyarrow ``Array``/``ChunkedArray``, a pandas or polars ``Series``, or any
+iterable of strings; a table is a pyarrow ``Table``/``RecordBatch`` or a pandas/polars
+``DataFrame``. Rows are decided a window at a time (:mod:`crawlcheck.tables.batch`: grouped
+by origin, one plan per origin, shared outcomes) and every result is Arrow: ``decision``
+dictionary-encoded, ``reasons`` and ``problems`` as lists of structs, ``purpose`` and
+``agent`` as strings (:func:`decision_schema`). pyarrow is the ``arrow`` extra.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from types import ModuleType
+from typing import Any, Unpack
+
+from crawlcheck.decide.checker import PAGE_WINDOW, SITE_WINDOW, CheckerOptions, UrlChecker
+from crawlcheck.errors import UsageError
+from crawlcheck.model import PURPOSES, UrlVerdict
+from crawlcheck.report.document import finding_to_dict, problem_to_dict
+from crawlcheck.tables.batch import Decided, decide_rows
+from crawlcheck.tables.columns import ADDED_COLUMNS, refuse_collisions
+from crawlcheck.tables.readers import pick_column
+
+__all__ = [
+    "annotate_table",
+    "decide_column",
+    "decision_arrays",
+    "decision_schema",
+    "open_checker",
+    "require_pyarrow",
+]
+
+#: The optional dependency set that brings pyarrow.
+EXTRA = "arrow"
+_VERDICTS = tuple(UrlVerdict)
+
+
+def require_pyarrow(what: str = "the Arrow batch API") -> tuple[ModuleType, ModuleType]:
+    """Return (pyarrow, pyarrow.parquet), or raise a UsageError naming the extra."""
+    try:
+        import pyarrow
+        import pyarrow.parquet
+    except ImportError as exc:
+        raise UsageError(f"{what} needs pyarrow: install crawlcheck[{EXTRA}]") from exc
+    return pyarrow, pyarrow.parquet
+
+
+def _list(item: Any) -> Any:
+    """Return a list type whose items are named as Parquet names them (``element``)."""
+    pa, _ = require_pyarrow()
+    return pa.list_(pa.field("element", item))
+
+
+def _types() -> tuple[Any, Any]:
+    """Return the Arrow types of one reason and one problem (the report's JSON objects)."""
+    pa, _ = require_pyarrow()
+    text = pa.string()
+    texts = _list(text)
+    reason = pa.struct(
+        [
+            ("signal", text),
+            ("source", text),
+            ("effect", text),
+            ("purposes", texts),
+            ("agents", texts),
+            ("scope", text),
+            ("evidence", text),
+            ("line", pa.int64()),
+            ("key", text),
+            ("value", text),
+        ]
+    )
+    problem = pa.struct(
+        [
+            ("code", text),
+            ("message", text),
+            ("source", text),
+            ("line", pa.int64()),
+            ("level", text),
+            ("signal", text),
+        ]
+    )
+    return reason, problem
+
+
+def decision_schema() -> Any:
+    """Return the pyarrow schema of the columns a decision adds (:data:`ADDED_COLUMNS`)."""
+    pa, _ = require_pyarrow()
+    reason, problem = _types()
+    fields = {
+        "decision": pa.dictionary(pa.int8(), pa.string()),
+        "reasons": _list(reason),
+        "purpose": pa.string(),
+        "agent": pa.string(),
+        "problems": _list(problem),
+    }
+    return pa.schema([(name, fields[name]) for name in ADDED_COLUMNS])
+
+
+def decision_arrays(decided: Decided) -> list[Any]:
+    """Return the added columns of *decided* as pyarrow arrays, in :data:`ADDED_COLUMNS` order.
+
+    Each distinct outcome is converted once; rows take theirs by index (Arrow ``take``).
+    """
+    pa, _ = require_pyarrow()
+    reason, problem = _types()
+    outcomes = decided.outcomes
+    rows = pa.array(decided.rows, type=pa.int32())
+    codes = pa.array([_VERDICTS.index(o.decision) for o in outcomes], type=pa.int8())
+    decision = pa.DictionaryArray.from_arrays(
+        codes.take(rows), pa.array([str(v) for v in _VERDICTS])
+    )
+    reasons = pa.array(
+        [[finding_to_dict(f) for f in o.reasons] for o in outcomes], type=_list(reason)
+    ).take(rows)
+    problems = pa.array(
+        [[problem_to_dict(p) for p in o.problems] for o in outcomes], type=_list(problem)
+    ).take(rows)
+    count = len(decided)
+    arrays = {
+        "decision": decision,
+        "reasons": reasons,
+        "purpose": pa.repeat(pa.scalar(decided.purpose, pa.string()), count),
+        "agent": pa.repeat(pa.scalar(decided.agent, pa.string()), count),
+        "problems": problems,
+    }
+    return [arrays[name] for name in ADDED_COLUMNS]
+
+
+@contextlib.contextmanager
+def open_checker(
+    agent: str | None,
+    purpose: str | None,
+    origins: UrlChecker | None,
+    settings: CheckerOptions,
+) -> Iterator[UrlChecker]:
+    """Yield the checker that decides: *origins* as given, else one opened for the call.
+
+    *origins* is whatever knows each origin's site-level files: today an open
+    :class:`~crawlcheck.decide.checker.UrlChecker` (its cache, or its snapshot), which
+    then also fixes the agent and purpose.
+    """
+    if origins is None:
+        with UrlChecker(agent, purpose or "ai-train", **settings) as checker:
+            yield checker
+        return
+    if settings:
+        raise UsageError(
+            f"origins= is an open checker: {', '.join(sorted(settings))} apply only when "
+            "crawlcheck opens one"
+        )
+    if (agent is not None and agent != origins.agent) or (
+        purpose is not None and purpose != origins.purpose
+    ):
+        raise UsageError(
+            f"origins= decides for agent {origins.agent!r} and purpose {origins.purpose!r}; "
+            f"agent={agent!r}, purpose={purpose!r} asked for another question"
+        )
+    yield origins
+
+
+def _python_chunks(urls: object, size: int) -> Iterator[list[object]]:
+    """Yield the values of a column as Python lists of *size* at most."""
+    module = type(urls).__module__.split(".")[0]
+    if module == "pyarrow" and hasattr(urls, "to_pylist"):
+        if hasattr(urls, "column_names"):
+            raise UsageError("decide_column takes a column (table['url']); use annotate_table")
+        chunks: list[Any] = getattr(urls, "chunks", None) or [urls]
+        for chunk in chunks:
+            for offset in range(0, len(chunk), size):
+                yield chunk.slice(offset, size).to_pylist()
+        return
+    if module == "polars" and hasattr(urls, "to_arrow"):
+        yield from _python_chunks(urls.to_arrow(), size)
+        return
+    if module == "pandas" and hasattr(urls, "columns"):
+        raise UsageError("decide_column takes a column (df['url']); use annotate_table")
+    if isinstance(urls, str | bytes):
+        raise UsageError("decide_column takes a column of URLs, not one URL: use check_url")
+    if not isinstance(urls, Iterable):
+        raise UsageError(f"decide_column takes a column of URLs, not {type(urls).__name__}")
+    iterator = iter(urls)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def decide_column(
+    urls: object,
+    agent: str | None = None,
+    purpose: str | None = None,
+    *,
+    origins: UrlChecker | None = None,
+    **settings: Unpack[CheckerOptions],
+) -> Any:
+    """Return a pyarrow Table with the decision of each URL of *urls*, row for row.
+
+    Columns: :data:`~crawlcheck.tables.columns.ADDED_COLUMNS` (:func:`decision_schema`).
+    *purpose* defaults to ``ai-train``; *settings* are :class:`UrlChecker`'s (``cache``,
+    ``options``, ``ruleset``, ``pages``); *origins* is an open checker to use instead.
+    A value that is not a usable URL (null, another type, malformed) is ``unknown`` with a
+    ``url.malformed`` problem; nothing raises for the data.
+    """
+    pa, _ = require_pyarrow()
+    if purpose is not None and purpose not in PURPOSES:
+        raise UsageError(f"unknown purpose {purpose!r}; expected one of {', '.join(PURPOSES)}")
+    schema = decision_schema()
+    with open_checker(agent, purpose, origins, settings) as checker:
+        size = PAGE_WINDOW if checker.pages else SITE_WINDOW
+        parts: list[list[Any]] = [[] for _ in ADDED_COLUMNS]
+        for values in _python_chunks(urls, size):
+            decided = decide_rows(checker, values)
+            for part, array in zip(parts, decision_arrays(decided), strict=True):
+                part.append(array)
+    columns = [
+        pa.chunked_array(part, type=field.type) for part, field in zip(parts, schema, strict=True)
+    ]
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _as_arrow_table(table: object) -> Any:
+    pa, _ = require_pyarrow()
+    module = type(table).__module__.split(".")[0]
+    if isinstance(table, pa.Table):
+        return table
+    if isinstance(table, pa.RecordBatch):
+        return pa.Table.from_batches([table])
+    if module == "polars" and hasattr(table, "to_arrow"):
+        return table.to_arrow()
+    if module == "pandas" and hasattr(table, "columns"):
+        return pa.Table.from_pandas(table, preserve_index=False)
+    raise UsageError(f"annotate_table takes a table, not {type(table).__name__}")
+
+
+def annotate_table(
+    table: object,
+    column: str | None = None,
+    agent: str | None = None,
+    purpose: str | None = None,
+    *,
+    origins: UrlChecker | None = None,
+    **settings: Unpack[CheckerOptions],
+) -> Any:
+    """Return *table* as a pyarrow Table with the decision columns added after its own.
+
+    *column* names the URL column (default ``url``, or the one column named so in any
+    case); the other arguments are :func:`decide_column`'s.
+    """
+    arrow = _as_arrow_table(table)
+    names = tuple(arrow.column_names)
+    chosen = pick_column(names, column, "the table", "column")
+    refuse_collisions(names, "the table")
+    decided = decide_column(arrow[chosen], agent, purpose, origins=origins, **settings)
+    for field in decided.schema:
+        arrow = arrow.append_column(field, decided[field.name])
+    return arrow
