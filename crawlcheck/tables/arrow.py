@@ -187,6 +187,16 @@ def _python_chunks(urls: object, size: int) -> Iterator[list[object]]:
         return
     if module == "pandas" and hasattr(urls, "columns"):
         raise UsageError("decide_column takes a column (df['url']); use annotate_table")
+    if module == "pandas" and hasattr(urls, "iloc"):
+        pa, _ = require_pyarrow()
+        try:
+            # Missing values (None, NaN, pd.NA) become nulls, read as "missing (null)".
+            arrow = pa.Array.from_pandas(urls)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            arrow = None  # mixed types: read value by value below
+        if arrow is not None:
+            yield from _python_chunks(arrow, size)
+            return
     if isinstance(urls, str | bytes):
         raise UsageError("decide_column takes a column of URLs, not one URL: use check_url")
     if not isinstance(urls, Iterable):
