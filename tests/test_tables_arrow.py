@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import polars as pl
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import sitefiles
 
@@ -15,7 +16,7 @@ from crawlcheck.decide import decide_url, same_for_every_path
 from crawlcheck.decide.checker import UrlChecker, check_urls
 from crawlcheck.errors import UsageError
 from crawlcheck.report.document import decision_to_dict
-from crawlcheck.tables import annotate_table, decide_column, decision_schema
+from crawlcheck.tables import annotate_batches, annotate_table, decide_column, decision_schema
 
 ORIGINS = 40
 
@@ -157,3 +158,22 @@ def test_same_for_every_path_only_where_every_path_decides_alike(cache: Path) ->
                     assert len(answers) == 1, origin
     assert found[True] > 0
     assert found[False] > 0
+
+
+def test_annotate_batches_streams_what_annotate_table_returns(cache: Path, tmp_path: Path) -> None:
+    urls = list(sitefiles.urls(500, ORIGINS))
+    table = pa.table({"id": list(range(500)), "url": urls})
+    pq.write_table(table, tmp_path / "urls.parquet", row_group_size=100)
+    expected = annotate_table(table, cache=cache)
+    source = pq.ParquetFile(tmp_path / "urls.parquet")
+    with UrlChecker(cache=cache) as checker:
+        for batches in (
+            source.iter_batches(batch_size=128),
+            pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=64)),
+            table,
+        ):
+            reader = annotate_batches(batches, origins=checker)
+            assert reader.schema == expected.schema
+            assert reader.read_all().equals(expected)
+    with pytest.raises(UsageError, match="no batch"):
+        annotate_batches(iter([]), cache=cache)

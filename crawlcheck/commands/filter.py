@@ -30,6 +30,7 @@ from crawlcheck.commands.check import (
 from crawlcheck.decide.checker import PAGE_WINDOW, SITE_WINDOW, UrlChecker
 from crawlcheck.errors import UsageError
 from crawlcheck.model import UrlVerdict
+from crawlcheck.tables.arrow import BATCH_ROWS
 from crawlcheck.tables.batch import decide_rows
 from crawlcheck.tables.readers import Reader, open_reader
 from crawlcheck.tables.sniff import kind_from_name, sniff
@@ -221,8 +222,10 @@ class _Malformed:
 
 def _write(checker: UrlChecker, reader: Reader, writer: Writer) -> _Malformed:
     malformed = _Malformed()
-    size = PAGE_WINDOW if checker.pages else SITE_WINDOW
     table = reader.kind != "text"
+    # A URL list streams a window at a time (`| head` sees output early); tables are
+    # decided in larger batches (bounded in bytes by the reader), which share more.
+    size = PAGE_WINDOW if checker.pages else BATCH_ROWS if table else SITE_WINDOW
     seen = 0
     for chunk in reader.chunks(size):
         decided = decide_rows(checker, chunk.values, chunk.unreadable)

@@ -20,12 +20,13 @@ dictionary-encoded, ``reasons`` and ``problems`` as lists of structs, ``purpose`
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator
+import itertools
+from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from types import ModuleType
-from typing import Any, Unpack
+from typing import Any, TypeVar, Unpack
 
-from crawlcheck.decide.checker import PAGE_WINDOW, SITE_WINDOW, CheckerOptions, UrlChecker
+from crawlcheck.decide.checker import PAGE_WINDOW, CheckerOptions, UrlChecker
 from crawlcheck.errors import UsageError
 from crawlcheck.model import PURPOSES, UrlVerdict
 from crawlcheck.report.document import finding_to_dict, problem_to_dict
@@ -34,6 +35,7 @@ from crawlcheck.tables.columns import ADDED_COLUMNS, refuse_collisions
 from crawlcheck.tables.readers import pick_column
 
 __all__ = [
+    "annotate_batches",
     "annotate_table",
     "decide_column",
     "decision_arrays",
@@ -42,6 +44,10 @@ __all__ = [
     "require_pyarrow",
 ]
 
+T = TypeVar("T")
+#: Rows decided together by the batch API (without pages): more rows per origin share more
+#: outcomes; memory holds this many values and decisions at a time.
+BATCH_ROWS = 100_000
 #: The optional dependency set that brings pyarrow.
 EXTRA = "arrow"
 _VERDICTS = tuple(UrlVerdict)
@@ -112,7 +118,8 @@ def decision_schema() -> Any:
 def decision_arrays(decided: Decided) -> list[Any]:
     """Return the added columns of *decided* as pyarrow arrays, in :data:`ADDED_COLUMNS` order.
 
-    Each distinct outcome is converted once; rows take theirs by index (Arrow ``take``).
+    Each distinct finding and problem is converted once, each distinct outcome's list is
+    offsets into them, and rows take their outcome's by index (Arrow ``take``).
     """
     pa, _ = require_pyarrow()
     reason, problem = _types()
@@ -122,12 +129,8 @@ def decision_arrays(decided: Decided) -> list[Any]:
     decision = pa.DictionaryArray.from_arrays(
         codes.take(rows), pa.array([str(v) for v in _VERDICTS])
     )
-    reasons = pa.array(
-        [[finding_to_dict(f) for f in o.reasons] for o in outcomes], type=_list(reason)
-    ).take(rows)
-    problems = pa.array(
-        [[problem_to_dict(p) for p in o.problems] for o in outcomes], type=_list(problem)
-    ).take(rows)
+    reasons = _lists([o.reasons for o in outcomes], finding_to_dict, reason).take(rows)
+    problems = _lists([o.problems for o in outcomes], problem_to_dict, problem).take(rows)
     count = len(decided)
     arrays = {
         "decision": decision,
@@ -137,6 +140,29 @@ def decision_arrays(decided: Decided) -> list[Any]:
         "problems": problems,
     }
     return [arrays[name] for name in ADDED_COLUMNS]
+
+
+def _lists(groups: list[tuple[T, ...]], to_dict: Callable[[T], dict[str, Any]], item: Any) -> Any:
+    """Return a list<struct> array, one list per group, each distinct item converted once.
+
+    Items are told apart by identity: plans memoise their findings, so equal findings of
+    one rule are one object; the groups hold them alive while their ids are in use.
+    """
+    pa, _ = require_pyarrow()
+    index: dict[int, int] = {}
+    distinct: list[dict[str, Any]] = []
+    positions: list[int] = []
+    offsets = [0]
+    for group in groups:
+        for element in group:
+            at = index.get(id(element))
+            if at is None:
+                at = index[id(element)] = len(distinct)
+                distinct.append(to_dict(element))
+            positions.append(at)
+        offsets.append(len(positions))
+    values = pa.array(distinct, type=item).take(pa.array(positions, type=pa.int32()))
+    return pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()), values, type=_list(item))
 
 
 @contextlib.contextmanager
@@ -227,7 +253,7 @@ def decide_column(
         raise UsageError(f"unknown purpose {purpose!r}; expected one of {', '.join(PURPOSES)}")
     schema = decision_schema()
     with open_checker(agent, purpose, origins, settings) as checker:
-        size = PAGE_WINDOW if checker.pages else SITE_WINDOW
+        size = PAGE_WINDOW if checker.pages else BATCH_ROWS
         parts: list[list[Any]] = [[] for _ in ADDED_COLUMNS]
         for values in _python_chunks(urls, size):
             decided = decide_rows(checker, values)
@@ -246,6 +272,8 @@ def _as_arrow_table(table: object) -> Any:
         return table
     if isinstance(table, pa.RecordBatch):
         return pa.Table.from_batches([table])
+    if isinstance(table, pa.RecordBatchReader):
+        return table.read_all()
     if module == "polars" and hasattr(table, "to_arrow"):
         return table.to_arrow()
     if module == "pandas" and hasattr(table, "columns"):
@@ -275,3 +303,50 @@ def annotate_table(
     for field in decided.schema:
         arrow = arrow.append_column(field, decided[field.name])
     return arrow
+
+
+def annotate_batches(
+    batches: object,
+    column: str | None = None,
+    agent: str | None = None,
+    purpose: str | None = None,
+    *,
+    origins: UrlChecker | None = None,
+    **settings: Unpack[CheckerOptions],
+) -> Any:
+    """Return a pyarrow RecordBatchReader of *batches* with the decision columns added.
+
+    Streaming: *batches* (a RecordBatchReader, a Table, or any iterable of RecordBatches,
+    such as ``ParquetFile.iter_batches()``) is read one batch at a time as the result is,
+    with one checker for all of them (opened on the first batch, closed after the last,
+    unless *origins* is given). The other arguments are :func:`annotate_table`'s.
+    """
+    pa, _ = require_pyarrow()
+    if isinstance(batches, pa.Table):
+        batches = batches.to_batches()
+    iterator = iter(batches)  # type: ignore[call-overload]
+    schema = getattr(batches, "schema", None)
+    first = None
+    if schema is None:
+        first = next(iterator, None)
+        if first is None:
+            raise UsageError("annotate_batches: no batch, so no columns to add to")
+        schema = first.schema
+    names = tuple(schema.names)
+    chosen = pick_column(names, column, "the batches", "column")
+    refuse_collisions(names, "the batches")
+    if purpose is not None and purpose not in PURPOSES:
+        raise UsageError(f"unknown purpose {purpose!r}; expected one of {', '.join(PURPOSES)}")
+    annotated = pa.schema([*schema, *decision_schema()])
+
+    def generate() -> Iterator[Any]:
+        with open_checker(agent, purpose, origins, settings) as checker:
+            pending = [first] if first is not None else []
+            for batch in itertools.chain(pending, iterator):
+                added = decide_column(batch.column(chosen), origins=checker)
+                yield pa.RecordBatch.from_arrays(
+                    [*batch.columns, *(c.combine_chunks() for c in added.columns)],
+                    schema=annotated,
+                )
+
+    return pa.RecordBatchReader.from_batches(annotated, generate())

@@ -38,8 +38,9 @@ __all__ = [
 TEXT_LINE_BYTES = 64 * 1024
 #: Bytes of one JSON line or CSV record (and characters of one CSV field) read at most.
 RECORD_BYTES = 16 * 1024 * 1024
-#: Bytes of input rows a Parquet batch aims at (wide rows make smaller batches).
-PARQUET_BATCH_BYTES = 64 * 1024 * 1024
+#: Bytes of input rows one chunk holds at most (wide rows make shorter chunks); a Parquet
+#: batch aims at it from the file's row sizes.
+CHUNK_BYTES = 64 * 1024 * 1024
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -254,8 +255,10 @@ class CsvReader(Reader):
         values: list[object] = []
         unreadable: dict[int, Problem] = {}
         records: list[list[str]] = []
+        held = 0
         while (record := self._next_record()) is not None:
             row = len(values)
+            held += self._record_bytes
             if len(record) > width:
                 unreadable[row] = self.malformed(
                     self._line, f"{len(record)} fields where the header has {width}"
@@ -266,9 +269,9 @@ class CsvReader(Reader):
             record += [""] * (width - len(record))
             values.append(record[self._index])
             records.append(record)
-            if len(values) >= size:
+            if len(values) >= size or held >= CHUNK_BYTES:
                 yield Chunk(values, unreadable, records)
-                values, unreadable, records = [], {}, []
+                values, unreadable, records, held = [], {}, [], 0
         if values:
             yield Chunk(values, unreadable, records)
 
@@ -322,6 +325,7 @@ class JsonlReader(Reader):
         records: list[dict[str, Any] | None] = []
         lines: list[str] = []
         chosen = False
+        held = 0
         try:
             for number, (raw, cut) in enumerate(bounded_lines(self.stream, RECORD_BYTES), 1):
                 line = raw.strip()
@@ -330,6 +334,7 @@ class JsonlReader(Reader):
                 if not line:
                     continue
                 row = len(values)
+                held += len(line)
                 record, text, problem = self._read_line(number, line, cut)
                 if record is not None and not chosen:
                     self._choose(record)
@@ -346,9 +351,9 @@ class JsonlReader(Reader):
                 values.append(value)
                 records.append(record)
                 lines.append(text)
-                if len(values) >= size:
+                if len(values) >= size or held >= CHUNK_BYTES:
                     yield Chunk(values, unreadable, records, lines)
-                    values, unreadable, records, lines = [], {}, [], []
+                    values, unreadable, records, lines, held = [], {}, [], [], 0
         except (OSError, EOFError) as exc:
             raise self.read_error(exc) from exc
         if values:
@@ -444,7 +449,7 @@ class ParquetReader(Reader):
             return size
         group = metadata.row_group(0)
         per_row = max(1, int(group.total_byte_size) // max(1, int(group.num_rows)))
-        return max(1, min(size, PARQUET_BATCH_BYTES // per_row))
+        return max(1, min(size, CHUNK_BYTES // per_row))
 
     def chunks(self, size: int) -> Iterator[Chunk]:
         from crawlcheck.tables.arrow import require_pyarrow
