@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -177,3 +178,17 @@ def test_annotate_batches_streams_what_annotate_table_returns(cache: Path, tmp_p
             assert reader.read_all().equals(expected)
     with pytest.raises(UsageError, match="no batch"):
         annotate_batches(iter([]), cache=cache)
+
+
+def test_a_checker_decides_on_another_thread_than_its_own(cache: Path) -> None:
+    # DuckDB and polars pull batches on threads of their own (docs/pipelines.md, DuckDB).
+    urls = list(sitefiles.urls(300, ORIGINS))
+    found: dict[str, object] = {}
+    with UrlChecker(cache=cache) as checker:
+        worker = threading.Thread(
+            target=lambda: found.update(table=decide_column(urls, origins=checker))
+        )
+        worker.start()
+        worker.join()
+        assert isinstance(found.get("table"), pa.Table)
+        assert found["table"].equals(decide_column(urls, cache=cache))
