@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 from crawlcheck.decide.checker import MALFORMED
 from crawlcheck.errors import UsageError
 from crawlcheck.model import Problem
-from crawlcheck.tables.sniff import InputKind, Sniffed
+from crawlcheck.tables.sniff import READ_ERRORS, InputKind, Sniffed
 
 __all__ = [
     "RECORD_BYTES",
@@ -156,7 +156,7 @@ class TextReader(Reader):
                 if len(values) >= size:
                     yield Chunk(values, unreadable, texts)
                     values, unreadable, texts = [], {}, []
-        except (OSError, EOFError, ValueError) as exc:
+        except READ_ERRORS as exc:
             raise self.read_error(exc) from exc
         if values:
             yield Chunk(values, unreadable, texts)
@@ -247,7 +247,7 @@ class CsvReader(Reader):
                     return record
         except csv.Error as exc:
             raise UsageError(f"-i: '{self.name}' line {self._line}: {exc}") from exc
-        except (OSError, EOFError) as exc:
+        except READ_ERRORS as exc:
             raise self.read_error(exc) from exc
 
     def chunks(self, size: int) -> Iterator[Chunk]:
@@ -354,7 +354,7 @@ class JsonlReader(Reader):
                 if len(values) >= size or held >= CHUNK_BYTES:
                     yield Chunk(values, unreadable, records, lines)
                     values, unreadable, records, lines, held = [], {}, [], [], 0
-        except (OSError, EOFError) as exc:
+        except READ_ERRORS as exc:
             raise self.read_error(exc) from exc
         if values:
             yield Chunk(values, unreadable, records, lines)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import gzip
 import io
 import sys
+import zlib
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import BinaryIO, cast
@@ -27,6 +28,7 @@ else:
     from backports import zstd
 
 __all__ = [
+    "READ_ERRORS",
     "SNIFF_BYTES",
     "Compression",
     "InputKind",
@@ -38,6 +40,8 @@ __all__ = [
 
 #: Bytes read before deciding what the input is (and scanned for NUL bytes).
 SNIFF_BYTES = 8192
+#: What reading a (decompressed) input may raise when the file is damaged or unreadable.
+READ_ERRORS: tuple[type[BaseException], ...] = (OSError, EOFError, zlib.error, zstd.ZstdError)
 
 
 class InputKind(StrEnum):
@@ -125,7 +129,7 @@ def _peek(stream: BinaryIO, name: str) -> tuple[bytes, BinaryIO]:
     """Return the first bytes of *stream* and a stream that still starts at them."""
     try:
         head = stream.read(SNIFF_BYTES)
-    except (OSError, EOFError, zstd.ZstdError) as exc:
+    except READ_ERRORS as exc:
         raise UsageError(f"-i: cannot read '{name}': {_why(exc)}") from exc
     return head, io.BufferedReader(_Rejoined(head, stream), buffer_size=1 << 16)
 
