@@ -192,3 +192,11 @@ def test_a_checker_decides_on_another_thread_than_its_own(cache: Path) -> None:
         worker.join()
         assert isinstance(found.get("table"), pa.Table)
         assert found["table"].equals(decide_column(urls, cache=cache))
+
+
+def test_no_rows_give_no_rows_with_the_columns(cache: Path) -> None:
+    assert decide_column([], cache=cache).schema == decision_schema()
+    empty = pa.record_batch([pa.array([], pa.string())], names=["url"])
+    table = annotate_batches([empty], cache=cache).read_all()
+    assert table.num_rows == 0
+    assert table.column_names == ["url", *decision_schema().names]

@@ -115,54 +115,96 @@ def decision_schema() -> Any:
     return pa.schema([(name, fields[name]) for name in ADDED_COLUMNS])
 
 
-def decision_arrays(decided: Decided) -> list[Any]:
-    """Return the added columns of *decided* as pyarrow arrays, in :data:`ADDED_COLUMNS` order.
+class ArrowConverter:
+    """Turns outcomes into Arrow columns, converting each finding and problem once per run.
 
-    Each distinct finding and problem is converted once, each distinct outcome's list is
-    offsets into them, and rows take their outcome's by index (Arrow ``take``).
+    Owned by one run (a ``decide_column`` call, an ``annotate_batches`` reader, a Parquet
+    writer) and dropped with it. Plans memoise their findings, so the findings of one rule
+    are one object: an object's values are remembered by its identity, and the converter
+    holds every object it remembers, so no id is reused while it is remembered. Past
+    :data:`REMEMBERED` objects it starts afresh.
     """
-    pa, _ = require_pyarrow()
-    reason, problem = _types()
-    outcomes = decided.outcomes
-    rows = pa.array(decided.rows, type=pa.int32())
-    codes = pa.array([_VERDICTS.index(o.decision) for o in outcomes], type=pa.int8())
-    decision = pa.DictionaryArray.from_arrays(
-        codes.take(rows), pa.array([str(v) for v in _VERDICTS])
-    )
-    reasons = _lists([o.reasons for o in outcomes], finding_to_dict, reason).take(rows)
-    problems = _lists([o.problems for o in outcomes], problem_to_dict, problem).take(rows)
-    count = len(decided)
-    arrays = {
-        "decision": decision,
-        "reasons": reasons,
-        "purpose": pa.repeat(pa.scalar(decided.purpose, pa.string()), count),
-        "agent": pa.repeat(pa.scalar(decided.agent, pa.string()), count),
-        "problems": problems,
-    }
-    return [arrays[name] for name in ADDED_COLUMNS]
+
+    #: Objects whose values are remembered at most (findings and problems).
+    REMEMBERED = 200_000
+
+    def __init__(self) -> None:
+        self._rows: dict[int, tuple[object, tuple[Any, ...]]] = {}
+
+    def row(
+        self, element: T, to_dict: Callable[[T], dict[str, Any]], names: tuple[str, ...]
+    ) -> tuple[Any, ...]:
+        """Return *element*'s values in the order of *names* (``to_dict``'s keys)."""
+        hit = self._rows.get(id(element))
+        if hit is not None and hit[0] is element:
+            return hit[1]
+        if len(self._rows) >= self.REMEMBERED:
+            self._rows.clear()
+        data = to_dict(element)
+        values = tuple(data.get(name) for name in names)
+        self._rows[id(element)] = (element, values)
+        return values
+
+    def arrays(self, decided: Decided) -> list[Any]:
+        """Return the added columns of *decided*, in :data:`ADDED_COLUMNS` order.
+
+        Each distinct finding and problem of the batch becomes one struct, each outcome's
+        list is offsets into them, and rows take their outcome's by index (Arrow ``take``).
+        """
+        pa, _ = require_pyarrow()
+        reason, problem = _types()
+        outcomes = decided.outcomes
+        rows = pa.array(decided.rows, type=pa.int32())
+        codes = pa.array([_VERDICTS.index(o.decision) for o in outcomes], type=pa.int8())
+        decision = pa.DictionaryArray.from_arrays(
+            codes.take(rows), pa.array([str(v) for v in _VERDICTS])
+        )
+        reasons = self._lists([o.reasons for o in outcomes], finding_to_dict, reason)
+        problems = self._lists([o.problems for o in outcomes], problem_to_dict, problem)
+        count = len(decided)
+        arrays = {
+            "decision": decision,
+            "reasons": reasons.take(rows),
+            "purpose": pa.repeat(pa.scalar(decided.purpose, pa.string()), count),
+            "agent": pa.repeat(pa.scalar(decided.agent, pa.string()), count),
+            "problems": problems.take(rows),
+        }
+        return [arrays[name] for name in ADDED_COLUMNS]
+
+    def _lists(
+        self, groups: list[tuple[T, ...]], to_dict: Callable[[T], dict[str, Any]], item: Any
+    ) -> Any:
+        """Return a list<struct> array, one list per group, built column by column."""
+        pa, _ = require_pyarrow()
+        names = tuple(item.names) if hasattr(item, "names") else tuple(f.name for f in item)
+        index: dict[int, int] = {}
+        distinct: list[tuple[Any, ...]] = []
+        positions: list[int] = []
+        offsets = [0]
+        for group in groups:
+            for element in group:
+                at = index.get(id(element))
+                if at is None:
+                    at = index[id(element)] = len(distinct)
+                    distinct.append(self.row(element, to_dict, names))
+                positions.append(at)
+            offsets.append(len(positions))
+        fields = [item.field(i) for i in range(item.num_fields)]
+        columns = list(zip(*distinct, strict=True)) if distinct else [() for _ in fields]
+        structs = pa.StructArray.from_arrays(
+            [pa.array(list(c), type=f.type) for c, f in zip(columns, fields, strict=True)],
+            fields=fields,
+        )
+        values = structs.take(pa.array(positions, type=pa.int32()))
+        return pa.ListArray.from_arrays(
+            pa.array(offsets, type=pa.int32()), values, type=_list(item)
+        )
 
 
-def _lists(groups: list[tuple[T, ...]], to_dict: Callable[[T], dict[str, Any]], item: Any) -> Any:
-    """Return a list<struct> array, one list per group, each distinct item converted once.
-
-    Items are told apart by identity: plans memoise their findings, so equal findings of
-    one rule are one object; the groups hold them alive while their ids are in use.
-    """
-    pa, _ = require_pyarrow()
-    index: dict[int, int] = {}
-    distinct: list[dict[str, Any]] = []
-    positions: list[int] = []
-    offsets = [0]
-    for group in groups:
-        for element in group:
-            at = index.get(id(element))
-            if at is None:
-                at = index[id(element)] = len(distinct)
-                distinct.append(to_dict(element))
-            positions.append(at)
-        offsets.append(len(positions))
-    values = pa.array(distinct, type=item).take(pa.array(positions, type=pa.int32()))
-    return pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()), values, type=_list(item))
+def decision_arrays(decided: Decided, converter: ArrowConverter | None = None) -> list[Any]:
+    """Return the added columns of *decided* as pyarrow arrays, in :data:`ADDED_COLUMNS` order
+    (*converter*: one kept for a whole run, so each finding is converted once)."""
+    return (converter or ArrowConverter()).arrays(decided)
 
 
 @contextlib.contextmanager
@@ -252,12 +294,13 @@ def decide_column(
     if purpose is not None and purpose not in PURPOSES:
         raise UsageError(f"unknown purpose {purpose!r}; expected one of {', '.join(PURPOSES)}")
     schema = decision_schema()
+    converter = ArrowConverter()
     with open_checker(agent, purpose, origins, settings) as checker:
         size = PAGE_WINDOW if checker.pages else BATCH_ROWS
         parts: list[list[Any]] = [[] for _ in ADDED_COLUMNS]
         for values in _python_chunks(urls, size):
             decided = decide_rows(checker, values)
-            for part, array in zip(parts, decision_arrays(decided), strict=True):
+            for part, array in zip(parts, converter.arrays(decided), strict=True):
                 part.append(array)
     columns = [
         pa.chunked_array(part, type=field.type) for part, field in zip(parts, schema, strict=True)
@@ -340,13 +383,20 @@ def annotate_batches(
     annotated = pa.schema([*schema, *decision_schema()])
 
     def generate() -> Iterator[Any]:
+        converter = ArrowConverter()
         with open_checker(agent, purpose, origins, settings) as checker:
+            size = PAGE_WINDOW if checker.pages else BATCH_ROWS
             pending = [first] if first is not None else []
             for batch in itertools.chain(pending, iterator):
-                added = decide_column(batch.column(chosen), origins=checker)
-                yield pa.RecordBatch.from_arrays(
-                    [*batch.columns, *(c.combine_chunks() for c in added.columns)],
-                    schema=annotated,
-                )
+                parts: list[list[Any]] = [[] for _ in ADDED_COLUMNS]
+                for values in _python_chunks(batch.column(chosen), size):
+                    decided = decide_rows(checker, values)
+                    for part, array in zip(parts, converter.arrays(decided), strict=True):
+                        part.append(array)
+                added = [
+                    pa.concat_arrays(part) if part else pa.array([], type=field.type)
+                    for part, field in zip(parts, decision_schema(), strict=True)
+                ]
+                yield pa.RecordBatch.from_arrays([*batch.columns, *added], schema=annotated)
 
     return pa.RecordBatchReader.from_batches(annotated, generate())

@@ -196,9 +196,10 @@ class ParquetWriter(Writer):
 
     def __init__(self, path: str, reader: Reader, keep: frozenset[str], only_kept: bool) -> None:
         super().__init__(reader, keep, only_kept)
-        from crawlcheck.tables.arrow import require_pyarrow
+        from crawlcheck.tables.arrow import ArrowConverter, require_pyarrow
 
         self.pa, self.pq = require_pyarrow("writing Parquet")
+        self.converter = ArrowConverter()
         self.path = path
         directory = os.path.dirname(os.path.abspath(path))
         try:
@@ -235,7 +236,7 @@ class ParquetWriter(Writer):
 
     def write(self, chunk: Chunk, decided: Decided) -> None:
         pa = self.pa
-        from crawlcheck.tables.arrow import decision_arrays, decision_schema
+        from crawlcheck.tables.arrow import decision_schema
 
         if self.schema is None:
             self.input_schema = self._input_schema(chunk)
@@ -243,7 +244,7 @@ class ParquetWriter(Writer):
             self.schema = pa.schema([*self.input_schema, *decision_schema()])
             self.writer = self.pq.ParquetWriter(self.partial, self.schema)
         columns = self._input_columns(chunk)
-        added = decision_arrays(decided)
+        added = self.converter.arrays(decided)
         batch = pa.RecordBatch.from_arrays([*columns, *added], schema=self.schema)
         if self.only_kept:
             wanted = self.wanted(decided)
