@@ -74,6 +74,12 @@ class Signal(StrEnum):
     CONTENT_USAGE = "content-usage"
     RSL = "rsl"
     LLMS_TXT = "llms.txt"
+    IPTC_DATA_MINING = "iptc-data-mining"
+    """XMP ``plus:DataMining`` embedded in an image or document (contract: "Additions")."""
+    C2PA_TRAINING_MINING = "c2pa-training-mining"
+    """CAWG ``cawg.training-mining`` or legacy ``c2pa.training-mining`` in a C2PA manifest."""
+    XMP_TDMREP = "xmp-tdmrep"
+    """TDMRep ``tdm:reservation`` / ``tdm:policy`` in XMP (PDF, images) or EPUB metadata."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

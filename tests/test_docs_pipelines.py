@@ -1,11 +1,10 @@
-"""The recipes of docs/pipelines.md run as written (pandas, polars, DuckDB, pyarrow), and its
-shell examples run against the demo web."""
+"""The recipes of docs/pipelines.md run as written (pandas, polars, DuckDB, pyarrow); its
+shell examples run in tests/test_docs_commands.py with every other document's."""
 
 from __future__ import annotations
 
 import os
 import re
-import shlex
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -46,7 +45,7 @@ RECIPES = blocks("python", "## Recipes")
 
 @pytest.fixture(scope="module")
 def web() -> Iterator[FixtureWeb]:
-    with FixtureWeb([*load_sites(SITES), *load_sites(ROOT / "crawlcheck" / "demo")]) as server:
+    with FixtureWeb(load_sites(SITES)) as server:
         yield server
 
 
@@ -95,23 +94,3 @@ def test_recipe_runs_as_written(recipe: str, web: FixtureWeb, cache: Path, tmp_p
     else:
         assert table.num_rows == len(URLS)
         assert set(table.column_names) >= {"id", "url", "decision", "reasons", "problems"}
-
-
-@pytest.mark.parametrize("block", blocks("sh"))
-def test_shell_examples_run_against_the_demo_web(
-    block: str, web: FixtureWeb, cache: Path, tmp_path: Path
-) -> None:
-    (tmp_path / "docs").symlink_to(ROOT / "docs")
-    for line in block.splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        run = subprocess.run(
-            shlex.split(line),
-            cwd=tmp_path,
-            env=_env(web, cache),
-            capture_output=True,
-            timeout=120,
-            check=False,
-        )
-        assert run.returncode == 0, (line, run.stderr.decode())
-        assert b"Traceback" not in run.stderr

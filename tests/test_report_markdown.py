@@ -6,7 +6,7 @@ import re
 
 from hypothesis import given
 from hypothesis import strategies as st
-from test_report_samples import META, SAMPLES, SCRIPT, assert_golden
+from test_report_samples import META, SAMPLES, SCRIPT, assert_golden, blanket_site
 
 from crawlcheck.model import PURPOSES
 from crawlcheck.report import render
@@ -29,10 +29,21 @@ def test_no_html_from_site_text() -> None:
 
 def test_summary_table_has_one_row_per_site_and_fixed_cell_count() -> None:
     lines = render("md", SAMPLES, META).splitlines()
-    start = lines.index("| site | " + " | ".join(PURPOSES) + " | reserving findings | problems |")
+    start = lines.index("| site | " + " | ".join(PURPOSES) + " | reservations | problems |")
     rows = lines[start + 2 : start + 2 + len(SAMPLES)]
     assert all(len(_UNESCAPED_PIPE.findall(row)) == 8 for row in rows)
-    assert "| news.example | reserved | reserved | partial | not-reserved | 4 | 0 |" in rows
+    assert "| news.example | reserved | reserved | partial | not-reserved | 4 | none |" in rows
+    # Problems are counted by level; an info note is not a problem.
+    assert rows[1].endswith("| 2 | none |")
+    assert rows[2].endswith("| 0 | 2 errors |")
+
+
+def test_a_line_reaching_165_agents_is_one_reservation() -> None:
+    text = render("md", (blanket_site(165),), META)
+    assert "| walled.example | not-reserved | reserved | reserved | reserved | 1 | none |" in text
+    lines = [line for line in text.splitlines() if line.startswith("- **robots.txt**")]
+    assert len(lines) == 1
+    assert "agents 165 agents (Agent000, Agent001, Agent002, Agent003, Agent004, …)" in lines[0]
 
 
 def test_links_from_site_text_are_not_markdown_links() -> None:

@@ -618,6 +618,75 @@ def _open_site() -> SiteReport:
     )
 
 
+def blanket_site(agents: int = 165) -> SiteReport:
+    """Return a site whose ``User-agent: *`` + ``Disallow: /`` reaches *agents* agents.
+
+    The evaluator reports such a line once per catalogued agent it reaches (one finding
+    each, all with the same evidence); views group them (crawlcheck.report.digest).
+    """
+    o = "https://walled.example"
+    robots = f"{o}/robots.txt"
+    evidence = "line 2: Disallow: / (the * group: line 1: User-agent: *)"
+    cycle = (("ai-train",), ("ai-input",), ("ai-input", "search"), ("ai-train", "ai-input"))
+    catalogue = [
+        (f"Agent{n:03d}", f"Operator {n % 40}", cycle[n % len(cycle)]) for n in range(agents)
+    ]
+    findings = [
+        Finding(
+            signal="robots.txt",
+            source=robots,
+            effect=Effect.RESERVE,
+            purposes=purposes,
+            agents=(token,),
+            scope="/",
+            evidence=evidence,
+            line=2,
+            key="disallow",
+            value="/",
+        )
+        for token, _, purposes in catalogue
+    ]
+    findings.append(
+        Finding(
+            signal="robots.txt",
+            source=robots,
+            effect=Effect.INFO,
+            purposes=(),
+            agents=("*",),
+            scope="/",
+            evidence="line 1: User-agent: * — line 2: Disallow: /",
+            line=1,
+            key="group",
+            value="*",
+        )
+    )
+    reason = f"robots.txt disallows / for every catalogued agent ({agents}): line 2"
+    return SiteReport(
+        site="walled.example",
+        origin=o,
+        verdicts=_verdicts(
+            tdm=("not-reserved", ("no TDMRep file, header or meta",)),
+            ai_train=("reserved", (reason,)),
+            ai_input=("reserved", (reason,)),
+            search=("reserved", (reason,)),
+        ),
+        agents=tuple(
+            AgentReport(
+                token=token,
+                robots="disallowed",
+                purposes=purposes,
+                operator=operator,
+                evidence=evidence,
+                group="*",
+            )
+            for token, operator, purposes in catalogue
+        ),
+        findings=tuple(findings),
+        fetches=(_fetch(robots, "robots.txt", 200, "User-agent: *\nDisallow: /\n"),),
+        problems=(),
+    )
+
+
 #: Golden outputs; ``CRAWLCHECK_UPDATE_GOLDEN=1 pytest tests/test_report_*.py`` rewrites them.
 GOLDEN_DIR = Path(__file__).parent / "data" / "reports"
 UPDATE_GOLDEN = os.environ.get("CRAWLCHECK_UPDATE_GOLDEN") == "1"

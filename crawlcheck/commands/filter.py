@@ -21,11 +21,15 @@ import sys
 from contextlib import ExitStack
 from typing import IO, BinaryIO
 
+from crawlcheck.commands._filter_progress import FilterTally
+from crawlcheck.commands._output import check_writable, to_stdout
 from crawlcheck.commands.check import (
     add_decision_arguments,
     cache_choice,
+    chosen_agent,
     crawl_options,
     load_rules,
+    max_age,
 )
 from crawlcheck.decide.checker import PAGE_WINDOW, SITE_WINDOW, UrlChecker
 from crawlcheck.errors import UsageError
@@ -76,7 +80,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--pages",
         action="store_true",
         help="also fetch every URL (obeying robots.txt for crawlcheck) and read its own "
-        "headers and meta",
+        "headers and meta (default: off)",
     )
     parser.add_argument(
         "--keep",
@@ -150,10 +154,12 @@ def _refuse_same_file(output: str | None, source: str) -> None:
 def _open_output(path: str | None, stack: ExitStack) -> IO[str]:
     """Return the text stream rows are written to: ``-o PATH``, else stdout.
 
-    Encoded as UTF-8 whatever the locale; a lone surrogate (from a JSON escape) is written
-    as ``\\udXXX`` rather than stopping the run.
+    Encoded as UTF-8 whatever the locale (data files, not terminal text); a lone surrogate
+    (from a JSON escape in a JSON Lines input) is written as ``\\udXXX`` rather than
+    stopping the run. Tables are streamed, so this is ``commands._output``'s streamed
+    case with the encoding fixed.
     """
-    if path is None or path == "-":
+    if path is None or to_stdout(path):
         out = io.TextIOWrapper(
             sys.stdout.buffer, encoding="utf-8", errors="backslashreplace", newline="\n"
         )
@@ -178,31 +184,40 @@ def run(args: argparse.Namespace) -> int:
         sniffed = sniff(stream, name, seekable=seekable, table=args.column is not None)
         reader = open_reader(sniffed, name, args.input, args.column)
         _refuse_same_file(args.output, args.input)
+        check_writable(args.output)
         if fmt == "parquet":
             writer = open_writer(fmt, None, args.output, reader, keep, args.only_kept)
         else:
             out = _open_output(args.output, stack)
             writer = open_writer(fmt, out, None, reader, keep, args.only_kept)
         stack.callback(writer.abort)  # a no-op once the output is finished
+        tally = FilterTally(sys.stderr)
         checker = stack.enter_context(
             UrlChecker(
-                args.agent,
+                chosen_agent(args, ruleset),
                 args.purpose,
                 pages=args.pages,
                 cache=cache_choice(args),
                 options=options,
                 ruleset=ruleset,
+                max_age=max_age(args),
+                on_fetch=tally.fetched,
             )
         )
         try:
-            malformed = _write(checker, reader, writer)
+            malformed = _write(checker, reader, writer, tally)
         except BrokenPipeError:
             # The reader went away (`| head`): stop quietly, and keep Python's final
             # flush of stdout from complaining about the closed pipe.
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             os.close(devnull)
+            tally.progress.close()
             return 0
+        stats = checker.stats
+    every_row = fmt != "text" and not args.only_kept
+    summary = tally.summary(kept=keep, malformed=malformed.count, stats=stats, every_url=every_row)
+    print(f"crawlcheck: {summary}", file=sys.stderr)
     _summarise(reader, malformed, "skipped" if fmt == "text" else "written as unknown")
     return 0
 
@@ -220,7 +235,7 @@ class _Malformed:
             self.examples.append(text)
 
 
-def _write(checker: UrlChecker, reader: Reader, writer: Writer) -> _Malformed:
+def _write(checker: UrlChecker, reader: Reader, writer: Writer, tally: FilterTally) -> _Malformed:
     malformed = _Malformed()
     table = reader.kind != "text"
     # A URL list streams a window at a time (`| head` sees output early); tables are
@@ -245,6 +260,7 @@ def _write(checker: UrlChecker, reader: Reader, writer: Writer) -> _Malformed:
         seen += len(decided)
         # Written (and flushed) per window, so `| head` sees output before the next window.
         writer.write(chunk, decided)
+        tally.window(decided)
     writer.close()
     return malformed
 

@@ -139,7 +139,8 @@ def _decode(body: bytes, charset: str | None, url: str, problems: list[Problem])
     for encoding in candidates:
         try:
             return data.decode(encoding)
-        except (UnicodeError, LookupError):  # "undefined" raises a bare UnicodeError
+        # "undefined" raises a bare UnicodeError; a name with a NUL in it, ValueError.
+        except (UnicodeError, LookupError, ValueError):
             continue
     problems.append(
         Problem(
@@ -152,7 +153,7 @@ def _decode(body: bytes, charset: str | None, url: str, problems: list[Problem])
     for encoding in candidates:
         try:
             return data.decode(encoding, errors="replace")
-        except (UnicodeError, LookupError):
+        except (UnicodeError, LookupError, ValueError):
             continue
     return data.decode("utf-8", errors="replace")
 

@@ -1,7 +1,8 @@
 """Report renderers: pure functions from site reports to text.
 
 Five formats (docs/reports.md): ``json`` (canonical, schema ``crawlcheck.report/1``),
-``jsonl`` (one site per line, written as each site finishes), ``csv`` (spreadsheet-safe),
+``jsonl`` (one site per line, written as each site finishes), ``csv`` (spreadsheet-safe;
+one row per site, or the ``long`` layout),
 ``html`` (one self-contained page) and ``md`` (a summary for CI job pages).
 
 >>> from crawlcheck.report import FORMATS
@@ -31,6 +32,7 @@ from crawlcheck.report.document import (
 
 __all__ = [
     "AGENT_STATES",
+    "CSV_LAYOUTS",
     "FORMATS",
     "RENDERERS",
     "SCHEMA_ID",
@@ -56,12 +58,23 @@ RENDERERS: dict[str, Renderer] = {
 
 FORMATS: tuple[str, ...] = tuple(RENDERERS)
 
+#: CSV layouts, the default first (``render(..., csv_layout=...)``, docs/reports.md "CSV").
+CSV_LAYOUTS: tuple[str, ...] = csv_report.LAYOUTS
 
-def render(fmt: str, reports: Sequence[SiteReport], meta: ReportMeta) -> str:
-    """Return *reports* rendered as *fmt*; raise UsageError naming an unknown format."""
+
+def render(
+    fmt: str, reports: Sequence[SiteReport], meta: ReportMeta, *, csv_layout: str = "site"
+) -> str:
+    """Return *reports* rendered as *fmt*; raise UsageError naming an unknown format.
+
+    *csv_layout* picks the CSV layout (``CSV_LAYOUTS``: ``site``, one row per site, or
+    ``long``, rows per purpose and agent); other formats ignore it.
+    """
     renderer = RENDERERS.get(fmt)
     if renderer is None:
         raise UsageError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if fmt == "csv":
+        return scrub(csv_report.render(reports, meta, layout=csv_layout))
     return scrub(renderer(reports, meta))
 
 
