@@ -312,3 +312,15 @@ def test_a_huge_line_in_a_gzip_list_is_one_malformed_row_in_bounded_memory(
     )
     peak = int(run.stderr.decode().rsplit("peak ", 1)[1].split()[0])
     assert peak < 256, f"{peak} MiB for a 512 MiB line"
+
+
+def test_pages_are_read_for_table_rows_too(web: FixtureWeb, cache: Path, tmp_path: Path) -> None:
+    path = tmp_path / "pages.csv"
+    path.write_text("url,n\nhttp://open.example/a,1\nhttp://open.example/noai-header,2\n,3\n")
+    rows = _jsonl(run_filter(web, cache, "-i", str(path), "--pages", "--format", "jsonl"))
+    assert [(r["n"], r["decision"]) for r in rows] == [
+        ("1", "allowed"),
+        ("2", "reserved"),  # its own X-Robots-Tag: noai
+        ("3", "unknown"),
+    ]
+    assert rows[1]["reasons"][0]["signal"] == "x-robots-tag"
