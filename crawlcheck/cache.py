@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from email.utils import parsedate_to_datetime
@@ -193,6 +194,8 @@ class OriginCache:
         self.read_only = False
         self.writable = True
         """False once writing failed: results are still computed, just not kept."""
+        self._lock = threading.RLock()
+        """Held by each read and write: threads take turns on the one connection."""
         self._db = self._open()
 
     # -- opening
@@ -241,8 +244,14 @@ class OriginCache:
 
     def _connect(self, target: str, *, uri: bool = False) -> sqlite3.Connection:
         try:
+            # Any thread may use the cache, one at a time (self._lock): a DuckDB or polars
+            # scan pulls batches to decide on threads of its own.
             db = sqlite3.connect(
-                target, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, uri=uri
+                target,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
+                uri=uri,
+                check_same_thread=False,
             )
         except sqlite3.Error as exc:
             raise UsageError(f"cache {self.path}: cannot open: {exc}") from exc
@@ -320,7 +329,7 @@ class OriginCache:
             self._db.close()
         if self.path == ":memory:" or self.read_only:
             self.writable = False
-            self._db = sqlite3.connect(":memory:", isolation_level=None)
+            self._db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
             self._prepare(self._db)
             return
         self._set_aside(str(exc))
@@ -344,7 +353,10 @@ class OriginCache:
         passes its start time so that it fetches each origin at most once. A damaged row
         is a miss; a damaged file is set aside and rebuilt (every row a miss).
         """
-        wanted = list(dict.fromkeys(origins))
+        with self._lock:
+            return self._get_many(list(dict.fromkeys(origins)), stored_since)
+
+    def _get_many(self, wanted: list[str], stored_since: float | None) -> dict[str, SiteFetches]:
         now = self._clock()
         since = float("inf") if stored_since is None else stored_since
         found: dict[str, SiteFetches] = {}
@@ -404,13 +416,15 @@ class OriginCache:
 
     def __len__(self) -> int:
         try:
-            return int(self._db.execute("SELECT count(*) FROM origins").fetchone()[0])
+            with self._lock:
+                return int(self._db.execute("SELECT count(*) FROM origins").fetchone()[0])
         except sqlite3.DatabaseError as exc:
             raise UsageError(f"cache {self.path}: {exc}") from exc
 
     def close(self) -> None:
         """Close the database connection."""
-        self._db.close()
+        with self._lock:
+            self._db.close()
 
     def __enter__(self) -> OriginCache:
         return self
@@ -420,6 +434,10 @@ class OriginCache:
 
     def _write(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         """Run one write transaction; on failure say why once and stop writing."""
+        with self._lock:
+            self._write_once(sql, rows)
+
+    def _write_once(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         for attempt in (1, 2):
             try:
                 self._db.execute("BEGIN IMMEDIATE")

@@ -162,7 +162,7 @@ def test_output_to_a_closed_pipe_is_quiet(web: FixtureWeb, cache: Path, tmp_path
         (["-i", "/nonexistent/urls.txt"], "-i: cannot read '/nonexistent/urls.txt'"),
         (["--keep", "maybe"], "--keep: unknown decision 'maybe'"),
         (["--concurrency", "0"], "--concurrency"),
-        (["--format", "csv"], "invalid choice"),
+        (["--format", "xml"], "invalid choice"),
     ],
 )
 def test_bad_options_exit_2(web: FixtureWeb, args: list[str], message: str) -> None:

@@ -236,7 +236,7 @@ def test_a_damaged_manifest_is_a_one_line_error(snapshot: Path, tmp_path: Path) 
     (copy / MANIFEST).write_text('{"format": "crawlcheck.snapshot/1", "shards": [')
     run = offline("filter", "--snapshot", str(copy), stdin="http://open.example/a\n", check=False)
     assert run.returncode == 2
-    assert run.stderr.startswith("crawlcheck: error: snapshot ")
+    assert run.stderr.startswith("crawlcheck: error: filter: snapshot ")
     assert "damaged manifest" in run.stderr
     assert run.stderr.count("\n") == 1
     assert run.stdout == ""

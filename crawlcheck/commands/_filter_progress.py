@@ -13,8 +13,9 @@ from collections import Counter
 from typing import TextIO
 
 from crawlcheck.decide.checker import CheckerStats
-from crawlcheck.model import UrlDecision, UrlVerdict
+from crawlcheck.model import UrlVerdict
 from crawlcheck.progress import Progress
+from crawlcheck.tables.batch import Decided
 
 __all__ = ["FilterTally"]
 
@@ -35,11 +36,11 @@ class FilterTally:
             f"origins: {stats.origins_fetched} fetched, {stats.origins_cached} cached{pages}"
         )
 
-    def window(self, decisions: list[UrlDecision]) -> None:
-        """Count one window of decisions, once they are written."""
-        self.counts.update(d.decision for d in decisions)
-        self.urls += len(decisions)
-        self.progress.advance(len(decisions))
+    def window(self, decided: Decided) -> None:
+        """Count one window of decided rows, once they are written."""
+        self.counts.update(decided.counts())
+        self.urls += len(decided)
+        self.progress.advance(len(decided))
 
     def summary(
         self, *, kept: frozenset[str], malformed: int, stats: CheckerStats, every_url: bool

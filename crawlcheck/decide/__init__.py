@@ -35,7 +35,7 @@ from crawlcheck.evaluate.signals import SiteSignals, rsl_findings, site_signals,
 from crawlcheck.model import Effect, Finding, Problem, Purpose, Signal, UrlDecision, UrlVerdict
 from crawlcheck.parsers.page import PageSignals
 from crawlcheck.parsers.pattern import path_of
-from crawlcheck.parsers.robots import Rule
+from crawlcheck.parsers.robots import Rule, matches_everything
 from crawlcheck.parsers.tdmrep import TdmStatement, resolve_tdm
 from crawlcheck.urls import decision_paths, origin_of
 
@@ -46,6 +46,7 @@ __all__ = [
     "decide_unknown",
     "decide_url",
     "plan_for",
+    "same_for_every_path",
     "site_signals",
 ]
 
@@ -125,6 +126,31 @@ def decide_url(url: str, plan: Plan, page: PageSignals | None = None) -> UrlDeci
         reasons=(*reserves, *permits),
         problems=(*unknown, *problems),
     )
+
+
+def same_for_every_path(plan: Plan) -> bool:
+    """Return True when :func:`decide_url` (without a page) answers alike for every URL.
+
+    Then the decision, reasons and problems of one URL of the origin are those of all its
+    URLs, and a batch decides one and shares it (:mod:`crawlcheck.tables`). Conservative, and
+    kept in step with :func:`decide_url`: robots.txt counts only when no Disallow and no
+    Content-Usage rule applies to any bucket, or a bucket's one rule disallows every path;
+    ai.txt rules, tdmrep.json and RSL licences, which depend on the path, make it False.
+    """
+    site = plan.site
+    if site.tdmrep is not None or site.licenses:
+        return False
+    if plan.ai_agents and site.ai_txt is not None and site.ai_txt.robots is not None:
+        return False
+    for bucket in plan.buckets:
+        # An empty Disallow matches nothing (robots.cc skips it), so it is no rule at all.
+        rules = [rule for group in bucket.groups for rule in group.rules if rule.pattern]
+        if all(rule.allow for rule in rules):
+            if bucket.usage:  # read on every path no Disallow covers
+                return False
+        elif not (len(rules) == 1 and matches_everything(rules[0].pattern)):
+            return False
+    return True
 
 
 def _site_files(

@@ -57,6 +57,8 @@ __all__ = [
     "UrlChecker",
     "check_url",
     "check_urls",
+    "collector_paused",
+    "read_target",
 ]
 
 #: URLs read per window when only site-level files are fetched.
@@ -121,6 +123,42 @@ class _Target:
     url: str
     origin: str | None
     problem: Problem | None
+
+
+def read_target(value: object) -> tuple[str, str | None, Problem | None]:
+    """Return (URL text, origin, None) for a usable URL, else (text, None, why not).
+
+    The one reading of an input value for per-URL decisions: a ``str``; bytes decoded as
+    UTF-8 (``not UTF-8`` otherwise, shown with ``\\xNN`` escapes); a pyarrow scalar as its
+    Python value (iterating a pyarrow column yields scalars); anything else is malformed.
+
+    >>> read_target(b"https://example.com/a")
+    ('https://example.com/a', 'https://example.com', None)
+    >>> read_target("ftp://example.com/")[2].message
+    "not an http(s) URL: scheme 'ftp'"
+    """
+    if not isinstance(value, str):
+        if isinstance(value, bytes | bytearray | memoryview):
+            raw = bytes(value)
+            try:
+                value = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                text = raw.decode("utf-8", "backslashreplace")
+                problem = Problem(code=MALFORMED, message="not UTF-8", source=text[:200])
+                return text, None, replace(problem, level="error")
+        elif type(value).__module__.startswith("pyarrow") and hasattr(value, "as_py"):
+            return read_target(value.as_py())
+    # origin_of is None exactly when malformed_reason names a reason: one reading per URL.
+    origin = origin_of(value) if isinstance(value, str) else None
+    if origin is None:
+        if value is None:  # a missing value in a table column
+            problem = Problem(code=MALFORMED, message="missing (null)", source="", level="error")
+            return "", None, problem
+        reason = malformed_reason(value) or "not a URL"
+        problem = Problem(code=MALFORMED, message=reason, source=str(value)[:200], level="error")
+        return str(value), None, problem
+    assert isinstance(value, str)
+    return value, origin, None
 
 
 class UrlChecker:
@@ -214,12 +252,12 @@ class UrlChecker:
             yield self._decide_window(batch)
 
     def _decide_window(self, urls: list[object]) -> list[UrlDecision]:
-        with _collector_paused():
+        with collector_paused():
             targets = [self._target(url) for url in urls]
         origins = list(dict.fromkeys(t.origin for t in targets if t.origin is not None))
         if not self.pages:
             plans = self.plans(origins)
-            with _collector_paused():
+            with collector_paused():
                 # The hot loop of `filter`: names bound once, one call per URL.
                 decide = decide_url
                 return [
@@ -247,20 +285,7 @@ class UrlChecker:
         ]
 
     def _target(self, url: object) -> _Target:
-        if isinstance(url, bytes | bytearray | memoryview):
-            raw = bytes(url)
-            try:
-                url = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                text = raw.decode("utf-8", "backslashreplace")
-                problem = Problem(code=MALFORMED, message="not UTF-8", source=text[:200])
-                return _Target(text, None, replace(problem, level="error"))
-        reason = malformed_reason(url)
-        if reason is not None:
-            problem = Problem(code=MALFORMED, message=reason, source=str(url)[:200], level="error")
-            return _Target(str(url), None, problem)
-        assert isinstance(url, str)
-        return _Target(url, origin_of(url), None)
+        return _Target(*read_target(url))
 
     def _malformed(self, target: _Target) -> UrlDecision:
         return self._unknown(target.url, target.problem)
@@ -276,7 +301,8 @@ class UrlChecker:
 
         From memory, else the snapshot (no network) or the cache, else one crawl of the
         origins still missing. For callers that decide many URLs per origin themselves
-        (the batch API): ``decide_url(url, plan)``, or ``decide_unknown`` for a problem.
+        (the batch API in
+        :mod:`crawlcheck.tables`): ``decide_url(url, plan)``, or ``decide_unknown`` for a problem.
         """
         found: dict[str, Plan | Problem] = {}
         missing: list[str] = []
@@ -383,7 +409,7 @@ def _slim(page: PageSignals) -> PageSignals:
 
 
 @contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector for a loop of decisions, then restore it.
 
     Deciding allocates only short-lived, acyclic objects, yet each full collection walks
