@@ -56,6 +56,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "headers and meta",
     )
     parser.add_argument(
+        "--media",
+        action="store_true",
+        help="also read what each URL embeds when it is an image or document (IPTC Data "
+        "Mining, C2PA/CAWG, TDMRep XMP), with bounded range requests; unreadable is unknown",
+    )
+    parser.add_argument(
         "--keep",
         metavar="DECISION",
         action="append",
@@ -149,6 +155,7 @@ def run(args: argparse.Namespace) -> int:
                 args.agent,
                 args.purpose,
                 pages=args.pages,
+                media=args.media,
                 cache=cache_choice(args),
                 options=options,
                 ruleset=ruleset,
