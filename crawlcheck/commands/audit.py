@@ -8,6 +8,7 @@ import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import IO
 
 from crawlcheck.crawl.options import CrawlOptions
@@ -39,6 +40,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--concurrency", type=_positive_int, default=64, metavar="N")
     parser.add_argument("--timeout", type=_positive_float, default=15.0, metavar="SECONDS")
     parser.add_argument("--pages", type=_non_negative_int, default=5, metavar="N")
+    parser.add_argument(
+        "--media-sample",
+        type=_non_negative_int,
+        default=5,
+        metavar="N",
+        help="images and documents the sampled pages show or link, read per site (default 5; "
+        "0: none)",
+    )
     parser.add_argument("--proxy", metavar="URL", help="proxy for every request")
     parser.add_argument("--rules", metavar="PATH", action="append", default=[])
     parser.set_defaults(_extras="sites")
@@ -55,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
     options = CrawlOptions(
         concurrency=args.concurrency, timeout=args.timeout, pages=args.pages, proxy=args.proxy
     )
+    options = replace(options, media_sample=args.media_sample, rules=tuple(args.rules))
     reports = write_reports(
         iter_audit(targets, options, ruleset),
         args.format,

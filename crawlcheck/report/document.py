@@ -20,6 +20,7 @@ from crawlcheck.model import (
     AgentReport,
     FetchRecord,
     Finding,
+    MediaRecord,
     Problem,
     RobotsState,
     SiteReport,
@@ -169,10 +170,30 @@ def agent_to_dict(agent: AgentReport) -> dict[str, Any]:
     }
 
 
+def media_record_to_dict(record: MediaRecord) -> dict[str, Any]:
+    """Return the ``media_sampled[]`` object of one sampled image or document."""
+    return {
+        "url": record.url,
+        "found_on": record.found_on,
+        "how": record.how,
+        "media_type": record.media_type,
+        "content_type": record.content_type,
+        "status": record.status,
+        "error": record.error,
+        "size": record.size,
+        "bytes_fetched": record.bytes_fetched,
+        "requests": record.requests,
+        "states": dict(record.states),
+        "c2pa": record.c2pa,
+        "skipped": record.skipped,
+        "problems": list(record.problems),
+    }
+
+
 def site_to_dict(report: SiteReport) -> dict[str, Any]:
     """Return the JSON report's ``sites[]`` object for *report* (also one JSONL line)."""
     verdicts = ordered_verdicts(report)
-    return {
+    data: dict[str, Any] = {
         "site": report.site,
         "origin": report.origin,
         "verdicts": {v.purpose: v.verdict for v in verdicts},
@@ -186,6 +207,9 @@ def site_to_dict(report: SiteReport) -> dict[str, Any]:
         "finished_at": report.finished_at,
         "inputs": list(report.inputs or (report.site,)),
     }
+    if report.media:  # only audits that sampled media have the key
+        data["media_sampled"] = [media_record_to_dict(m) for m in report.media]
+    return data
 
 
 def report_to_dict(reports: Sequence[SiteReport], meta: ReportMeta) -> dict[str, Any]:
