@@ -2,7 +2,8 @@
 
 Builds on :mod:`crawlcheck.demo` (site definitions, the loopback origin + proxy server) and
 adds what only tests need (docs/fixture-web.md): per resource ``body_hex``, ``generate`` (a
-huge body streamed), ``redirect``, ``delay``, ``hang``, ``drop``, ``truncate`` and ``note``;
+huge body streamed), ``file`` (a file on disk), ``ranges`` (HTTP range requests honoured,
+ignored or changing), ``redirect``, ``delay``, ``hang``, ``drop``, ``truncate`` and ``note``;
 per site ``expect`` (what crawlcheck must report) and ``port``; the log of every request.
 Not shipped in the wheel. Serve by hand with ``python tests/webfixture.py DIR_OR_FILE...``.
 """
@@ -10,6 +11,8 @@ Not shipped in the wheel. Serve by hand with ``python tests/webfixture.py DIR_OR
 from __future__ import annotations
 
 import argparse
+import hashlib
+import re
 import select
 import signal
 import socket
@@ -42,7 +45,10 @@ from crawlcheck.errors import SiteDefinitionError
 #: The keys the fixture web adds to the demo web's definitions.
 FAULT_KEYS = frozenset(
     {"body_hex", "generate", "delay", "hang", "drop", "truncate", "redirect", "note"}
-)
+) | frozenset({"file", "ranges"})
+#: ``ranges`` values: RFC 9110 §14 honoured (the default), ignored (always 200 with the
+#: whole body), or honoured for a file that changes on every request (a new ETag each time).
+RANGE_MODES = ("bytes", "ignore", "changing")
 FIXTURE_SITE_KEYS = SITE_KEYS | {"port", "expect"}
 #: How many bytes past the body a ``truncate`` response promises in Content-Length.
 TRUNCATE_MISSING = 1024
@@ -86,16 +92,33 @@ class FixtureResource(Resource):
     hang: bool = False
     drop: bool = False
     truncate: bool = False
+    file: Path | None = None
+    """A file on disk served as the body (read on each request, never copied)."""
+    ranges: str | None = None
+    """How ``Range`` requests are answered (:data:`RANGE_MODES`); None: as the demo web
+    does (no range support), unless the body is a ``file`` (then ``bytes``)."""
 
     @property
     def length(self) -> int:
         """Return the number of body bytes this resource really sends."""
+        if self.file is not None:
+            return self.file.stat().st_size
         return self.generate.size if self.generate is not None else len(self.body)
+
+    def content(self) -> bytes | None:
+        """Return the whole body when it is served with range support (a file, or ``ranges``)."""
+        if self.file is not None:
+            return self.file.read_bytes()
+        if self.ranges is None or self.generate is not None:
+            return None
+        return self.body
 
     def chunks(self) -> Iterator[bytes]:
         """Yield the body (generated ones streamed in 64 KiB chunks)."""
         if self.generate is not None:
             yield from self.generate.chunks()
+        elif self.file is not None:
+            yield self.file.read_bytes()
         else:
             yield self.body
 
@@ -113,6 +136,20 @@ def _flag(spec: Mapping[str, Any], name: str, source: str, key: str) -> bool:
     if not isinstance(value, bool):
         raise SiteDefinitionError(source, f"{key}.{name}", "must be true or false")
     return value
+
+
+def _file(value: Any, *, source: str, key: str) -> Path | None:
+    """Return the file a ``file:`` key names (relative: to the definition's folder)."""
+    if value is None:
+        return None
+    if not isinstance(value, str | Path):
+        raise SiteDefinitionError(source, key, "must be a path")
+    path = Path(value)
+    if not path.is_absolute() and source != "<inline>":
+        path = Path(source).parent / path
+    if not path.is_file():
+        raise SiteDefinitionError(source, key, f"{path} is not a file")
+    return path
 
 
 def _generate(spec: Any, *, source: str, key: str) -> Generate:
@@ -138,6 +175,10 @@ class FixtureReader(SiteReader):
         check_keys(spec, self.resource_keys, source=source, key=key, what="a resource")
         if sum(name in spec for name in ("body", "body_hex", "generate")) > 1:
             raise SiteDefinitionError(source, key, "give only one of body, body_hex, generate")
+        if sum(name in spec for name in ("body", "body_hex", "generate", "file")) > 1:
+            raise SiteDefinitionError(
+                source, key, "give only one of body, body_hex, generate, file"
+            )
         status = read_status(spec.get("status", 200), source=source, key=f"{key}.status")
         headers = read_headers(spec.get("headers", {}), source=source, key=f"{key}.headers")
         body = b""
@@ -153,6 +194,10 @@ class FixtureReader(SiteReader):
                 ) from None
         elif "generate" in spec:
             generate = _generate(spec["generate"], source=source, key=f"{key}.generate")
+        file = _file(spec.get("file"), source=source, key=f"{key}.file")
+        ranges = spec.get("ranges")
+        if ranges is not None and ranges not in RANGE_MODES:
+            raise SiteDefinitionError(source, f"{key}.ranges", f"must be one of {RANGE_MODES}")
         if "redirect" in spec:
             red, rkey = spec["redirect"], f"{key}.redirect"
             if not isinstance(red, Mapping) or not isinstance(red.get("to"), str):
@@ -168,7 +213,7 @@ class FixtureReader(SiteReader):
                 spec,
                 headers,
                 path=path,
-                has_body=bool(body) or generate is not None,
+                has_body=bool(body) or generate is not None or file is not None,
                 source=source,
                 key=key,
             ),
@@ -178,6 +223,8 @@ class FixtureReader(SiteReader):
             hang=_flag(spec, "hang", source, key),
             drop=_flag(spec, "drop", source, key),
             truncate=_flag(spec, "truncate", source, key),
+            file=file,
+            ranges=ranges,
         )
         if resource.hang + resource.drop + resource.truncate > 1:
             raise SiteDefinitionError(source, key, "give at most one of hang, drop, truncate")
@@ -277,6 +324,10 @@ class FixtureHandler(StaticHandler):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return
+        content = resource.content()
+        if content is not None and not resource.truncate:
+            self._respond_ranged(resource, content)
+            return
         if not resource.truncate:
             super().respond(resource)
             return
@@ -289,6 +340,52 @@ class FixtureHandler(StaticHandler):
         self.send_body(resource)
         self.close_connection = True
 
+    def _respond_ranged(self, resource: FixtureResource, content: bytes) -> None:
+        """Answer a single byte range as RFC 9110 §14 says (206, 416, If-Range), else 200.
+
+        ``ranges: ignore`` always answers 200 with the whole body; ``changing`` gives a new
+        ETag on every request, so an If-Range naming an earlier one gets the whole body.
+        Body bytes are written in 16 KiB pieces and counted (:meth:`FixtureWeb.bytes_sent`).
+        """
+        web = self._fixture()
+        size = len(content)
+        version = web._version(resource)
+        etag = f'"{hashlib.sha1(content).hexdigest()[:16]}-{version}"'
+        extra: list[tuple[str, str]] = []
+        if resource.ranges != "ignore":
+            extra += [("Accept-Ranges", "bytes"), ("ETag", etag)]
+        wanted = self.headers.get("Range")
+        if_range = self.headers.get("If-Range")
+        span = None
+        if wanted and resource.ranges != "ignore" and (if_range is None or if_range == etag):
+            span = _byte_range(wanted, size)
+        if span == "unsatisfiable":
+            self.send_head(
+                replace_resource(resource, 416),
+                length=0,
+                extra=[("Content-Range", f"bytes */{size}"), *extra],
+            )
+            return
+        if isinstance(span, tuple):
+            first, last = span
+            extra.append(("Content-Range", f"bytes {first}-{last}/{size}"))
+            self.send_head(replace_resource(resource, 206), length=last - first + 1, extra=extra)
+            body = content[first : last + 1]
+        else:
+            self.send_head(resource, length=size, extra=extra)
+            body = content
+        if self.command == "HEAD":
+            return
+        host, path, _ = self._target()
+        for start in range(0, len(body), 16 * 1024):
+            piece = body[start : start + 16 * 1024]
+            try:
+                self.wfile.write(piece)
+            except OSError:  # the client stopped reading (a streamed read that has enough)
+                self.close_connection = True
+                return
+            web._count_sent(host, path, len(piece))
+
     def _hang(self, stop: threading.Event) -> None:
         """Answer nothing until the client closes the connection or the server stops."""
         self.close_connection = True
@@ -299,6 +396,33 @@ class FixtureHandler(StaticHandler):
                     return  # the client gave up
             except (OSError, ValueError):
                 return
+
+
+def replace_resource(resource: FixtureResource, status: int) -> FixtureResource:
+    """Return *resource* answering with *status* (its headers kept)."""
+    return FixtureResource(status=status, headers=resource.headers, body=b"")
+
+
+def _byte_range(value: str, size: int) -> tuple[int, int] | str | None:
+    """Return (first, last) of a single-range ``Range`` header, ``"unsatisfiable"``, or None.
+
+    None: not a single bytes range this server answers (the whole body is sent, as
+    RFC 9110 §14.2 lets a server ignore a Range header).
+    """
+    match = re.fullmatch(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*", value)
+    if match is None or match.groups() == ("", ""):
+        return None
+    first_text, last_text = match.groups()
+    if not first_text:  # a suffix range: the last N bytes
+        length = int(last_text)
+        if length == 0:
+            return "unsatisfiable"
+        return max(0, size - length), size - 1
+    first = int(first_text)
+    if first >= size:
+        return "unsatisfiable"
+    last = min(int(last_text), size - 1) if last_text else size - 1
+    return None if last < first else (first, last)
 
 
 class FixtureWeb(StaticWeb):
@@ -320,6 +444,8 @@ class FixtureWeb(StaticWeb):
         super().__init__([*(sites or ()), *(s for p in paths for s in load_sites(p))])
         self._log: list[RequestRecord] = []
         self._stopping = threading.Event()
+        self._sent: dict[tuple[str, str], int] = {}
+        self._versions: dict[int, int] = {}
 
     def start(self, port: int = 0) -> None:
         """Bind 127.0.0.1 (*port* 0 picks a free one) and serve in a daemon thread."""
@@ -338,9 +464,33 @@ class FixtureWeb(StaticWeb):
             return list(self._log)
 
     def clear_log(self) -> None:
-        """Forget the requests logged so far."""
+        """Forget the requests logged so far (and the body bytes counted)."""
         with self._lock:
             self._log.clear()
+            self._sent.clear()
+
+    def bytes_sent(self, host: str, path: str) -> int:
+        """Return the body bytes written for *path* of *host* (``file``/``body`` resources).
+
+        What was handed to the socket: a client that stops reading early received at most
+        this (a little less when the kernel's buffers still held some).
+        """
+        with self._lock:
+            return self._sent.get((host.lower(), path), 0)
+
+    def _count_sent(self, host: str, path: str, count: int) -> None:
+        with self._lock:
+            key = (host, path)
+            self._sent[key] = self._sent.get(key, 0) + count
+
+    def _version(self, resource: FixtureResource) -> int:
+        """Return the version of *resource* for its ETag (``changing``: new each request)."""
+        if resource.ranges != "changing":
+            return 0
+        with self._lock:
+            version = self._versions.get(id(resource), 0) + 1
+            self._versions[id(resource)] = version
+            return version
 
     def _record(self, record: RequestRecord) -> None:
         with self._lock:
