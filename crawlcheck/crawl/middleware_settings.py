@@ -27,6 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "CRAWLCHECK_CHECK_RESPONSES": True,
     "CRAWLCHECK_ENABLED": True,
     "CRAWLCHECK_KEEP": ["allowed"],
+    "CRAWLCHECK_MEDIA": True,
     "CRAWLCHECK_PURPOSE": "ai-train",
     "CRAWLCHECK_RULES": [],
 }
@@ -55,6 +56,8 @@ class MiddlewareOptions:
     """Extra rules files merged over the shipped ones."""
     check_responses: bool = True
     """Also decide each 2xx response with its own headers and meta."""
+    media: bool = True
+    """Also read what a 2xx image or document response embeds (docs/media.md)."""
 
 
 def options_from_settings(settings: SettingsLike) -> MiddlewareOptions:
@@ -85,6 +88,7 @@ def options_from_settings(settings: SettingsLike) -> MiddlewareOptions:
         check_responses=settings.getbool(
             "CRAWLCHECK_CHECK_RESPONSES", DEFAULTS["CRAWLCHECK_CHECK_RESPONSES"]
         ),
+        media=settings.getbool("CRAWLCHECK_MEDIA", DEFAULTS["CRAWLCHECK_MEDIA"]),
     )
 
 
