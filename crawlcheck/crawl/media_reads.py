@@ -188,7 +188,7 @@ class MediaRead:
         if ask is None:
             return True
         if ask.manifest or _content_range(headers):
-            return len(prefix) > ask.cap if ask.manifest else len(prefix) >= ask.cap
+            return len(prefix) > ask.cap  # more than asked: a complete answer is not cut
         stream_cap = self.budget - self.received
         if len(prefix) >= stream_cap:
             return True

@@ -63,10 +63,9 @@ def media_claims(media: Sequence[MediaFetch], purpose: str) -> list[Claim]:
             for f in split_effects(m.result.findings, purpose)[0]
         }
     )
-    unread = sum(1 for m in media if m not in read)
     named = ", ".join(m.url for m in reserving[:_NAMED])
     more = f" and {len(reserving) - _NAMED} more" if len(reserving) > _NAMED else ""
-    tail = f"; {unread} more sampled could not be read" if unread else ""
+    tail = _rest(media, read)
     return [
         Claim(
             "media",
@@ -75,6 +74,15 @@ def media_claims(media: Sequence[MediaFetch], purpose: str) -> list[Claim]:
             f"({', '.join(signals)}): {named}{more}{tail}",
         )
     ]
+
+
+def _rest(media: Sequence[MediaFetch], read: Sequence[MediaFetch]) -> str:
+    """Return "; N more could not be read, M not fetched" for the rest of the sample."""
+    skipped = sum(1 for m in media if m.skipped)
+    unread = len(media) - len(read) - skipped
+    parts = [f"{unread} more could not be read"] if unread else []
+    parts += [f"{skipped} not fetched (robots.txt of its host…)"] if skipped else []
+    return "; " + ", ".join(parts) if parts else ""
 
 
 def media_findings(media: Sequence[MediaFetch]) -> list[Finding]:
@@ -118,10 +126,8 @@ def with_media_reason(verdict: Verdict, media: Sequence[MediaFetch]) -> Verdict:
     if verdict.verdict is not SiteVerdict.NOT_RESERVED or not media:
         return verdict
     read = _read(media)
-    unread = len(media) - len(read)
     text = f"{len(read)} sampled image(s)/document(s) read, none reserves {verdict.purpose}"
-    if unread:
-        text += f"; {unread} more sampled could not be read or fetched (see problems)"
+    text += _rest(media, read) + (" (see problems)" if len(read) < len(media) else "")
     return Verdict(
         purpose=verdict.purpose, verdict=verdict.verdict, reasons=(*verdict.reasons, text)
     )
