@@ -18,13 +18,14 @@ from scrapy.http import Headers, Request, Response
 from twisted.python.failure import Failure
 
 from crawlcheck.crawl.adapters import header_pairs, header_text
-from crawlcheck.crawl.failures import INVALID_URL, failure_code
-from crawlcheck.crawl.jobs import Job, Order
+from crawlcheck.crawl.failures import INVALID_URL, OFFSITE_REDIRECT, failure_code
+from crawlcheck.crawl.jobs import Job, Kind, Order, OriginJob
 from crawlcheck.crawl.media_reads import Ask, MediaRead, sniff_media
 from crawlcheck.crawl.options import CrawlOptions
 from crawlcheck.crawl.redirects import next_hop
 from crawlcheck.model import MediaFetch
 from crawlcheck.ruleset import Ruleset, load_ruleset
+from crawlcheck.urls import origin_of
 
 if TYPE_CHECKING:
     from .site import Output, _Flight
@@ -51,6 +52,7 @@ class MediaFlights:
 
     if TYPE_CHECKING:
         options: CrawlOptions
+        origins: dict[str, OriginJob]
 
         def _request(self, flight: _Flight, url: str) -> Request: ...
         def _drain(self) -> Output: ...
@@ -59,6 +61,8 @@ class MediaFlights:
         def _close_after_error(self, job: Job) -> None: ...
 
     _media_ruleset: Ruleset | None = None
+    _parked: dict[str, list[tuple[_Flight, str]]] | None = None
+    """Media reads redirected to an origin whose robots.txt is under way (``urls`` mode)."""
 
     def media_ruleset(self) -> Ruleset:
         """Return the rules media findings are classified with (loaded once)."""
@@ -152,6 +156,8 @@ class MediaFlights:
         )
         if target is not None and not ask.manifest:
             error = flight.job.media_hop_error(target)
+            if error == OFFSITE_REDIRECT and isinstance(flight.job, OriginJob):
+                return [*self._media_offsite(flight, target), *self._drain()]
         if target is not None and error is None:
             return [self.media_request(flight, target)]
         if error is not None:
@@ -167,6 +173,43 @@ class MediaFlights:
             redirects=tuple(state.redirects),
         )
         return [*self._media_next(flight, after), *self._drain()]
+
+    def _media_offsite(self, flight: _Flight, target: str) -> list[Request]:
+        """Follow a media redirect to another origin once that origin's robots.txt allows it.
+
+        ``http://`` → ``https://`` and CDN redirects are common in image URL lists; the
+        target's robots.txt is fetched first (once per origin), as for any URL of it.
+        """
+        origin = origin_of(target) or ""
+        parked = self._parked if self._parked is not None else {}
+        self._parked = parked
+        job = self.origins.get(origin)
+        if job is None:
+            job = self.origins[origin] = OriginJob(origin, self.options)
+            parked[origin] = [(flight, target)]
+            return self._requests(job, job.begin())
+        if job.access is None:  # its robots.txt is under way
+            parked.setdefault(origin, []).append((flight, target))
+            return []
+        return self._media_hop(flight, job, target)
+
+    def _media_hop(self, flight: _Flight, job: Job, target: str) -> list[Request]:
+        error = job.media_hop_error(target)
+        if error is None:
+            return [self.media_request(flight, target)]
+        assert flight.media is not None
+        return self._media_next(flight, flight.media.read.on_failure(error, final_url=target))
+
+    def media_resume(self, job: Job, order: Order) -> list[Request]:
+        """Return the requests of media reads that waited for *job*'s robots.txt."""
+        if order.kind is not Kind.ROBOTS or not self._parked:
+            return []
+        waiting = self._parked.pop(job.origin or "", [])
+        return [
+            request
+            for flight, target in waiting
+            for request in self._media_hop(flight, job, target)
+        ]
 
     def media_failure(self, flight: _Flight, failure: Failure) -> Output:
         """Handle a failed request of a media flight (a stream cut short keeps its bytes)."""

@@ -274,7 +274,7 @@ class SiteSpider(MediaFlights, scrapy.Spider):
             self._close_after_error(job)
             return []
         self._flush(job)
-        return self._requests(job, orders)
+        return [*self._requests(job, orders), *self.media_resume(job, flight.order)]
 
     def _close_after_error(self, job: Job) -> None:
         """Close *job*'s site after an internal error, so that it still reports."""

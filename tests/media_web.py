@@ -140,6 +140,7 @@ def media_sites(files: MediaFiles, shared: Path) -> list[FixtureSite]:
                     "/manifests/remote.c2pa": _file(files["remote.c2pa"], "application/c2pa"),
                     "/private/photo.jpg": _file(files["photo.jpg"], jpeg),
                     "/nocc/photo.jpg": _file(files["photo.jpg"], jpeg),
+                    "/moved.jpg": {"redirect": {"to": f"http://{CDN}/photo.jpg", "status": 301}},
                     "/gone.jpg": {"status": 404, "body": "not here\n"},
                     "/page.html": {
                         "body": "<html><body><p>not an image</p></body></html>",
@@ -154,6 +155,15 @@ def media_sites(files: MediaFiles, shared: Path) -> list[FixtureSite]:
                         },
                         "content_type": jpeg,
                     },
+                },
+            }
+        ),
+        parse_site(
+            {
+                "host": CDN,
+                "resources": {
+                    "/robots.txt": {"body": "User-agent: *\nAllow: /\n"},
+                    "/photo.jpg": _file(files["photo.jpg"], jpeg),
                 },
             }
         ),

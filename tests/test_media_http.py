@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from media_web import CHANGING, HOST, LYING, NORANGE, MediaFiles, media_sites
+from media_web import CDN, CHANGING, HOST, LYING, NORANGE, MediaFiles, media_sites
 from webfixture import FixtureWeb
 
 from crawlcheck.crawl.media_reads import FIRST_READ, MEDIA_BUDGET, MediaRead
@@ -38,6 +38,7 @@ PATHS = {
         "/page.html",
         "/octet",
         "/endless.jpg",
+        "/moved.jpg",
     ],
     NORANGE: ["/photo.jpg", "/plain.jpg", "/late.png", "/huge-late.png", "/report.pdf"],
     CHANGING: ["/iptc.jpg", "/late.png"],
@@ -177,6 +178,19 @@ def test_a_remote_manifest_named_by_a_link_header_is_fetched(
     assert media.result.state("ai-train") == "reserved"
     assert [f.key for f in media.result.findings] == ["cawg.ai_generative_training"]
     assert requests_for(web, HOST, "/manifests/remote.c2pa") == [None]
+
+
+def test_a_redirect_to_another_origin_waits_for_its_robots_txt(
+    results: dict[str, MediaFetch | Fetched], web: FixtureWeb
+) -> None:
+    media = read(results, HOST, "/moved.jpg")
+    assert media.result is not None
+    assert media.result.state("ai-train") == "reserved"
+    assert media.fetched is not None
+    assert media.fetched.redirects == ((301, f"http://{CDN}/photo.jpg"),)
+    assert media.fetched.final_url == f"http://{CDN}/photo.jpg"
+    asked = [(r.host, r.path) for r in web.requests]
+    assert asked.index((CDN, "/robots.txt")) < asked.index((CDN, "/photo.jpg"))
 
 
 # -- what cannot be read is unknown, never allowed ------------------------------------------
@@ -334,11 +348,11 @@ def test_an_encoded_body_is_not_read_as_the_file() -> None:
 
 
 def test_follow_ups_grow_and_stop_at_the_request_limit() -> None:
-    # A 3 MB GIF comment is walked sub-block by sub-block: more requests than allowed.
-    read_ = MediaRead("http://e.test/a.gif", ruleset=load_ruleset(), rounds=3)
+    # 3 MB of JPEG APP2 segments are walked header by header: more requests than allowed.
+    read_ = MediaRead("http://e.test/a.jpg", ruleset=load_ruleset(), rounds=3)
     ask = read_.start()
-    screen = b"\x01\x00\x01\x00\x00\x00\x00"
-    data = b"GIF89a" + screen + b"\x21\xfe" + (b"\xff" + b"x" * 255) * 12_000 + b"\x00;"
+    segment = b"\xff\xe2\xff\xff" + b"x" * 65533
+    data = b"\xff\xd8" + segment * 48 + b"\xff\xd9"
     size = len(data)
     asked = []
     while ask is not None:
@@ -349,7 +363,7 @@ def test_follow_ups_grow_and_stop_at_the_request_limit() -> None:
             status=206,
             headers=(("Content-Range", f"bytes {first}-{last}/{size}"),),
             body=data[first : last + 1],
-            final_url="http://e.test/a.gif",
+            final_url="http://e.test/a.jpg",
             stopped=False,
         )
     assert len(asked) == 3

@@ -324,7 +324,7 @@ class FixtureHandler(StaticHandler):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return
-        content = resource.content()
+        content = self._fixture()._content(resource)
         if content is not None and not resource.truncate:
             self._respond_ranged(resource, content)
             return
@@ -350,7 +350,7 @@ class FixtureHandler(StaticHandler):
         web = self._fixture()
         size = len(content)
         version = web._version(resource)
-        etag = f'"{hashlib.sha1(content).hexdigest()[:16]}-{version}"'
+        etag = f'"{web._digest(resource, content)}-{version}"'
         extra: list[tuple[str, str]] = []
         if resource.ranges != "ignore":
             extra += [("Accept-Ranges", "bytes"), ("ETag", etag)]
@@ -377,8 +377,13 @@ class FixtureHandler(StaticHandler):
         if self.command == "HEAD":
             return
         host, path, _ = self._target()
+        began = time.monotonic()
         for start in range(0, len(body), 16 * 1024):
             piece = body[start : start + 16 * 1024]
+            if web.body_rate:  # a link of that many bytes per second per response
+                ahead = start / web.body_rate - (time.monotonic() - began)
+                if ahead > 0 and web._stopping.wait(ahead):
+                    return
             try:
                 self.wfile.write(piece)
             except OSError:  # the client stopped reading (a streamed read that has enough)
@@ -446,6 +451,11 @@ class FixtureWeb(StaticWeb):
         self._stopping = threading.Event()
         self._sent: dict[tuple[str, str], int] = {}
         self._versions: dict[int, int] = {}
+        self._files: dict[Path, bytes] = {}
+        self._digests: dict[int, str] = {}
+        self.body_rate: float | None = None
+        """Bytes per second each ranged (``file``/``ranges``) response is sent at; None:
+        as fast as loopback goes (benchmarks set it to model a real link)."""
 
     def start(self, port: int = 0) -> None:
         """Bind 127.0.0.1 (*port* 0 picks a free one) and serve in a daemon thread."""
@@ -482,6 +492,28 @@ class FixtureWeb(StaticWeb):
         with self._lock:
             key = (host, path)
             self._sent[key] = self._sent.get(key, 0) + count
+
+    def _content(self, resource: FixtureResource) -> bytes | None:
+        """Return a resource's ranged body, a file read once (files do not change meanwhile)."""
+        if resource.file is None:
+            return resource.content()
+        with self._lock:
+            cached = self._files.get(resource.file)
+        if cached is None:
+            cached = resource.content() or b""
+            with self._lock:
+                self._files[resource.file] = cached
+        return cached
+
+    def _digest(self, resource: FixtureResource, content: bytes) -> str:
+        """Return the ETag digest of a resource's body (computed once per resource)."""
+        with self._lock:
+            digest = self._digests.get(id(resource))
+        if digest is None:
+            digest = hashlib.sha1(content).hexdigest()[:16]
+            with self._lock:
+                self._digests[id(resource)] = digest
+        return digest
 
     def _version(self, resource: FixtureResource) -> int:
         """Return the version of *resource* for its ETag (``changing``: new each request)."""

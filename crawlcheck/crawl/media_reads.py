@@ -442,6 +442,9 @@ class MediaRead:
         end = need.end if need.end >= 0 else start + min(limits.min_read, room)
         # Rounded up as the local driver does (crawlcheck.media.api): fewer round trips.
         end = max(end, start + min(max(limits.min_read, view.held), room))
+        if view.size is not None and detect(view.prefix()) == "image/gif":
+            # A GIF is read whole (no length lets a reader skip its image data): in one go.
+            end = max(end, min(view.size, start + room))
         if view.size is not None:
             end = min(end, view.size)
         while start < end and view.held_from(start):
