@@ -22,7 +22,7 @@ from crawlcheck.crawl.failures import INVALID_URL, OFFSITE_REDIRECT, failure_cod
 from crawlcheck.crawl.jobs import Job, Kind, Order, OriginJob
 from crawlcheck.crawl.media_reads import Ask, MediaRead, sniff_media
 from crawlcheck.crawl.options import CrawlOptions
-from crawlcheck.crawl.redirects import next_hop
+from crawlcheck.crawl.redirects import REDIRECT_STATUSES, next_hop
 from crawlcheck.model import MediaFetch
 from crawlcheck.ruleset import Ruleset, load_ruleset
 from crawlcheck.urls import origin_of
@@ -105,6 +105,8 @@ class MediaFlights:
         assert state is not None
         state.headers = header_pairs(headers)[0]
         state.body = bytearray()
+        if state.mode == "page":
+            state.mode = "sniff"  # a redirect hop of a page fetch: its target may be media
         if state.mode == "sniff":
             content_type = _content_type(state.headers)
             decided = sniff_media(content_type, b"")
@@ -138,6 +140,9 @@ class MediaFlights:
         """Handle a response of a media flight; None when it is handled as a page."""
         state = flight.media
         assert state is not None
+        if flight.order.media == "sniff" and not state.read.reads:
+            if response.status in REDIRECT_STATUSES:
+                state.mode = "page"  # a page fetch's hop follows the page rules (crawl.md)
         if state.mode == "sniff":
             # Too short to have been decided while streaming: decide on the whole body.
             decided = sniff_media(_content_type(state.headers), response.body[:64])

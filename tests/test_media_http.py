@@ -370,3 +370,45 @@ def test_follow_ups_grow_and_stop_at_the_request_limit() -> None:
     assert [b - a + 1 for a, b in asked] == [16384, 16384, 32768]  # at least what is held
     assert read_.result is not None
     assert "media.too-many-reads" in [p.code for p in read_.result.problems]
+
+
+# -- a page fetch that turns out to be an image (check, filter --pages --media) ---------------
+
+
+@pytest.fixture(scope="module")
+def sniffed(web: FixtureWeb, results: dict[str, MediaFetch | Fetched]) -> dict[str, object]:
+    """Fetch a few URLs as pages (media="sniff"), after the range reads above."""
+    urls = [web.url(HOST, p) for p in ("/huge-late.png", "/page.html", "/octet", "/moved.jpg")]
+    options = CrawlOptions(proxy=web.proxy_url, media="sniff", timeout=10, retries=0)
+    return {item.url: item for item in fetch_resources(urls, options)}
+
+
+def test_a_page_fetch_of_an_image_becomes_a_media_read(
+    sniffed: dict[str, object], files: MediaFiles
+) -> None:
+    huge = sniffed[f"http://{HOST}/huge-late.png"]
+    assert isinstance(huge, MediaFetch)
+    assert huge.result is not None
+    assert huge.result.state("ai-train") == "reserved"
+    # A plain GET streamed, stopped once the metadata was known to be at the end, then
+    # the tail by range requests (the response offered them).
+    assert huge.reads[0].asked == ""
+    assert huge.reads[0].status == 200
+    assert [r.status for r in huge.reads[1:]] == [206] * (len(huge.reads) - 1)
+    assert huge.received < files["huge-late.png"].stat().st_size / 4
+    octet = sniffed[f"http://{HOST}/octet"]  # application/octet-stream: sniffed by its bytes
+    assert isinstance(octet, MediaFetch)
+    assert octet.result is not None
+    assert octet.result.state("ai-train") == "reserved"
+
+
+def test_a_page_stays_a_page_and_a_redirect_to_an_image_is_followed(
+    sniffed: dict[str, object],
+) -> None:
+    page = sniffed[f"http://{HOST}/page.html"]
+    assert isinstance(page, Fetched)
+    assert page.status == 200
+    assert b"not an image" in page.body
+    moved = sniffed[f"http://{HOST}/moved.jpg"]  # a page fetch: offsite hops are not followed
+    assert isinstance(moved, Fetched)
+    assert moved.error == "offsite-redirect"

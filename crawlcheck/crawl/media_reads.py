@@ -324,6 +324,8 @@ class MediaRead:
         if self._changed(headers, total):
             return self._restart("the file changed between two range requests")
         self.ranges_ok = True
+        if self.validator is None:  # after a restart: the new version's validator
+            self.validator = _validator(headers)
         if total is not None:
             self.view = self.view.with_size(total)
         elif wanted is not None and wanted < 0:
