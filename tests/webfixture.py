@@ -377,13 +377,10 @@ class FixtureHandler(StaticHandler):
         if self.command == "HEAD":
             return
         host, path, _ = self._target()
-        began = time.monotonic()
         for start in range(0, len(body), 16 * 1024):
             piece = body[start : start + 16 * 1024]
-            if web.body_rate:  # a link of that many bytes per second per response
-                ahead = start / web.body_rate - (time.monotonic() - began)
-                if ahead > 0 and web._stopping.wait(ahead):
-                    return
+            if web.body_rate and web._stopping.wait(web._link_wait(len(piece))):
+                return
             try:
                 self.wfile.write(piece)
             except OSError:  # the client stopped reading (a streamed read that has enough)
@@ -454,8 +451,9 @@ class FixtureWeb(StaticWeb):
         self._files: dict[Path, bytes] = {}
         self._digests: dict[int, str] = {}
         self.body_rate: float | None = None
-        """Bytes per second each ranged (``file``/``ranges``) response is sent at; None:
-        as fast as loopback goes (benchmarks set it to model a real link)."""
+        """Bytes per second all ranged (``file``/``ranges``) responses share, as if the
+        client's link were that fast; None: as fast as loopback goes (benchmarks set it)."""
+        self._link_free = 0.0
 
     def start(self, port: int = 0) -> None:
         """Bind 127.0.0.1 (*port* 0 picks a free one) and serve in a daemon thread."""
@@ -514,6 +512,15 @@ class FixtureWeb(StaticWeb):
             with self._lock:
                 self._digests[id(resource)] = digest
         return digest
+
+    def _link_wait(self, count: int) -> float:
+        """Return how long to wait before sending *count* bytes over the shared link."""
+        assert self.body_rate
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._link_free)
+            self._link_free = start + count / self.body_rate
+            return self._link_free - now
 
     def _version(self, resource: FixtureResource) -> int:
         """Return the version of *resource* for its ETag (``changing``: new each request)."""
