@@ -33,6 +33,8 @@ from crawlcheck.model import PURPOSES, Effect, Finding, Observation, Signal
 
 __all__ = ["Agent", "Ruleset", "SignalMeaning", "load_ruleset"]
 
+#: Bytes read of a user's rules file at most: more is an error, never a partial read.
+MAX_RULES_BYTES = 2 * 1024 * 1024
 #: The wildcard key or value.
 ANY = "*"
 
@@ -206,13 +208,23 @@ def _shipped_layers() -> tuple[_Layer, _Layer]:
 
 
 def _read_user_file(path: str) -> str:
+    """Return a user's rules file, read at most :data:`MAX_RULES_BYTES` (docs/rules.md)."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_RULES_BYTES + 1)
+    except OSError as exc:
+        raise RuleFileError(path, DOCUMENT, f"cannot read: {exc.strerror or exc}") from exc
+    if len(raw) > MAX_RULES_BYTES:
+        raise RuleFileError(
+            path,
+            DOCUMENT,
+            f"larger than {MAX_RULES_BYTES // (1024 * 1024)} MiB, the limit for a rules file "
+            "(the shipped catalogue is under 64 KiB)",
+        )
+    try:
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise RuleFileError(path, DOCUMENT, f"not UTF-8 text ({exc.reason})") from exc
-    except OSError as exc:
-        raise RuleFileError(path, DOCUMENT, f"cannot read: {exc.strerror}") from exc
 
 
 class _Merge:

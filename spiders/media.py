@@ -140,9 +140,9 @@ class MediaFlights:
         """Handle a response of a media flight; None when it is handled as a page."""
         state = flight.media
         assert state is not None
-        if flight.order.media == "sniff" and not state.read.reads:
-            if response.status in REDIRECT_STATUSES:
-                state.mode = "page"  # a page fetch's hop follows the page rules (crawl.md)
+        sniffing = flight.order.media == "sniff" and not state.read.reads
+        if sniffing and response.status in REDIRECT_STATUSES:
+            state.mode = "page"  # a page fetch's hop follows the page rules (crawl.md)
         if state.mode == "sniff":
             # Too short to have been decided while streaming: decide on the whole body.
             decided = sniff_media(_content_type(state.headers), response.body[:64])

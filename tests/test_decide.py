@@ -489,3 +489,26 @@ def test_contradictory_page_tdm_values_are_unknown_for_tdm_only(ruleset: Ruleset
     check(site, Row("/a", "unknown", purpose="tdm", page=both), ruleset)
     check(site, Row("/a", "unknown", purpose="ai-train", page=both), ruleset)
     check(site, Row("/a", "allowed", purpose="search", page=both), ruleset)
+
+
+def test_a_star_group_disallow_keeps_the_url_out_named_as_a_crawl_rule(ruleset: Ruleset) -> None:
+    """Issue 8: `check` names `*` + Disallow: /admin/ as audit does: robots.txt forbids the
+    fetch (the URL stays excluded), not an AI reservation."""
+    plan = plan_for(signals(ruleset, "User-agent: *\nDisallow: /admin/\n"), ruleset=ruleset)
+    decision = decide_url(ORIGIN + "/admin/x", plan)
+    assert decision.decision == "reserved"
+    (reason,) = decision.reasons
+    assert reason.key == "fetch-disallowed"
+    assert reason.evidence.startswith("line 2: Disallow: /admin/ (group: line 1: User-agent: *)")
+    assert "robots.txt forbids every crawler without a group of its own" in reason.evidence
+    own = plan_for(signals(ruleset, "User-agent: GPTBot\nDisallow: /\n"), ruleset=ruleset)
+    assert decide_url(ORIGIN + "/x", own).reasons[0].key == "disallow"
+
+
+def test_a_content_usage_value_that_is_not_y_or_n_makes_urls_unknown(ruleset: Ruleset) -> None:
+    site = signals(ruleset, "User-agent: *\nContent-Usage: /blog/ train-ai=no\n")
+    decision = decide_url(ORIGIN + "/x", plan_for(site, ruleset=ruleset))
+    assert decision.decision == "unknown"
+    assert decision.problems[0].code == "robots.content-usage-value"
+    search = decide_url(ORIGIN + "/x", plan_for(site, purpose="search", ruleset=ruleset))
+    assert search.decision == "allowed"

@@ -17,11 +17,14 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from typing import IO, BinaryIO
 
+from crawlcheck.commands._filter_progress import FilterTally
 from crawlcheck.commands.check import (
     add_decision_arguments,
     cache_choice,
+    chosen_agent,
     crawl_options,
     load_rules,
+    max_age,
 )
 from crawlcheck.decide.checker import MALFORMED, UrlChecker
 from crawlcheck.errors import UsageError
@@ -53,7 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--pages",
         action="store_true",
         help="also fetch every URL (obeying robots.txt for crawlcheck) and read its own "
-        "headers and meta",
+        "headers and meta (default: off)",
     )
     parser.add_argument(
         "--media",
@@ -73,7 +76,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--format",
         choices=("text", "jsonl"),
         default="text",
-        help="text: kept URLs one per line; jsonl: every URL with its decision and reasons",
+        help="text: kept URLs one per line; jsonl: every URL with its decision and reasons "
+        "(default: text)",
     )
     parser.add_argument(
         "--concurrency",
@@ -150,32 +154,46 @@ def run(args: argparse.Namespace) -> int:
     with ExitStack() as stack:
         stream, name = _open_input(args.input, stack)
         reader = _Reader(stream, name)
+        tally = FilterTally(sys.stderr)
         checker = stack.enter_context(
             UrlChecker(
-                args.agent,
+                chosen_agent(args, ruleset),
                 args.purpose,
                 pages=args.pages,
                 media=args.media,
                 cache=cache_choice(args),
                 options=options,
                 ruleset=ruleset,
+                max_age=max_age(args),
+                on_fetch=tally.fetched,
             )
         )
         try:
-            _write(checker, reader, keep, args.format, sys.stdout)
+            _write(checker, reader, keep, args.format, sys.stdout, tally)
         except BrokenPipeError:
             # The reader went away (`| head`): stop quietly, and keep Python's final
             # flush of stdout from complaining about the closed pipe.
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             os.close(devnull)
+            tally.progress.close()
             return 0
+        stats = checker.stats
+    summary = tally.summary(
+        kept=keep, malformed=reader.malformed, stats=stats, every_url=args.format == "jsonl"
+    )
+    print(f"crawlcheck: {summary}", file=sys.stderr)
     _summarise(reader)
     return 0
 
 
 def _write(
-    checker: UrlChecker, reader: _Reader, keep: frozenset[str], fmt: str, out: IO[str]
+    checker: UrlChecker,
+    reader: _Reader,
+    keep: frozenset[str],
+    fmt: str,
+    out: IO[str],
+    tally: FilterTally,
 ) -> None:
     for window in checker.windows(reader.urls()):
         for decision in window:
@@ -188,6 +206,7 @@ def _write(
                 out.write(decision.url + "\n")
         # Flush per window, so `| head` sees output before the next window is fetched.
         out.flush()
+        tally.window(window)
 
 
 def _malformed(decision: UrlDecision) -> str:

@@ -11,11 +11,10 @@ import argparse
 import math
 import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from crawlcheck.commands.audit import check_writable
+from crawlcheck.commands._output import check_writable, open_output
 from crawlcheck.crawl.media_reads import MEDIA_BUDGET
 from crawlcheck.crawl.options import CrawlOptions
 from crawlcheck.crawl.runner import fetch_resources
@@ -45,8 +44,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         nargs="+",
         help="file, folder (recursive), or http(s) URL (read with bounded range requests)",
     )
-    parser.add_argument("--format", choices=FORMATS, default="text")
-    parser.add_argument("-o", "--output", metavar="PATH", help="write here instead of stdout")
+    parser.add_argument(
+        "--format", choices=FORMATS, default="text", help="output format (default: text)"
+    )
+    parser.add_argument(
+        "-o", "--output", metavar="PATH", help="write here instead of stdout (default: stdout)"
+    )
     parser.add_argument(
         "--fail-on",
         metavar="KIND:PURPOSE[,…]",
@@ -54,14 +57,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         help="exit 1 (naming each file on stderr) when a file matches: missing:PURPOSE (it "
         "does not reserve PURPOSE), permitted:PURPOSE, unknown[:PURPOSE], not-reserved:PURPOSE, "
-        "reserved:PURPOSE; e.g. --fail-on missing:ai-train",
+        "reserved:PURPOSE; e.g. --fail-on missing:ai-train (default: none)",
     )
     parser.add_argument(
         "--max-bytes",
         type=_positive_int,
         default=None,
         metavar="N",
-        help=f"most bytes read per file (default {Limits().budget:,} for local files, "
+        help=f"most bytes read per file (default: {Limits().budget:,} for a local file, "
         f"{MEDIA_BUDGET:,} received per URL)",
     )
     parser.add_argument(
@@ -75,9 +78,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--c2pa-trust",
         metavar="PEM",
         help="PEM file of C2PA trust anchors (roots) besides the SDK's: signers chaining to "
-        "them make a manifest 'valid' (needed for its permissions to count)",
+        "them make a manifest 'valid' (needed for its permissions to count; default: none)",
     )
-    parser.add_argument("--rules", metavar="PATH", action="append", default=[])
+    parser.add_argument(
+        "--rules",
+        metavar="PATH",
+        action="append",
+        default=[],
+        help="extra rules YAML layered on the shipped ones; repeatable (default: none)",
+    )
     parser.set_defaults(_extras="paths")
 
 
@@ -110,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
     results: list[MediaResult] = []
     skipped = 0
     chunks: list[str] = []
-    with _Output(args.output, stream=args.format in ("text", "jsonl")) as out:
+    with open_output(args.output, stream=args.format in ("text", "jsonl")) as out:
         for path, explicit in _files(args.paths):
             result = fetched[path] if _is_url(path) else _scan(path, ruleset, limits, trust)
             if not explicit and not result.media_type:
@@ -119,8 +128,10 @@ def run(args: argparse.Namespace) -> int:
             results.append(result)
             if args.format == "text":
                 out.write(render_text(result))
+                out.flush()
             elif args.format == "jsonl":
                 out.write(render_jsonl_line(result, key=_key(path)))
+                out.flush()
         if args.format == "json":
             keys = [_key(r.source) for r in results]
             chunks.append(render_json(results, generated_at=_now(), keys=keys))
@@ -262,45 +273,3 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
     return value
-
-
-class _Output:
-    """stdout, or a file: streamed formats written as they come, others replaced whole."""
-
-    def __init__(self, path: str | None, *, stream: bool) -> None:
-        self.path = None if path in (None, "-") else path
-        self.stream = stream
-        self.handle = sys.stdout
-        self.temp = ""
-
-    def __enter__(self) -> _Output:
-        if self.path is None:
-            return self
-        directory = os.path.dirname(os.path.abspath(self.path))
-        try:
-            if self.stream:
-                self.handle = open(self.path, "w", encoding="utf-8")
-            else:
-                fd, self.temp = tempfile.mkstemp(prefix=".crawlcheck-", dir=directory)
-                self.handle = os.fdopen(fd, "w", encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write '{self.path}': {exc.strerror or exc}") from exc
-        return self
-
-    def write(self, text: str) -> None:
-        self.handle.write(text)
-        self.handle.flush()
-
-    def __exit__(self, kind: object, exc: object, tb: object) -> None:
-        if self.path is None:
-            return
-        self.handle.close()
-        if not self.temp:
-            return
-        if exc is not None:
-            os.unlink(self.temp)
-            return
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(self.temp, 0o666 & ~umask)
-        os.replace(self.temp, self.path)

@@ -15,6 +15,7 @@ is dropped with ``IgnoreRequest``.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
@@ -24,6 +25,7 @@ from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet.defer import Deferred, DeferredList
 
+from crawlcheck.agent_names import resolve_agent
 from crawlcheck.clock import now
 from crawlcheck.crawl.adapters import fetched_from_response, header_text
 from crawlcheck.crawl.failures import failure_code
@@ -74,9 +76,16 @@ class CrawlcheckMiddleware:
     def __init__(
         self, options: MiddlewareOptions, crawler: Crawler, ruleset: Ruleset | None = None
     ) -> None:
-        self.options = options
         self.crawler = crawler
         self.ruleset = ruleset if ruleset is not None else load_ruleset(options.rules)
+        # "MyCrawler/1.0 (+https://…)" is matched in robots.txt as MyCrawler (RFC 9309
+        # §2.2.1, as Google's parser reads it); a value without a token stops the crawl.
+        choice = resolve_agent(options.agent, self.ruleset, option=options.agent_setting)
+        # The crawler's own ROBOTSTXT_USER_AGENT is rarely catalogued: say so quietly.
+        level = logging.WARNING if options.agent_setting == "CRAWLCHECK_AGENT" else logging.INFO
+        for note in choice.notes:
+            logger.log(level, "crawlcheck: %s", note)
+        self.options = replace(options, agent=choice.token)
         self._crawler_names = tuple(agent.token for agent in self.ruleset.agents)
         self._plans: dict[str, Plan] = {}
         """Each origin's decision plan (its parsed site files), for the crawl's lifetime."""

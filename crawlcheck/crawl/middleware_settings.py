@@ -49,7 +49,11 @@ class MiddlewareOptions:
 
     purpose: str = "ai-train"
     agent: str | None = None
-    """The crawler token decisions are made for; None: any catalogued agent of the purpose."""
+    """The crawler token decisions are made for; None: any catalogued agent of the purpose.
+    As the setting gives it: the middleware reads its product token with the ruleset
+    (:func:`crawlcheck.agent_names.resolve_agent`)."""
+    agent_setting: str = "CRAWLCHECK_AGENT"
+    """The setting *agent* came from (named in warnings and errors)."""
     keep: frozenset[str] = frozenset({"allowed"})
     """Decisions whose requests and responses pass; the others are dropped (fail closed)."""
     rules: tuple[str, ...] = ()
@@ -80,9 +84,11 @@ def options_from_settings(settings: SettingsLike) -> MiddlewareOptions:
             f"CRAWLCHECK_KEEP: unknown decision {wrong[0]!r}; expected some of "
             f"{', '.join(DECISIONS)}"
         )
+    agent, agent_setting = _agent(settings)
     return MiddlewareOptions(
         purpose=purpose,
-        agent=_agent(settings),
+        agent=agent,
+        agent_setting=agent_setting,
         keep=frozenset(keep),
         rules=tuple(_strings(settings, "CRAWLCHECK_RULES")),
         check_responses=settings.getbool(
@@ -92,17 +98,19 @@ def options_from_settings(settings: SettingsLike) -> MiddlewareOptions:
     )
 
 
-def _agent(settings: SettingsLike) -> str | None:
-    """Return CRAWLCHECK_AGENT, else the crawler's own robots.txt token, else None."""
-    agent = settings.get("CRAWLCHECK_AGENT")
+def _agent(settings: SettingsLike) -> tuple[str | None, str]:
+    """Return (CRAWLCHECK_AGENT, else the crawler's own robots.txt agent, else None; its name)."""
+    name = "CRAWLCHECK_AGENT"
+    agent = settings.get(name)
     if agent is None:
-        agent = settings.get("ROBOTSTXT_USER_AGENT")
+        name = "ROBOTSTXT_USER_AGENT"
+        agent = settings.get(name)
     if agent is None:
-        return None
+        return None, "CRAWLCHECK_AGENT"
     if not isinstance(agent, str):
-        raise UsageError(f"CRAWLCHECK_AGENT: expected a crawler token, got {agent!r}")
+        raise UsageError(f"{name}: expected a crawler token, got {agent!r}")
     agent = agent.strip()
-    return None if agent in ("", "*") else agent
+    return (None if agent in ("", "*") else agent), name
 
 
 def _strings(settings: SettingsLike, name: str) -> list[str]:

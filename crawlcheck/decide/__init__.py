@@ -51,7 +51,7 @@ from crawlcheck.parsers.robots import Rule
 from crawlcheck.parsers.tdmrep import TdmStatement, resolve_tdm
 from crawlcheck.urls import decision_paths, origin_of
 
-__all__ = ["Plan", "SiteSignals", "decide_url", "plan_for", "site_signals"]
+__all__ = ["FETCH_DISALLOWED", "Plan", "SiteSignals", "decide_url", "plan_for", "site_signals"]
 
 
 def decide_url(
@@ -264,6 +264,13 @@ def _page(
         (reserves if finding.effect is Effect.RESERVE else permits).append(finding)
 
 
+#: ``key`` of a robots.txt finding from the ``*`` group: robots.txt forbids every crawler
+#: (without a group of its own) to fetch the URL. The URL stays excluded, but this is a
+#: crawl rule, not an AI reservation (contract: "generic * path rules are not an AI
+#: reservation"); ``audit`` names the same rule the same way.
+FETCH_DISALLOWED = "fetch-disallowed"
+
+
 def _media(
     media: MediaSignals,
     plan: Plan,
@@ -285,6 +292,21 @@ def _disallow_finding(plan: Plan, bucket: Bucket, rule: Rule) -> Finding:
     site = plan.site
     group = next((g for g in bucket.groups if rule in g.rules), None)
     where = f" (group: {group.describe()})" if group is not None else ""
+    if group is not None and group.is_global:
+        return Finding(
+            signal=Signal.ROBOTS,
+            source=site.robots.source if site.robots is not None else site.robots_outcome.source,
+            effect=Effect.RESERVE,
+            purposes=(plan.purpose,),
+            agents=bucket.tokens,
+            scope=rule.pattern,
+            evidence=f"line {rule.line}: {rule.text.strip()}{where}: robots.txt forbids every "
+            "crawler without a group of its own to fetch this path (a crawl rule, not an AI "
+            "reservation)",
+            line=rule.line,
+            key=FETCH_DISALLOWED,
+            value=rule.pattern,
+        )
     return Finding(
         signal=Signal.ROBOTS,
         source=site.robots.source if site.robots is not None else site.robots_outcome.source,

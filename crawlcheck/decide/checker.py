@@ -16,9 +16,10 @@ import os
 import tempfile
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import Enum
 from itertools import islice
 from pathlib import Path
@@ -49,6 +50,7 @@ __all__ = [
     "MALFORMED",
     "CacheChoice",
     "CheckerOptions",
+    "CheckerStats",
     "UrlChecker",
     "check_url",
     "check_urls",
@@ -74,8 +76,28 @@ DEFAULT: Final = _Default.TOKEN
 CacheChoice = _Default | None | str | os.PathLike[str] | OriginCache
 
 
+@dataclass(slots=True)
+class CheckerStats:
+    """What a checker has done so far: for progress lines, summaries and cache ages."""
+
+    origins_fetched: int = 0
+    """Origins whose site-level files were fetched in this run."""
+    origins_cached: int = 0
+    """Origins whose site-level files came from the cache."""
+    pages_fetched: int = 0
+    """URLs fetched (with ``pages=True`` or ``media=True``), whatever their answer."""
+    oldest_cached: float | None = None
+    """When the oldest site-level files taken from the cache were fetched (epoch seconds)."""
+
+
 class CheckerOptions(TypedDict, total=False):
     """The keyword options of :class:`UrlChecker`, :func:`check_url` and :func:`check_urls`."""
+
+    max_age: float | None
+    """Use cached site-level files only when fetched at most this many seconds ago (0:
+    fetch every origin anew); None: as long as the cache keeps them (docs/check-and-filter.md)."""
+    on_fetch: Callable[[CheckerStats], None] | None
+    """Called after each origin or page fetched (to redraw a progress line)."""
 
     pages: bool
     """Also fetch every URL and read its own headers and meta."""
@@ -122,6 +144,12 @@ class UrlChecker:
         """Each origin's decision plan (its parsed site files), least recently used first."""
         self._memory_origins = max(1, memory_origins)
         self._started = time.time()
+        max_age = settings.get("max_age")
+        if max_age is not None and not max_age >= 0:
+            raise UsageError(f"max_age must be a number of seconds >= 0, not {max_age}")
+        self.max_age = max_age
+        self.stats = CheckerStats()
+        self._on_fetch = settings.get("on_fetch")
         self._tempdir: tempfile.TemporaryDirectory[str] | None = None
         cache = settings.get("cache", DEFAULT)
         self._own_cache = not isinstance(cache, OriginCache)
@@ -234,7 +262,7 @@ class UrlChecker:
         if missing:
             # Rows this run stored are used even when already expired (max-age=0):
             # each origin is fetched once per run (and once per cache lifetime).
-            cached = self.cache.get_many(missing, stored_since=self._started)
+            cached = self._fresh_enough(self.cache.get_many(missing, stored_since=self._started))
             fetched = self._fetch_sites([o for o in missing if o not in cached])
             for origin in missing:
                 site = site_signals(cached.get(origin) or fetched[origin], self.ruleset)
@@ -244,6 +272,23 @@ class UrlChecker:
                 )
         return found
 
+    def _fresh_enough(self, cached: dict[str, SiteFetches]) -> dict[str, SiteFetches]:
+        """Return the cached copies *max_age* allows, and count them."""
+        if self.max_age is not None:
+            # Copies this run fetched (and stored) always count: once per run.
+            cutoff = min(self._started, time.time() - self.max_age)
+            cached = {o: s for o, s in cached.items() if fetched_time(s) >= cutoff}
+        self.stats.origins_cached += len(cached)
+        for site in cached.values():
+            when = fetched_time(site)
+            if self.stats.oldest_cached is None or when < self.stats.oldest_cached:
+                self.stats.oldest_cached = when
+        return cached
+
+    def _fetched(self) -> None:
+        if self._on_fetch is not None:
+            self._on_fetch(self.stats)
+
     def _fetch_sites(self, origins: list[str]) -> dict[str, SiteFetches]:
         if not origins:
             return {}
@@ -252,6 +297,8 @@ class UrlChecker:
         batch: list[SiteFetches] = []
         for fetches in crawl_sites(origins, options):
             results[fetches.site] = fetches
+            self.stats.origins_fetched += 1
+            self._fetched()
             batch.append(fetches)
             if len(batch) >= 100:
                 self.cache.put_many(batch)
@@ -289,6 +336,8 @@ class UrlChecker:
                 # Read as media from the first byte, yet no read came back: refused by
                 # robots.txt, or not a requestable URL. Unknown, never allowed.
                 media[url] = media_signals(None, url, not_read=result.error or "not fetched")
+            self.stats.pages_fetched += 1
+            self._fetched()
         for url in urls:
             if self.pages and url not in pages:
                 pages[url] = parse_page(Fetched(url=url, error="not-fetched"))
@@ -302,6 +351,17 @@ class UrlChecker:
         shipped = set(load_ruleset().files)
         extra = tuple(name for name in self.ruleset.files if name not in shipped)
         return replace(self.options, fetch_pages=True, media=mode, rules=extra)
+
+
+def fetched_time(site: SiteFetches) -> float:
+    """Return when *site*'s files were fetched (epoch seconds; 0.0 when no time reads)."""
+    for _, doc in site.site_files():
+        if doc is not None and doc.fetched_at:
+            try:
+                return datetime.fromisoformat(doc.fetched_at).timestamp()
+            except ValueError:
+                return 0.0
+    return 0.0
 
 
 def _slim(page: PageSignals) -> PageSignals:

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from crawlcheck.access import RobotsAccess
+from crawlcheck.access import FileAccess, RobotsAccess, file_access
 from crawlcheck.evaluate._claims import (
     Claim,
     PageView,
@@ -113,8 +113,12 @@ def evaluate_site(fetches: SiteFetches, ruleset: Ruleset) -> SiteReport:
         ]
         verdict = _verdict(purpose, claims, permits, site, views, fetches, agents, states)
         verdicts.append(with_media_reason(verdict, fetches.media))
-        if claims and permits:
-            problems.append(_conflict(purpose, claims, permits, fetches.origin))
+        # A conflict is two signals disagreeing; one file's own scopes (tdmrep.json's
+        # "/img/" reserved, "/" not) are not one.
+        reserving = {c.signal for c in claims}
+        others = [f for f in permits if f.signal not in reserving]
+        if claims and others:
+            problems.append(_conflict(purpose, claims, others, fetches.origin))
 
     return SiteReport(
         site=fetches.site,
@@ -207,7 +211,7 @@ def _verdict(
     return Verdict(
         purpose=purpose,
         verdict=SiteVerdict.NOT_RESERVED,
-        reasons=_nothing_reserved(purpose, permits, site, views, len(agents), states),
+        reasons=_nothing_reserved(purpose, permits, site, fetches, views, len(agents), states),
     )
 
 
@@ -215,6 +219,7 @@ def _nothing_reserved(
     purpose: str,
     permits: list[Finding],
     site: SiteSignals,
+    fetches: SiteFetches,
     views: list[PageView],
     agent_count: int,
     states: dict[str, AgentState],
@@ -226,8 +231,8 @@ def _nothing_reserved(
         robots = f"robots.txt keeps none of the {agent_count} catalogued {purpose} agents out"
     else:
         robots = f"robots.txt names no {purpose} agent (none is catalogued)"
-    ai_txt = "ai.txt read" if site.ai_txt is not None and site.ai_txt.usable else "no ai.txt"
-    tdm = "tdmrep.json read" if site.tdmrep is not None else "no tdmrep.json"
+    ai_txt = _file_state("ai.txt", fetches.ai_txt, site.ai_txt is not None and site.ai_txt.usable)
+    tdm = _file_state("tdmrep.json", fetches.tdmrep, site.tdmrep is not None)
     read = sum(1 for v in views if v.read)
     reasons = [
         f"no signal reserves {purpose}: {robots}; {ai_txt}; {tdm}; "
@@ -242,14 +247,29 @@ def _nothing_reserved(
     )
     if generic:
         reasons.append(
-            f"the * group's path rules ({'; '.join(generic[:3])}) restrict every crawler on "
-            "some paths: not an AI reservation"
+            f"robots.txt forbids every crawler to fetch some paths (the * group: "
+            f"{'; '.join(generic[:3])}): a crawl rule, not an AI reservation (check and "
+            "filter keep those URLs out)"
         )
     if permits:
         reasons.append(
             "explicit permissions: " + "; ".join(f"{f.signal} {f.evidence}" for f in permits[:3])
         )
     return tuple(reasons)
+
+
+def _file_state(name: str, doc: Fetched | None, parsed: bool) -> str:
+    """Return what became of a site file: read, absent (4xx), or read but not such a file.
+
+    (An unreadable one makes the verdict ``unknown``, so it is never named here.)
+    """
+    if doc is None:
+        return f"{name} not fetched"
+    if parsed:
+        return f"{name} read"
+    if file_access(doc) is FileAccess.ABSENT:
+        return f"no {name} (HTTP {doc.status})"
+    return f"{name} answered but is not one (see problems)"
 
 
 def _conflict(purpose: str, claims: list[Claim], permits: list[Finding], origin: str) -> Problem:

@@ -7,8 +7,11 @@ from functools import lru_cache
 from crawlcheck.model import Problem
 from crawlcheck.parsers._robots_syntax import MAX_BYTES, LineKind, RobotsLine
 from crawlcheck.parsers._robots_types import ExtensionRecord, Group, Rule
-from crawlcheck.parsers.aipref import UsagePreference, parse_usage
+from crawlcheck.parsers.aipref import UsagePreference, invalid_value_message, parse_usage
 from crawlcheck.parsers.pattern import escape_pattern
+
+#: Problem code of a robots.txt Content-Usage value that is not the Token y/n.
+USAGE_VALUE = "robots.content-usage-value"
 
 #: Records Google documents as unsupported but that are common and harmless.
 _KNOWN_UNSUPPORTED = frozenset(
@@ -104,12 +107,19 @@ class Builder:
                 for message in parse_content_signal(line.raw_value)[1]:
                     self._problem("robots.content-signal-invalid", line, message)
             else:
-                error = split_usage_rule(line.raw_value)[1].error
-                if error:
+                pref = split_usage_rule(line.raw_value)[1]
+                if pref.error:
                     self._problem(
                         "robots.content-usage-invalid",
                         line,
-                        f"Content-Usage is not an SF Dictionary ({error}): every category unknown",
+                        f"Content-Usage is not an SF Dictionary ({pref.error}): every category "
+                        "unknown",
+                    )
+                for key, value in pref.invalid:
+                    # A statement the vocabulary cannot read: the purpose is unknown (fail
+                    # closed, crawlcheck.evaluate.signals), and the publisher is told the fix.
+                    self._problem(
+                        USAGE_VALUE, line, invalid_value_message(key, value), level="error"
                     )
             return
         if self._agents:

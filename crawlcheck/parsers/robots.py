@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from crawlcheck.model import Evidence, Observation, Problem, Signal
 from crawlcheck.parsers._robots_build import (
+    USAGE_VALUE,
     Builder,
     file_problems,
     parse_content_signal,
@@ -36,6 +37,7 @@ from crawlcheck.parsers.text import looks_like_html
 
 __all__ = [
     "MAX_BYTES",
+    "USAGE_VALUE",
     "AgentState",
     "Decision",
     "ExtensionRecord",
