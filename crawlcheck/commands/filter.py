@@ -62,7 +62,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--media",
         action="store_true",
         help="also read what each URL embeds when it is an image or document (IPTC Data "
-        "Mining, C2PA/CAWG, TDMRep XMP), with bounded range requests; unreadable is unknown",
+        "Mining, C2PA/CAWG, TDMRep XMP), with bounded range requests; unreadable is unknown "
+        "(default: off)",
     )
     parser.add_argument(
         "--keep",

@@ -255,6 +255,30 @@ def site_from_dict(data: object) -> SiteReport:
         started_at=site.text("started_at"),
         finished_at=site.text("finished_at"),
         inputs=_texts(site.items("inputs"), "inputs"),
+        media=tuple(
+            _media_from_dict(_Reader(v, "media_sampled[]"))
+            for v in (site.items("media_sampled") if "media_sampled" in site.data else [])
+        ),
+    )
+
+
+def _media_from_dict(r: _Reader) -> MediaRecord:
+    states = r.mapping("states")
+    return MediaRecord(
+        url=r.text("url"),
+        found_on=r.text("found_on"),
+        how=r.text("how"),
+        media_type=r.text("media_type"),
+        content_type=r.text("content_type"),
+        status=r.number("status"),
+        error=r.optional_text("error"),
+        size=r.number("size"),
+        bytes_fetched=r.number("bytes_fetched") or 0,
+        requests=r.number("requests") or 0,
+        states=tuple((p, _text(v, f"{r.where}.states.{p}")) for p, v in states.items()),
+        c2pa=r.text("c2pa"),
+        skipped=r.text("skipped"),
+        problems=_texts(r.get("problems"), f"{r.where}.problems"),
     )
 
 
