@@ -26,7 +26,7 @@ from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
 from crawlcheck.clock import now
-from crawlcheck.codec import fetched_to_json, site_to_json
+from crawlcheck.codec import fetched_to_json, media_fetch_to_json, site_to_json
 from crawlcheck.crawl.adapters import fetched_from_response, header_text
 from crawlcheck.crawl.failures import (
     BLOCKED_ADDRESS,
@@ -48,8 +48,10 @@ from crawlcheck.crawl.jobs import (
 )
 from crawlcheck.crawl.options import CrawlOptions
 from crawlcheck.crawl.redirects import next_hop
-from crawlcheck.model import Fetched, SiteFetches
+from crawlcheck.model import Fetched, MediaFetch, SiteFetches
 from crawlcheck.urls import origin_of
+
+from .media import MediaFlights, MediaState
 
 logger = logging.getLogger(__name__)
 
@@ -81,9 +83,11 @@ class _Flight:
     sent: float | None = None
     """When the first hop was sent: its headers' arrival less Scrapy's download latency."""
     received: int = 0
+    media: MediaState | None = None
+    """The image or document read of a media order (spiders/media.py)."""
 
 
-class SiteSpider(scrapy.Spider):
+class SiteSpider(MediaFlights, scrapy.Spider):
     """Audit sites (``mode="sites"``) or fetch single pages (``mode="urls"``)."""
 
     name = "crawlcheck"
@@ -184,12 +188,16 @@ class SiteSpider(scrapy.Spider):
             latency = request.meta.get("download_latency")
             if flight.sent is None and isinstance(latency, float):
                 flight.sent = time.monotonic() - latency
+            if flight.media is not None:
+                self.media_headers(flight, headers)
 
     def on_bytes(self, data: bytes, request: Request, spider: scrapy.Spider) -> None:
         """Stop a download once it passes its order's cap; the part read is kept."""
         flight = request.meta.get("crawlcheck")
         if isinstance(flight, _Flight):
             flight.received += len(data)
+            if flight.media is not None and self.media_bytes(flight, data):
+                return  # a media read stops itself (StopDownload) when it has enough
             if flight.received > flight.order.cap:
                 raise StopDownload(fail=False)
 
@@ -197,6 +205,11 @@ class SiteSpider(scrapy.Spider):
         """Report a request the scheduler dropped as failed, so its site still finishes."""
         flight = request.meta.get("crawlcheck")
         if isinstance(flight, _Flight):
+            if flight.media is not None and flight.media.mode == "media":
+                state = flight.media
+                for request_ in self._media_next(flight, state.read.on_failure(OTHER)):
+                    self.crawler.engine.crawl(request_)
+                return
             for request_ in self._deliver(flight, self._failed(flight, request.url, OTHER)):
                 self.crawler.engine.crawl(request_)
 
@@ -244,6 +257,10 @@ class SiteSpider(scrapy.Spider):
     def on_response(self, response: Response) -> Output:
         """Follow a redirect hop, or deliver the response."""
         flight: _Flight = response.meta["crawlcheck"]
+        if flight.media is not None:
+            handled = self.media_response(flight, response)
+            if handled is not None:
+                return handled
         location = response.headers.get(b"Location")
         target, error = next_hop(
             response.url,
@@ -269,6 +286,8 @@ class SiteSpider(scrapy.Spider):
         """Deliver a download failure as a value with its error code."""
         request: Request = failure.request  # type: ignore[attr-defined]
         flight: _Flight = request.meta["crawlcheck"]
+        if flight.media is not None and flight.media.mode == "media":
+            return self.media_failure(flight, failure)
         code = failure_code(failure.value or Exception())
         if code == BLOCKED_ADDRESS:
             flight.job.blocked(request.url, getattr(failure.value, "why", str(failure.value)))
@@ -276,7 +295,7 @@ class SiteSpider(scrapy.Spider):
 
     # -- internals
 
-    def _emit(self, result: SiteFetches | Fetched) -> None:
+    def _emit(self, result: SiteFetches | Fetched | MediaFetch) -> None:
         """Queue one finished result as an item (the codec's JSON, see the module doc)."""
         self.finished += 1
         room, self._room = self._room, None
@@ -284,6 +303,8 @@ class SiteSpider(scrapy.Spider):
             room.callback(None)
         if isinstance(result, SiteFetches):
             self.pending.append({"kind": "site", "data": site_to_json(result)})
+        elif isinstance(result, MediaFetch):
+            self.pending.append({"kind": "media", "data": media_fetch_to_json(result)})
         else:
             self.pending.append({"kind": "url", "data": fetched_to_json(result)})
 
@@ -300,11 +321,15 @@ class SiteSpider(scrapy.Spider):
             orders = job.on_fetched(flight.order, doc)
         except Exception:  # a bug must not hang or kill the other sites
             logger.exception("internal error on %s", doc.url)
-            if isinstance(job, SiteJob):
-                self._close(job)
+            self._close_after_error(job)
             return []
         self._flush(job)
-        return self._requests(job, orders)
+        return [*self._requests(job, orders), *self.media_resume(job, flight.order)]
+
+    def _close_after_error(self, job: Job) -> None:
+        """Close *job*'s site after an internal error, so that it still reports."""
+        if isinstance(job, SiteJob):
+            self._close(job)
 
     def _flush(self, job: Job) -> None:
         for result in job.outbox:
@@ -321,10 +346,17 @@ class SiteSpider(scrapy.Spider):
     def _requests(self, job: Job, orders: list[Order]) -> list[Request]:
         requests: list[Request] = []
         for order in orders:
-            flight = _Flight(job=job, order=order, visited=[order.url])
+            media = self.media_state(order)
+            flight = _Flight(job=job, order=order, visited=[order.url], media=media)
             try:
-                requests.append(self._request(flight, order.url))
+                if media is not None:
+                    requests.append(self.media_request(flight, order.url))
+                else:
+                    requests.append(self._request(flight, order.url))
             except ValueError:  # a URL the site wrote that cannot be requested
+                if media is not None and media.mode == "media":
+                    requests.extend(self.media_invalid(flight))
+                    continue
                 requests.extend(self._deliver(flight, self._failed(flight, order.url, INVALID_URL)))
         return requests
 

@@ -109,7 +109,7 @@ def test_output_file(folder: Path, tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["/nonexistent/x.jpg"], "cannot read '/nonexistent/x.jpg'"),
-        (["https://example.com/a.jpg"], "cannot read 'https://example.com/a.jpg'"),
+        (["http:///a.jpg"], "URL 'http:///a.jpg'"),
         (["{folder}", "--fail-on", "missing"], "needs a purpose"),
         (["{folder}", "--fail-on", "absent:ai-train"], "is not KIND:PURPOSE"),
         (["{folder}", "--c2pa-trust", "{folder}/notes.txt"], "no PEM certificate"),

@@ -44,3 +44,31 @@ def test_a_wrong_shape_is_a_value_error_naming_the_key(change: Any, message: str
 def test_not_an_object_is_a_value_error() -> None:
     with pytest.raises(ValueError, match="expected an object"):
         site_from_dict([])
+
+
+def test_the_media_sample_is_read_back() -> None:
+    data = _samples()[0]
+    data["media_sampled"] = [
+        {
+            "url": "https://cdn.example/a.jpg",
+            "found_on": "https://example.com/",
+            "how": "img",
+            "media_type": "image/jpeg",
+            "content_type": "image/jpeg",
+            "status": 206,
+            "error": None,
+            "size": 2179805,
+            "bytes_fetched": 16384,
+            "requests": 1,
+            "states": {"tdm": "not-reserved", "ai-train": "reserved"},
+            "c2pa": "absent",
+            "skipped": "",
+            "problems": [],
+        }
+    ]
+    report = site_from_dict(data)
+    assert report.media[0].state("ai-train") == "reserved"
+    assert site_to_dict(report) == data
+    data["media_sampled"][0]["bytes_fetched"] = "16384"
+    with pytest.raises(ValueError, match=r"media_sampled\[\]\.bytes_fetched: expected"):
+        site_from_dict(data)

@@ -107,6 +107,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="same-origin pages sampled besides the home page (default: 5)",
     )
     parser.add_argument(
+        "--media-sample",
+        type=_non_negative_int,
+        default=5,
+        metavar="N",
+        help="images and documents the sampled pages show or link, read per site for what "
+        "they embed (0: none; default: 5)",
+    )
+    parser.add_argument(
         "--proxy",
         metavar="URL",
         help="proxy for every request (default: http_proxy, https_proxy, no_proxy)",
@@ -158,6 +166,8 @@ def run(args: argparse.Namespace) -> int:
         pages=args.pages,
         proxy=args.proxy,
         allow_private_addresses=args.allow_private_addresses,
+        media_sample=args.media_sample,
+        rules=tuple(args.rules),
     )
     tripped: list[str] = []
 

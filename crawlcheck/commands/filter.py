@@ -84,6 +84,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "headers and meta (default: off)",
     )
     parser.add_argument(
+        "--media",
+        action="store_true",
+        help="also read what each URL embeds when it is an image or document (IPTC Data "
+        "Mining, C2PA/CAWG, TDMRep XMP), with bounded range requests; unreadable is unknown "
+        "(default: off)",
+    )
+    parser.add_argument(
         "--keep",
         metavar="DECISION",
         action="append",
@@ -179,8 +186,9 @@ def run(args: argparse.Namespace) -> int:
     keep = parse_keep(args.keep)
     options = crawl_options(args)
     ruleset = load_rules(args)
-    if args.pages and args.snapshot is not None:
-        raise UsageError("--pages fetches every URL; --snapshot decides with no network")
+    if (args.pages or args.media) and args.snapshot is not None:
+        flag = "--pages" if args.pages else "--media"
+        raise UsageError(f"{flag} fetches every URL; --snapshot decides with no network")
     fmt = output_format(args)
     with ExitStack() as stack:
         stream, name, seekable = _open_input(args.input, stack)
@@ -213,6 +221,7 @@ def run(args: argparse.Namespace) -> int:
                     chosen_agent(args, ruleset),
                     args.purpose,
                     pages=args.pages,
+                    media=args.media,
                     cache=cache_choice(args),
                     options=options,
                     ruleset=ruleset,

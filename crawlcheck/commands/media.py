@@ -1,25 +1,35 @@
-"""``crawlcheck media PATH...``: the reservations embedded in local images and documents."""
+"""``crawlcheck media PATH|URL...``: the reservations embedded in images and documents.
+
+Local files and folders are read through the planner directly; URLs through the crawl's
+process (``crawlcheck.crawl``), with bounded range requests, obeying each host's
+robots.txt (docs/media.md, "URLs").
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from crawlcheck.commands._output import check_writable, open_output
+from crawlcheck.crawl.media_reads import MEDIA_BUDGET
+from crawlcheck.crawl.options import CrawlOptions
+from crawlcheck.crawl.runner import fetch_resources
 from crawlcheck.errors import UsageError
 from crawlcheck.media import Limits, MediaResult, scan_path
 from crawlcheck.media.document import render_csv, render_json, render_jsonl_line, render_text
 from crawlcheck.media.planner import STATES
-from crawlcheck.model import PURPOSES, Problem
+from crawlcheck.model import PURPOSES, Fetched, MediaFetch, Problem
 from crawlcheck.ruleset import Ruleset, load_ruleset
+from crawlcheck.urls import malformed_reason
 
 NAME = "media"
 HELP = (
     "Read the reservations embedded in images and documents (IPTC Data Mining, C2PA/CAWG "
-    "training-mining, TDMRep XMP/EPUB): files and folders (recursive)."
+    "training-mining, TDMRep XMP/EPUB): files, folders (recursive) and http(s) URLs."
 )
 FORMATS = ("text", "json", "jsonl", "csv")
 #: ``missing`` is "anything but reserved": the reservation the owner meant is not there.
@@ -28,7 +38,12 @@ GATE_KINDS = ("missing", *STATES)
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the command's arguments to *parser*."""
-    parser.add_argument("paths", metavar="PATH", nargs="+", help="file or folder (recursive)")
+    parser.add_argument(
+        "paths",
+        metavar="PATH|URL",
+        nargs="+",
+        help="file, folder (recursive), or http(s) URL (read with bounded range requests)",
+    )
     parser.add_argument(
         "--format", choices=FORMATS, default="text", help="output format (default: text)"
     )
@@ -47,9 +62,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-bytes",
         type=_positive_int,
-        default=Limits().budget,
+        default=None,
         metavar="N",
-        help=f"most bytes read per file (default: {Limits().budget:,})",
+        help=f"most bytes read per file (default: {Limits().budget:,} for a local file, "
+        f"{MEDIA_BUDGET:,} received per URL)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=15.0,
+        metavar="S",
+        help="seconds allowed for one download of a URL (default: 15)",
     )
     parser.add_argument(
         "--c2pa-trust",
@@ -71,18 +94,34 @@ def run(args: argparse.Namespace) -> int:
     """Read every file; return 1 when a --fail-on gate matched, else 0."""
     gates = parse_gates(args.fail_on)
     for path in args.paths:
-        if not os.path.exists(path):
+        if _is_url(path):
+            reason = malformed_reason(path)
+            if reason is not None:
+                raise UsageError(f"URL {path!r}: {reason}")
+        elif not os.path.exists(path):
             raise UsageError(f"cannot read '{path}': no such file or folder")
+    if not math.isfinite(args.timeout) or args.timeout <= 0:
+        raise UsageError(f"--timeout: must be a positive number of seconds, not {args.timeout}")
     check_writable(args.output)
     trust = _read_trust(args.c2pa_trust)
     ruleset = load_ruleset(args.rules)
-    limits = Limits(budget=args.max_bytes)
+    limits = Limits(budget=args.max_bytes or Limits().budget)
+    fetched = _fetch_urls(
+        [p for p in args.paths if _is_url(p)],
+        CrawlOptions(
+            timeout=args.timeout,
+            media="ranges",
+            media_budget=args.max_bytes or MEDIA_BUDGET,
+            rules=tuple(args.rules),
+            c2pa_trust=trust,
+        ),
+    )
     results: list[MediaResult] = []
     skipped = 0
     chunks: list[str] = []
     with open_output(args.output, stream=args.format in ("text", "jsonl")) as out:
         for path, explicit in _files(args.paths):
-            result = _scan(path, ruleset, limits, trust)
+            result = fetched[path] if _is_url(path) else _scan(path, ruleset, limits, trust)
             if not explicit and not result.media_type:
                 skipped += 1  # a folder's other files: not images or documents
                 continue
@@ -91,10 +130,11 @@ def run(args: argparse.Namespace) -> int:
                 out.write(render_text(result))
                 out.flush()
             elif args.format == "jsonl":
-                out.write(render_jsonl_line(result))
+                out.write(render_jsonl_line(result, key=_key(path)))
                 out.flush()
         if args.format == "json":
-            chunks.append(render_json(results, generated_at=_now()))
+            keys = [_key(r.source) for r in results]
+            chunks.append(render_json(results, generated_at=_now(), keys=keys))
         elif args.format == "csv":
             chunks.append(render_csv(results))
         for chunk in chunks:
@@ -144,9 +184,49 @@ def _gate_hit(result: MediaResult, kind: str, purpose: str | None) -> str:
     return ""
 
 
+def _is_url(path: str) -> bool:
+    return path.lower().startswith(("http://", "https://"))
+
+
+def _key(source: str) -> str:
+    """Return the JSON key naming a file: ``url`` for a URL, else ``path``."""
+    return "url" if _is_url(source) else "path"
+
+
+def _fetch_urls(urls: list[str], options: CrawlOptions) -> dict[str, MediaResult]:
+    """Return each URL's result, read in one crawl (concurrent across hosts)."""
+    found: dict[str, MediaResult] = {}
+    for item in fetch_resources(list(dict.fromkeys(urls)), options):
+        if isinstance(item, MediaFetch) and item.result is not None:
+            found[item.url] = item.result
+        else:
+            error = item.error if isinstance(item, Fetched) else None
+            found[item.url] = _not_read(item.url, error or "not fetched")
+    for url in urls:
+        found.setdefault(url, _not_read(url, "not fetched"))
+    return found
+
+
+def _not_read(url: str, why: str) -> MediaResult:
+    reason = {
+        "robots-disallowed": "robots.txt of its host disallows crawlcheck",
+        "robots-unreachable": "robots.txt of its host is unreachable (RFC 9309 §2.3.1.4)",
+    }.get(why, why)
+    problem = Problem(
+        code="media.not-read",
+        message=f"the file was not fetched ({reason}): its embedded signals are unknown",
+        source=url,
+        level="error",
+    )
+    return MediaResult(source=url, media_type="", size=None, bytes_read=0, problems=(problem,))
+
+
 def _files(paths: list[str]) -> Iterator[tuple[str, bool]]:
     """Yield (file, given explicitly) for every path; folders recursively, sorted."""
     for path in paths:
+        if _is_url(path):
+            yield path, True
+            continue
         if not os.path.isdir(path):
             yield path, True
             continue

@@ -39,12 +39,14 @@ from crawlcheck.clock import now
 from crawlcheck.crawl.adapters import fetched_from_response, header_text
 from crawlcheck.crawl.failures import BLOCKED_ADDRESS, failure_code
 from crawlcheck.crawl.guard import env_proxy_applies, request_refusal
+from crawlcheck.crawl.middleware_media import MEDIA_META, is_media_response, read_media_response
 from crawlcheck.crawl.middleware_settings import MiddlewareOptions, options_from_settings
 from crawlcheck.crawl.options import MAX_LICENSES, CrawlOptions
 from crawlcheck.crawl.redirects import next_hop
 from crawlcheck.crawl.signals import crawlcheck_decision
 from crawlcheck.decide import Plan, decide_unknown, decide_url, plan_for, site_signals
 from crawlcheck.decide.checker import MALFORMED
+from crawlcheck.media.signals import MediaSignals
 from crawlcheck.model import SITE_FILES, Fetched, Problem, SiteFetches, UrlDecision
 from crawlcheck.parsers.page import PageSignals, parse_page
 from crawlcheck.parsers.robots import MAX_BYTES as ROBOTS_MAX_BYTES
@@ -164,16 +166,45 @@ class CrawlcheckMiddleware:
         plan = await self._plan(origin, request)
         received = _as_received(request, response)
         page = parse_page(fetched_from_response(received, cap=FILE_MAX_BYTES), self._crawler_names)
-        await self._settle(request, response, self._decide(response.url, plan, page), "response")
+        media = await self._media(request, response, origin)
+        await self._settle(
+            request, response, self._decide(response.url, plan, page, media), "response"
+        )
         return response
 
     def _decide(
-        self, url: str, plan: Plan | Problem, page: PageSignals | None = None
+        self,
+        url: str,
+        plan: Plan | Problem,
+        page: PageSignals | None = None,
+        media: MediaSignals | None = None,
     ) -> UrlDecision:
         """Return the decision for *url*: ``unknown`` when its origin has no plan."""
         if isinstance(plan, Plan):
-            return decide_url(url, plan, page)
+            return decide_url(url, plan, page, media)
         return decide_unknown(url, self.options.purpose, self.options.agent, plan)
+
+    async def _media(
+        self, request: Request, response: Response, origin: str
+    ) -> MediaSignals | None:
+        """Return what an image or document response embeds (None: not one, or not asked).
+
+        The result is in ``response.meta["crawlcheck_media"]``; each media decision is
+        counted in ``crawlcheck/media/<decision>`` once :meth:`_settle` has made it.
+        """
+        if not self.options.media or not is_media_response(response):
+            return None
+        result, media = await read_media_response(
+            response,
+            self.ruleset,
+            lambda url, cap: self._fetch_file(url, cap, request, origin),
+        )
+        request.meta[MEDIA_META] = result
+        stats = self.crawler.stats
+        if stats is not None:
+            stats.inc_value("crawlcheck/media/read")
+            stats.inc_value(f"crawlcheck/media/type/{result.media_type or 'unreadable'}")
+        return media
 
     # -- decisions
 
@@ -199,8 +230,11 @@ class CrawlcheckMiddleware:
         """Record *decision* (meta, stats, signal); raise IgnoreRequest unless it is kept."""
         request.meta[DECISION_META] = decision
         stats = self.crawler.stats
+        media = stage == "response" and MEDIA_META in request.meta
         if stats is not None:
             stats.inc_value(f"crawlcheck/{stage}/{decision.decision}")
+            if media:
+                stats.inc_value(f"crawlcheck/media/{decision.decision}")
         await self.crawler.signals.send_catch_log_async(
             signal=crawlcheck_decision,
             request=request,
@@ -212,6 +246,8 @@ class CrawlcheckMiddleware:
             return
         if stats is not None:
             stats.inc_value(f"crawlcheck/{stage}/dropped")
+            if media:
+                stats.inc_value("crawlcheck/media/dropped")
         logger.debug(
             "Dropped by crawlcheck (%(stage)s): %(url)s is %(decision)s for %(purpose)s",
             {

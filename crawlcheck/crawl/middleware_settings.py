@@ -28,6 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "CRAWLCHECK_CHECK_RESPONSES": True,
     "CRAWLCHECK_ENABLED": True,
     "CRAWLCHECK_KEEP": ["allowed"],
+    "CRAWLCHECK_MEDIA": True,
     "CRAWLCHECK_PURPOSE": "ai-train",
     "CRAWLCHECK_RULES": [],
     "CRAWLCHECK_SNAPSHOT": None,
@@ -69,6 +70,8 @@ class MiddlewareOptions:
     allow_private_addresses: bool = False
     """Fetch licences and redirect hops on loopback, private, link-local and metadata
     addresses too (crawlcheck.addresses); the origin itself is always fetched."""
+    media: bool = True
+    """Also read what a 2xx image or document response embeds (docs/media.md)."""
 
 
 def options_from_settings(settings: SettingsLike) -> MiddlewareOptions:
@@ -106,6 +109,7 @@ def options_from_settings(settings: SettingsLike) -> MiddlewareOptions:
         allow_private_addresses=settings.getbool(
             "CRAWLCHECK_ALLOW_PRIVATE_ADDRESSES", DEFAULTS["CRAWLCHECK_ALLOW_PRIVATE_ADDRESSES"]
         ),
+        media=settings.getbool("CRAWLCHECK_MEDIA", DEFAULTS["CRAWLCHECK_MEDIA"]),
     )
 
 

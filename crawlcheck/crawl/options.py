@@ -34,6 +34,18 @@ class CrawlOptions:
     """Proxy URL for every request; None uses ``http_proxy``/``https_proxy``/``no_proxy``."""
     retries: int = 1
     """Extra attempts after a timeout, a connection failure or a 503."""
+    media_sample: int = 5
+    """Images and documents a site audit samples from its pages (0: none; docs/media.md)."""
+    media: str = ""
+    """Per-URL fetches (``fetch_urls``): ``""`` pages only; ``ranges``: read every URL as an
+    image or document with range requests; ``sniff``: fetch it as a page, and read it as an
+    image or document when the response is one (Content-Type, else its first bytes)."""
+    media_budget: int = 4 * 1024 * 1024
+    """Body bytes received per image or document over all its requests."""
+    rules: tuple[str, ...] = ()
+    """Extra rules files: the crawl's process classifies what media embed with them."""
+    c2pa_trust: str | None = None
+    """PEM text of C2PA trust anchors besides the SDK's (``--c2pa-trust``)."""
     fetch_pages: bool = True
     """Fetch the home page and sampled pages (False: site-level files only)."""
     fetch_site_files: bool = True
@@ -50,4 +62,6 @@ class CrawlOptions:
     def from_json(cls, data: dict[str, Any]) -> CrawlOptions:
         """Return the options *data* describes (unknown keys are ignored)."""
         known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
+        if "rules" in known:  # a JSON list
+            known["rules"] = tuple(str(path) for path in known["rules"])
         return cls(**known)

@@ -23,6 +23,9 @@ The rules, in plain words (docs/verdicts.md):
   Content-Usage / Content-Signal headers.
 * A directive scoped to a crawler (``X-Robots-Tag: googlebot: noai``) applies only to
   that crawler; without an agent, it counts when it names a catalogued agent of the purpose.
+* An image or document's embedded signals (``media``: IPTC Data Mining, C2PA/CAWG,
+  TDMRep XMP) count like the page's own: a reservation reserves the URL; metadata that
+  could not be read makes the decision ``unknown`` unless something reserves it.
 * Any reservation wins: a permission never cancels another signal's reservation.
 * The URL is decided on every form equivalent URLs take (:func:`crawlcheck.urls.decision_paths`:
   as given, dot segments removed, unreserved characters decoded); the most restrictive wins.
@@ -32,7 +35,17 @@ from __future__ import annotations
 
 from crawlcheck.decide.plans import Bucket, Plan, UsageRule, plan_for
 from crawlcheck.evaluate.signals import SiteSignals, rsl_findings, site_signals, tdm_finding
-from crawlcheck.model import Effect, Finding, Problem, Purpose, Signal, UrlDecision, UrlVerdict
+from crawlcheck.media.signals import MediaSignals
+from crawlcheck.model import (
+    Effect,
+    Finding,
+    Problem,
+    Purpose,
+    Signal,
+    UrlDecision,
+    UrlVerdict,
+    split_effects,
+)
 from crawlcheck.parsers.page import PageSignals
 from crawlcheck.parsers.pattern import path_of
 from crawlcheck.parsers.robots import Rule, matches_everything
@@ -68,12 +81,15 @@ def decide_unknown(
     )
 
 
-def decide_url(url: str, plan: Plan, page: PageSignals | None = None) -> UrlDecision:
+def decide_url(
+    url: str, plan: Plan, page: PageSignals | None = None, media: MediaSignals | None = None
+) -> UrlDecision:
     """Return whether *url* is reserved for the plan's purpose (and agent, if any).
 
     *page* is the URL's own response, when it was fetched; its headers and meta then count
     too, and a page that could not be read makes the decision ``unknown`` unless a
-    site-level signal already reserves the URL.
+    site-level signal already reserves the URL. *media* is what the URL embeds when it is
+    an image or document (read with bounded range requests), and counts the same way.
     """
     site = plan.site
     reserves: list[Finding] = []
@@ -108,6 +124,8 @@ def decide_url(url: str, plan: Plan, page: PageSignals | None = None) -> UrlDeci
             _page(page, plan, reserves, permits, problems, unknown)
         else:
             unknown.extend(page.problems[:1])
+    if media is not None:
+        _media(media, plan, reserves, permits, problems, unknown)
     if len(paths) > 1:
         reserves = list(dict.fromkeys(reserves))
         permits = list(dict.fromkeys(permits))
@@ -303,6 +321,23 @@ def _page(
 #: crawl rule, not an AI reservation (contract: "generic * path rules are not an AI
 #: reservation"); ``audit`` names the same rule the same way.
 FETCH_DISALLOWED = "fetch-disallowed"
+
+
+def _media(
+    media: MediaSignals,
+    plan: Plan,
+    reserves: list[Finding],
+    permits: list[Finding],
+    problems: list[Problem],
+    unknown: list[Problem],
+) -> None:
+    """Add what the image or document embeds (the planner has classified it already)."""
+    reserving, permitting = split_effects(media.findings, plan.purpose)
+    reserves.extend(reserving)
+    permits.extend(permitting)
+    # As crawlcheck.media's per-file state: metadata not read completely is unknown.
+    unknown.extend(media.unread)
+    problems.extend(p for p in media.notes if p.level == "warning")
 
 
 def _disallow_finding(plan: Plan, bucket: Bucket, rule: Rule) -> Finding:

@@ -31,12 +31,14 @@ from typing import Final, TypedDict, Unpack
 
 from crawlcheck.cache import OriginCache, default_cache_path
 from crawlcheck.crawl.options import CrawlOptions
-from crawlcheck.crawl.runner import crawl_sites, fetch_urls
+from crawlcheck.crawl.runner import crawl_sites, fetch_resources
 from crawlcheck.decide import Plan, decide_unknown, decide_url, plan_for, site_signals
 from crawlcheck.errors import UsageError
+from crawlcheck.media.signals import MediaSignals, media_signals
 from crawlcheck.model import (
     PURPOSES,
     Fetched,
+    MediaFetch,
     Problem,
     Purpose,
     SiteFetches,
@@ -93,7 +95,7 @@ class CheckerStats:
     origins_cached: int = 0
     """Origins whose site-level files came from the cache."""
     pages_fetched: int = 0
-    """Pages fetched (with ``pages=True``), whatever their answer."""
+    """URLs fetched (with ``pages=True`` or ``media=True``), whatever their answer."""
     oldest_cached: float | None = None
     """When the oldest site-level files taken from the cache were fetched (epoch seconds)."""
 
@@ -109,6 +111,8 @@ class CheckerOptions(TypedDict, total=False):
 
     pages: bool
     """Also fetch every URL and read its own headers and meta."""
+    media: bool
+    """Also read what every URL embeds when it is an image or document (docs/media.md)."""
     cache: CacheChoice
     options: CrawlOptions | None
     """How to crawl (timeout, concurrency, proxy…)."""
@@ -180,6 +184,7 @@ class UrlChecker:
         self.agent = agent.strip() if agent and agent.strip() else None
         self.purpose = Purpose(purpose)
         self.pages = settings.get("pages", False)
+        self.media = settings.get("media", False)
         self.options = settings.get("options") or CrawlOptions()
         self.ruleset = settings.get("ruleset") or load_ruleset()
         self._crawler_names = tuple(a.token for a in self.ruleset.agents)
@@ -200,9 +205,10 @@ class UrlChecker:
         self.snapshot: Snapshot | None = None
         """The origin snapshot decisions come from (None: fetched, through the cache)."""
         if snapshot is not None:
-            if self.pages:
+            if self.pages or self.media:
+                flag = "--pages" if self.pages else "--media"
                 raise UsageError(
-                    "--pages fetches every URL; a snapshot holds site-level files only"
+                    f"{flag} fetches every URL; a snapshot holds site-level files only"
                 )
             self.snapshot = snapshot if isinstance(snapshot, Snapshot) else Snapshot(snapshot)
         cache = settings.get("cache", DEFAULT) if snapshot is None else None
@@ -246,7 +252,7 @@ class UrlChecker:
         self, urls: Iterable[object], window: int | None = None
     ) -> Iterator[list[UrlDecision]]:
         """Yield the decisions of *urls* one window (a list, in input order) at a time."""
-        size = window or (PAGE_WINDOW if self.pages else SITE_WINDOW)
+        size = window or (PAGE_WINDOW if self.pages or self.media else SITE_WINDOW)
         iterator = iter(urls)
         while batch := list(islice(iterator, size)):
             yield self._decide_window(batch)
@@ -255,7 +261,7 @@ class UrlChecker:
         with collector_paused():
             targets = [self._target(url) for url in urls]
         origins = list(dict.fromkeys(t.origin for t in targets if t.origin is not None))
-        if not self.pages:
+        if not self.pages and not self.media:
             plans = self.plans(origins)
             with collector_paused():
                 # The hot loop of `filter`: names bound once, one call per URL.
@@ -276,10 +282,14 @@ class UrlChecker:
             try:
                 plans = self.plans(origins)
             finally:
-                pages = pending.result()
+                pages, media = pending.result()
         return [
-            decide_url(t.url, plan, pages.get(t.url))
-            if t.origin is not None and isinstance(plan := plans[t.origin], Plan)
+            (
+                decide_url(t.url, plan, pages.get(t.url), media.get(t.url))
+                if isinstance(plan := plans[t.origin], Plan)
+                else self._unknown(t.url, plan)
+            )
+            if t.origin is not None
             else self._malformed(t)
             for t in targets
         ]
@@ -379,17 +389,40 @@ class UrlChecker:
 
     # -- pages (only with pages=True): robots.txt is obeyed by the runner for crawlcheck
 
-    def _fetch_pages(self, targets: list[_Target]) -> dict[str, PageSignals]:
+    def _fetch_pages(
+        self, targets: list[_Target]
+    ) -> tuple[dict[str, PageSignals], dict[str, MediaSignals]]:
+        """Return the pages' own signals (``pages``) and what media URLs embed (``media``)."""
         urls = list(dict.fromkeys(t.url for t in targets if t.origin is not None))
         pages: dict[str, PageSignals] = {}
-        for doc in fetch_urls(urls, replace(self.options, fetch_pages=True)):
-            pages[doc.url] = _slim(parse_page(doc, self._crawler_names))
+        media: dict[str, MediaSignals] = {}
+        for result in fetch_resources(urls, self._fetch_options()):
+            doc = result.fetched if isinstance(result, MediaFetch) else result
+            url = result.url
+            if self.pages:
+                fetched = doc or Fetched(url=url, error="not-fetched")
+                pages[url] = _slim(parse_page(fetched, self._crawler_names))
+            if isinstance(result, MediaFetch):
+                media[url] = media_signals(result.result, url)
+            elif self.media and not self.pages:
+                # Read as media from the first byte, yet no read came back: refused by
+                # robots.txt, or not a requestable URL. Unknown, never allowed.
+                media[url] = media_signals(None, url, not_read=result.error or "not fetched")
             self.stats.pages_fetched += 1
             self._fetched()
         for url in urls:
-            if url not in pages:
+            if self.pages and url not in pages:
                 pages[url] = parse_page(Fetched(url=url, error="not-fetched"))
-        return pages
+            if self.media and not self.pages and url not in media:
+                media[url] = media_signals(None, url)
+        return pages, media
+
+    def _fetch_options(self) -> CrawlOptions:
+        """Return the crawl options of the URL fetches (media: sniffed, or read as such)."""
+        mode = ("sniff" if self.pages else "ranges") if self.media else ""
+        shipped = set(load_ruleset().files)
+        extra = tuple(name for name in self.ruleset.files if name not in shipped)
+        return replace(self.options, fetch_pages=True, media=mode, rules=extra)
 
 
 def fetched_time(site: SiteFetches) -> float:
@@ -452,8 +485,12 @@ def check_url(
 ) -> UrlDecision:
     """Return the decision for *url*: its site-level files and (by default) the page itself.
 
-    With ``snapshot=`` the page is not fetched (no network): site-level files only.
+    When the response is an image or document (its Content-Type, else its first bytes),
+    what it embeds counts too (``media``, on by default; docs/media.md). With
+    ``snapshot=`` neither the page nor the media is fetched (no network): site-level files only.
     """
-    settings.setdefault("pages", settings.get("snapshot") is None)
+    offline = settings.get("snapshot") is not None
+    settings.setdefault("pages", not offline)
+    settings.setdefault("media", not offline)
     with UrlChecker(agent, purpose, **settings) as checker:
         return next(checker.check([url], 1))

@@ -38,6 +38,13 @@ from crawlcheck.evaluate._claims import (
     rsl_claims,
     tdmrep_claims,
 )
+from crawlcheck.evaluate._media import (
+    media_claims,
+    media_findings,
+    media_problems,
+    media_records,
+    with_media_reason,
+)
 from crawlcheck.evaluate._records import fetch_records
 from crawlcheck.evaluate.signals import SiteSignals, site_signals, tdm_finding
 from crawlcheck.model import (
@@ -85,6 +92,7 @@ def evaluate_site(fetches: SiteFetches, ruleset: Ruleset) -> SiteReport:
         problems.extend(issues)
         linked += [(url, doc.url) for url in licenses]
     problems.extend(_crawl_problems(fetches, views, linked))
+    problems.extend(media_problems(fetches.media))
 
     verdicts: list[Verdict] = []
     for purpose in PURPOSES:
@@ -96,13 +104,15 @@ def evaluate_site(fetches: SiteFetches, ruleset: Ruleset) -> SiteReport:
             *tdmrep_claims(site, views, purpose),
             *rsl_claims(site, purpose, ruleset),
             *page_claims(views, purpose),
+            *media_claims(fetches.media, purpose),
         ]
         permits = [
             f
             for f in (*site.findings, *(f for v in views for f in v.effective))
             if f.effect is Effect.PERMIT and purpose in f.purposes
         ]
-        verdicts.append(_verdict(purpose, claims, permits, site, views, fetches, agents, states))
+        verdict = _verdict(purpose, claims, permits, site, views, fetches, agents, states)
+        verdicts.append(with_media_reason(verdict, fetches.media))
         # A conflict is two signals disagreeing; one file's own scopes (tdmrep.json's
         # "/img/" reserved, "/" not) are not one.
         reserving = {c.signal for c in claims}
@@ -120,12 +130,14 @@ def evaluate_site(fetches: SiteFetches, ruleset: Ruleset) -> SiteReport:
             *_global_group_findings(site),
             *site.findings,
             *page_findings,
+            *media_findings(fetches.media),
         ),
         fetches=fetch_records(fetches),
         problems=_unique(problems),
         skipped=fetches.skipped,
         started_at=fetches.started_at,
         finished_at=fetches.finished_at,
+        media=media_records(fetches.media),
     )
 
 

@@ -143,7 +143,12 @@ def gif(w: Walk) -> None:
                 pos += 3 * (1 << ((packed & 0x07) + 1))
             pos = _gif_skip_blocks(w, pos + 1)
         else:
-            w.note("media.gif-bad-block", f"unknown GIF block 0x{introducer:02x} at byte {pos:,}")
+            # Reading stops here, and XMP may follow: what the rest says is unknown.
+            w.note(
+                "media.gif-bad-block",
+                f"unknown GIF block 0x{introducer:02x} at byte {pos:,}: the rest is unread",
+                "error",
+            )
             return
     w.note(
         "media.too-many-blocks", f"more than {MAX_BLOCKS:,} GIF blocks; reading stopped", "error"

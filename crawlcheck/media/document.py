@@ -61,20 +61,26 @@ def file_to_dict(result: MediaResult, *, key: str = "path") -> dict[str, Any]:
     }
 
 
-def render_json(results: Sequence[MediaResult], *, generated_at: str) -> str:
-    """Return the whole JSON document, files in the order given."""
+def render_json(
+    results: Sequence[MediaResult], *, generated_at: str, keys: Sequence[str] | None = None
+) -> str:
+    """Return the whole JSON document, files in the order given.
+
+    *keys*: per file, ``path`` (the default) or ``url`` (a file read over HTTP).
+    """
+    names = keys if keys is not None else ["path"] * len(results)
     document = {
         "schema": SCHEMA_ID,
         "crawlcheck_version": __version__,
         "generated_at": generated_at,
-        "files": [file_to_dict(r) for r in results],
+        "files": [file_to_dict(r, key=k) for r, k in zip(results, names, strict=True)],
     }
     return scrub(json.dumps(document, ensure_ascii=False, indent=2)) + "\n"
 
 
-def render_jsonl_line(result: MediaResult) -> str:
-    """Return one file as one JSON line (newline-terminated)."""
-    line = json.dumps(file_to_dict(result), ensure_ascii=False, separators=(",", ":"))
+def render_jsonl_line(result: MediaResult, *, key: str = "path") -> str:
+    """Return one file as one JSON line (newline-terminated); *key* as in :func:`file_to_dict`."""
+    line = json.dumps(file_to_dict(result, key=key), ensure_ascii=False, separators=(",", ":"))
     return scrub(line.translate({0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"})) + "\n"
 
 

@@ -332,7 +332,8 @@ class _Planner:
                     ),
                 ),
             )
-        if self.limits.c2pa_validation == "when-needed" and self.c2pa_ranges:
+        remote_only = self.remote_manifest is not None and not carriers
+        if self.limits.c2pa_validation == "when-needed" and (self.c2pa_ranges or remote_only):
             manifest_only = self._c2pa_manifest_only()
             if manifest_only is not None:
                 return manifest_only
@@ -359,7 +360,11 @@ class _Planner:
         )
 
     def _c2pa_manifest_only(self) -> C2paFacts | None:
-        """Return the manifest read without validation when it permits nothing, else None."""
+        """Return the manifest read without validation when it permits nothing, else None.
+
+        The embedded manifest's blocks, or a remote manifest (handed in by the caller) read
+        against the file's signature alone: enough to see what it reserves.
+        """
         blocks = [self.view.read(a, b, "C2PA manifest store") for a, b in self.c2pa_ranges]
         if self.media_type == "image/jpeg":
             container = b"\xff\xd8" + b"".join(blocks) + b"\xff\xd9"
@@ -369,7 +374,12 @@ class _Planner:
         else:
             return None
         facts = read_c2pa(
-            container, self.media_type, source=self.source, scope=self.scope, validate=False
+            container,
+            self.media_type,
+            source=self.source,
+            scope=self.scope,
+            remote_manifest=self.remote_manifest if not self.c2pa_ranges else None,
+            validate=False,
         )
         permits = any(
             s.observation.value.lower() == "allowed" for s in facts.statements

@@ -22,6 +22,7 @@ from crawlcheck.model import (
     Effect,
     FetchRecord,
     Finding,
+    MediaRecord,
     Problem,
     Purpose,
     RobotsState,
@@ -173,10 +174,30 @@ def agent_to_dict(agent: AgentReport) -> dict[str, Any]:
     }
 
 
+def media_record_to_dict(record: MediaRecord) -> dict[str, Any]:
+    """Return the ``media_sampled[]`` object of one sampled image or document."""
+    return {
+        "url": record.url,
+        "found_on": record.found_on,
+        "how": record.how,
+        "media_type": record.media_type,
+        "content_type": record.content_type,
+        "status": record.status,
+        "error": record.error,
+        "size": record.size,
+        "bytes_fetched": record.bytes_fetched,
+        "requests": record.requests,
+        "states": dict(record.states),
+        "c2pa": record.c2pa,
+        "skipped": record.skipped,
+        "problems": list(record.problems),
+    }
+
+
 def site_to_dict(report: SiteReport) -> dict[str, Any]:
     """Return the JSON report's ``sites[]`` object for *report* (also one JSONL line)."""
     verdicts = ordered_verdicts(report)
-    return {
+    data: dict[str, Any] = {
         "site": report.site,
         "origin": report.origin,
         "verdicts": {v.purpose: v.verdict for v in verdicts},
@@ -190,6 +211,9 @@ def site_to_dict(report: SiteReport) -> dict[str, Any]:
         "finished_at": report.finished_at,
         "inputs": list(report.inputs or (report.site,)),
     }
+    if report.media:  # only audits that sampled media have the key
+        data["media_sampled"] = [media_record_to_dict(m) for m in report.media]
+    return data
 
 
 def site_from_dict(data: object) -> SiteReport:
@@ -231,6 +255,30 @@ def site_from_dict(data: object) -> SiteReport:
         started_at=site.text("started_at"),
         finished_at=site.text("finished_at"),
         inputs=_texts(site.items("inputs"), "inputs"),
+        media=tuple(
+            _media_from_dict(_Reader(v, "media_sampled[]"))
+            for v in (site.items("media_sampled") if "media_sampled" in site.data else [])
+        ),
+    )
+
+
+def _media_from_dict(r: _Reader) -> MediaRecord:
+    states = r.mapping("states")
+    return MediaRecord(
+        url=r.text("url"),
+        found_on=r.text("found_on"),
+        how=r.text("how"),
+        media_type=r.text("media_type"),
+        content_type=r.text("content_type"),
+        status=r.number("status"),
+        error=r.optional_text("error"),
+        size=r.number("size"),
+        bytes_fetched=r.number("bytes_fetched") or 0,
+        requests=r.number("requests") or 0,
+        states=tuple((p, _text(v, f"{r.where}.states.{p}")) for p, v in states.items()),
+        c2pa=r.text("c2pa"),
+        skipped=r.text("skipped"),
+        problems=_texts(r.get("problems"), f"{r.where}.problems"),
     )
 
 
