@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from crawlcheck.errors import UsageError
 from crawlcheck.evaluate import evaluate_site
-from crawlcheck.model import SiteReport
+from crawlcheck.model import SiteFetches, SiteReport
 from crawlcheck.report import ReportMeta
 from crawlcheck.ruleset import Ruleset, load_ruleset
 from crawlcheck.urls import site_origin
@@ -64,6 +64,7 @@ def iter_audit(
     ruleset: Ruleset | None = None,
     *,
     on_finished: Callable[[SiteReport], None] | None = None,
+    on_fetches: Callable[[SiteFetches], None] | None = None,
 ) -> Generator[SiteReport, None, None]:
     """Yield one report per target in input order, each once it and every one before it is done.
 
@@ -71,6 +72,8 @@ def iter_audit(
     bounded by the sites in flight, not by the number of sites. *on_finished* is called
     with each report as soon as its site finishes, in completion order (progress, and the
     ``audit`` checkpoint that keeps finished sites when a run is interrupted).
+    *on_fetches* sees what the crawl fetched for each site before it is evaluated
+    (``audit --warc-out`` writes it to the evidence archive).
     """
     from crawlcheck.crawl.runner import crawl_sites
 
@@ -80,6 +83,8 @@ def iter_audit(
     next_index = 0
     for fetches in crawl_sites([t.site for t in targets], options):
         index = position[fetches.site]
+        if on_fetches is not None:
+            on_fetches(fetches)
         report = replace(evaluate_site(fetches, ruleset), inputs=targets[index].inputs)
         if on_finished is not None:
             on_finished(report)

@@ -18,14 +18,19 @@ from crawlcheck.checkpoint import Checkpoint
 from crawlcheck.commands._output import open_stream, to_stdout, write_atomically
 from crawlcheck.crawl.options import CrawlOptions
 from crawlcheck.errors import Interrupted, Terminated
-from crawlcheck.model import SiteReport
+from crawlcheck.model import SiteFetches, SiteReport
 from crawlcheck.progress import Progress
 from crawlcheck.report import ReportMeta, render, render_site_jsonl
 from crawlcheck.report.terminal import AuditTally, VerdictTable, render_text
 from crawlcheck.ruleset import Ruleset
 from crawlcheck.site_audit import AuditTarget, iter_audit
 
-__all__ = ["AuditRun"]
+__all__ = ["AuditRun", "ReportSource"]
+
+#: Reports of some targets, in their order, calling back as each finishes.
+ReportSource = Callable[
+    [Sequence[AuditTarget], Callable[[SiteReport], None]], Generator[SiteReport, None, None]
+]
 
 #: Formats written site by site as sites finish (in input order); the others at the end.
 STREAMED = ("jsonl", "text")
@@ -48,6 +53,10 @@ class AuditRun:
     """The CSV layout (``crawlcheck.report.CSV_LAYOUTS``)."""
     on_report: Callable[[SiteReport], None] | None = None
     """Called with each report in input order (``--fail-on``, ``demo``'s table)."""
+    on_fetches: Callable[[SiteFetches], None] | None = None
+    """Called with what the crawl fetched for each site (``--warc-out``)."""
+    source: ReportSource | None = None
+    """Where reports come from instead of the crawl (``--from-warc``: the archives)."""
 
     def run(self) -> AuditTally:
         """Audit every target, write the report, and return the run's counts."""
@@ -71,7 +80,16 @@ class AuditRun:
             progress.status(f"{len(self.targets) - finished[0]} pending")
             progress.advance()
 
-        fresh = iter_audit(remaining, self.options, self.ruleset, on_finished=on_finished)
+        if self.source is not None:
+            fresh = self.source(remaining, on_finished)
+        else:
+            fresh = iter_audit(
+                remaining,
+                self.options,
+                self.ruleset,
+                on_finished=on_finished,
+                on_fetches=self.on_fetches,
+            )
         reports = _in_input_order(self.targets, kept, fresh)
         try:
             self._write(reports, tally, progress)

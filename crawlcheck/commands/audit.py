@@ -6,9 +6,16 @@ import argparse
 import os
 import sys
 from collections.abc import Iterable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import TextIO
 
+from crawlcheck.commands._archive import (
+    add_archive_arguments,
+    archive_source,
+    open_evidence,
+    refuse_time_without_archive,
+)
 from crawlcheck.commands._audit_run import AuditRun
 from crawlcheck.commands._output import check_writable, to_stdout
 from crawlcheck.commands.check import add_address_argument
@@ -127,6 +134,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="extra rules YAML layered on the shipped ones; repeatable (default: none)",
     )
     add_address_argument(parser)
+    add_archive_arguments(parser)
     parser.set_defaults(_extras="sites")
 
 
@@ -152,14 +160,25 @@ def run(args: argparse.Namespace) -> int:
     """Run the audit; return 1 when a --fail-on gate matched, else 0."""
     gates = parse_gates(args.fail_on)
     texts, locations = _site_entries(args.sites, args.input)
-    targets = audit_targets(texts, locations=locations)
+    ruleset = load_ruleset(args.rules)
+    source = None
+    if args.from_warc:
+        targets, source = archive_source(args, ruleset, audit_targets(texts, locations=locations))
+    else:
+        refuse_time_without_archive(args)
+        targets = audit_targets(texts, locations=locations)
     if not targets:
         raise UsageError("no sites to audit: give SITE arguments or -i FILE")
     fmt = report_format(args.format, args.output)
     if args.resume and to_stdout(args.output):
         raise UsageError("--resume needs -o PATH: the checkpoint is kept beside the report")
-    ruleset = load_ruleset(args.rules)
     check_writable(args.output)
+    warc_out = ExitStack()
+    on_fetches = None
+    if args.warc_out:
+        on_fetches = warc_out.enter_context(
+            open_evidence(args, " ".join(["crawlcheck", *sys.argv[1:]]))
+        ).add
     options = CrawlOptions(
         concurrency=args.concurrency,
         timeout=args.timeout,
@@ -175,18 +194,21 @@ def run(args: argparse.Namespace) -> int:
         for what in dict.fromkeys(w for g in gates for w in g.tripped(report)):
             tripped.append(f"{report.origin}: {what}")
 
-    tally = AuditRun(
-        targets=targets,
-        options=options,
-        ruleset=ruleset,
-        fmt=fmt,
-        output=args.output,
-        meta=report_meta(ruleset, command=" ".join(["crawlcheck", *sys.argv[1:]])),
-        resume=args.resume,
-        colour=colour_wanted(sys.stdout),
-        csv_layout=args.csv_layout,
-        on_report=gate,
-    ).run()
+    with warc_out:
+        tally = AuditRun(
+            targets=targets,
+            options=options,
+            ruleset=ruleset,
+            fmt=fmt,
+            output=args.output,
+            meta=report_meta(ruleset, command=" ".join(["crawlcheck", *sys.argv[1:]])),
+            resume=args.resume,
+            colour=colour_wanted(sys.stdout),
+            csv_layout=args.csv_layout,
+            on_report=gate,
+            source=source,
+            on_fetches=on_fetches,
+        ).run()
     say_how_it_went(tally, fmt, args.output)
     _name_all(f"fail-on: {line}" for line in tripped)
     return 1 if tripped else 0

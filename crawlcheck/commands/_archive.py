@@ -1,0 +1,192 @@
+"""The archive options of ``audit``, ``check``, ``filter`` and ``snapshot build``, and their wiring.
+
+``--from-warc FILE…`` (audit what web archives hold), ``--warc-out FILE`` (record the
+audit's fetches as an evidence WARC), ``--at DATE`` / ``--window SPAN`` (decide as of a
+moment, from captures no older than the window) and ``--at-column NAME`` (each table row
+at its own date). The commands add these options and hand over here; the rules live in
+:mod:`crawlcheck.archive` (docs/archives.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import sys
+from collections.abc import Callable, Generator, Sequence
+
+from crawlcheck.errors import UsageError
+from crawlcheck.model import SiteFetches, SiteReport
+from crawlcheck.ruleset import Ruleset
+from crawlcheck.safe_text import safe_text
+from crawlcheck.site_audit import AuditTarget
+
+__all__ = [
+    "EvidenceOut",
+    "add_time_arguments",
+    "archive_source",
+    "at_time",
+    "open_evidence",
+    "refuse_time_without_archive",
+    "window_span",
+]
+
+#: File-level archive problems printed on stderr at most (then a count).
+SHOWN_PROBLEMS = 20
+
+
+def add_time_arguments(parser: argparse.ArgumentParser, *, what: str) -> None:
+    """Add ``--at`` and ``--window`` to *parser*; *what* says what they apply to."""
+    parser.add_argument(
+        "--at",
+        metavar="DATE",
+        help=f"decide as of this time from archived captures ({what}): RFC 3339 or a date, "
+        "UTC unless a zone is given, e.g. 2023-06-15 or 2023-06-15T12:00:00Z "
+        "(default: the latest capture)",
+    )
+    parser.add_argument(
+        "--window",
+        metavar="SPAN",
+        help="freshness window: a capture older than this before the time asked about does "
+        "not count, and a file without one is unknown (30d, 24h, 90m; default: 30d, "
+        "docs/archives.md)",
+    )
+
+
+def add_archive_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``audit``'s archive options: ``--from-warc``, ``--warc-out``, ``--at``, ``--window``."""
+    parser.add_argument(
+        "--from-warc",
+        metavar="FILE",
+        nargs="+",
+        action="extend",
+        help="audit what these web archives (WARC, WARC.gz, ARC) hold instead of the network: "
+        "the sites given, else every site they hold (give sites before this option; "
+        "needs crawlcheck[archive]; docs/archives.md)",
+    )
+    parser.add_argument(
+        "--warc-out",
+        metavar="FILE",
+        help="also record every request and response of the audit in this WARC file "
+        "(.warc.gz; needs crawlcheck[archive])",
+    )
+    add_time_arguments(parser, what="with --from-warc")
+
+
+def refuse_time_without_archive(args: argparse.Namespace) -> None:
+    """Raise UsageError when ``--at``/``--window`` come without an archive source."""
+    for name in ("at", "window"):
+        if getattr(args, name, None) is not None:
+            raise UsageError(
+                f"--{name} decides from archived captures: give --from-warc or --snapshot"
+            )
+
+
+def open_evidence(args: argparse.Namespace, command: str) -> EvidenceOut:
+    """Return the ``--warc-out`` writer; UsageError when it cannot be used with the rest."""
+    if args.resume:
+        raise UsageError("--warc-out records this run's fetches: it cannot resume another run")
+    return EvidenceOut(args.warc_out, command)
+
+
+def at_time(args: argparse.Namespace) -> datetime.datetime | None:
+    """Return ``--at`` as a UTC time, or None; UsageError when it is not a date."""
+    from crawlcheck.archive.index import parse_time
+
+    text: str | None = getattr(args, "at", None)
+    return None if text is None else parse_time(text)
+
+
+def window_span(args: argparse.Namespace) -> datetime.timedelta:
+    """Return ``--window`` (default 30 days); UsageError when it is not a span."""
+    from crawlcheck.archive.index import DEFAULT_WINDOW, parse_window
+
+    text: str | None = getattr(args, "window", None)
+    return DEFAULT_WINDOW if text is None else parse_window(text)
+
+
+def _archive_files(paths: Sequence[str], option: str = "--from-warc") -> list[str]:
+    """Return the archive paths given; UsageError for a path that is not a readable file."""
+    from crawlcheck.archive.reader import require_archive_libraries
+
+    require_archive_libraries()
+    for path in paths:
+        if not os.path.isfile(path):
+            why = "is a directory" if os.path.isdir(path) else "does not exist"
+            raise UsageError(f"{option}: '{path}' {why}")
+    return list(paths)
+
+
+def report_archive_problems(problems: Sequence[object]) -> None:
+    """Print the archives' own problems (damage, unreadable files) on stderr, bounded."""
+    for problem in problems[:SHOWN_PROBLEMS]:
+        code = getattr(problem, "code", "")
+        message = getattr(problem, "message", "")
+        print(safe_text(f"crawlcheck: warning: {code}: {message}"), file=sys.stderr)
+    if len(problems) > SHOWN_PROBLEMS:
+        print(
+            f"crawlcheck: … and {len(problems) - SHOWN_PROBLEMS} more archive problems",
+            file=sys.stderr,
+        )
+
+
+def archive_source(
+    args: argparse.Namespace, ruleset: Ruleset, given: Sequence[AuditTarget]
+) -> tuple[
+    list[AuditTarget],
+    Callable[
+        [Sequence[AuditTarget], Callable[[SiteReport], None]], Generator[SiteReport, None, None]
+    ],
+]:
+    """Return ``audit --from-warc``'s targets and its report source (no network).
+
+    The sites given, else every origin the archives hold. The archives are indexed once
+    here; file-level damage is printed as warnings (the sites it touches say so too).
+    """
+    from crawlcheck.archive.audit import ArchiveAudit, archive_audit, archive_targets
+    from crawlcheck.archive.index import CaptureIndex
+
+    if getattr(args, "warc_out", None):
+        raise UsageError("--warc-out records a crawl; --from-warc reads archives instead")
+    how = ArchiveAudit(at=at_time(args), window=window_span(args), pages=args.pages)
+    index = CaptureIndex.build(_archive_files(args.from_warc))
+    report_archive_problems(index.problems)
+    targets = archive_targets(index, given)
+    if not targets:
+        raise UsageError("--from-warc: the archives hold no http(s) capture to audit")
+
+    def source(
+        remaining: Sequence[AuditTarget], on_finished: Callable[[SiteReport], None]
+    ) -> Generator[SiteReport, None, None]:
+        yield from archive_audit(index, remaining, ruleset, how, on_finished=on_finished)
+
+    return targets, source
+
+
+class EvidenceOut:
+    """``--warc-out FILE``: write every site's fetches as an evidence WARC as sites finish."""
+
+    def __init__(self, path: str, command: str) -> None:
+        from crawlcheck.archive.writer import EvidenceWriter
+
+        if not path.strip():
+            raise UsageError("--warc-out: empty path")
+        if os.path.isdir(path):
+            raise UsageError(f"--warc-out: '{path}' is a directory")
+        self.path = path
+        self.sites = 0
+        try:
+            self._writer = EvidenceWriter(path, description=f"crawlcheck audit: {command}")
+        except OSError as exc:
+            raise UsageError(f"--warc-out: cannot write '{path}': {exc.strerror or exc}") from exc
+
+    def add(self, fetches: SiteFetches) -> None:
+        """Write one site's requests and responses."""
+        self._writer.write_site(fetches)
+        self.sites += 1
+
+    def __enter__(self) -> EvidenceOut:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._writer.close()
