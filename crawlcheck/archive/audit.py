@@ -43,7 +43,7 @@ class ArchiveAudit:
 
 def archive_targets(index: CaptureIndex, given: Sequence[AuditTarget]) -> list[AuditTarget]:
     """Return the sites to audit: those given, else every origin the archives hold."""
-    return list(given) if given else audit_targets(index.origins())
+    return list(given) if given else audit_targets(index.site_origins())
 
 
 def archive_audit(

@@ -212,6 +212,27 @@ class CaptureIndex:
         """Return every origin with a capture, sorted."""
         return sorted(self._urls)
 
+    def site_origins(self) -> list[str]:
+        """Return the origins to audit when none are named, sorted.
+
+        Every origin with a capture, except those whose every capture crawlcheck's own
+        evidence archive marks as a licence document (a licence another site pointed to
+        is evidence for that site, not a site audited).
+        """
+        return [
+            origin
+            for origin in sorted(self._urls)
+            if not all(
+                self._note_kind(capture) == "license"
+                for url in self._urls[origin]
+                for capture in self._history[url]
+            )
+        ]
+
+    def _note_kind(self, capture: Capture) -> str:
+        note = self._notes.get(_record_id(capture.fetched.record))
+        return note.kind if note is not None else ""
+
     def history(self, url: str) -> tuple[Capture, ...]:
         """Return every capture of *url*, oldest first."""
         key = normalise_url(url)
