@@ -238,6 +238,33 @@ class CaptureIndex:
         key = normalise_url(url)
         return tuple(self._history.get(key, ())) if key is not None else ()
 
+    def site_file_times(self, origin: str) -> list[datetime.datetime]:
+        """Return every distinct time a site-level file of *origin* was captured, oldest first."""
+        times = {
+            capture.at
+            for url in self._urls.get(origin, ())
+            if is_site_file(url)
+            for capture in self._history[url]
+        }
+        return sorted(times)
+
+    def licence_urls(self) -> set[str]:
+        """Return every licence URL a captured robots.txt points to (``License:`` records)."""
+        found: set[str] = set()
+        for url, history in self._history.items():
+            if not url.endswith("/robots.txt") or not is_site_file(url):
+                continue
+            for capture in history:
+                doc = capture.fetched
+                if not doc.ok or doc.error is not None:
+                    continue
+                rules = parse_robots(doc.body, doc.url, doc.content_type)
+                for record in rules.licenses:
+                    target = normalise_url(urljoin(doc.url, record.value.strip()))
+                    if target is not None:
+                        found.add(without_fragment(target))
+        return found
+
     def latest(self, origin: str) -> datetime.datetime | None:
         """Return the time of the origin's most recent capture, or None."""
         histories = (self._history[url] for url in self._urls.get(origin, ()))
@@ -312,6 +339,7 @@ class CaptureIndex:
         *,
         pages: int = DEFAULT_PAGES,
         site: str | None = None,
+        site_files_only: bool = False,
     ) -> ArchiveSite:
         """Return *origin* as it stood at *at* (default: its latest capture), for evaluation.
 
@@ -319,7 +347,8 @@ class CaptureIndex:
         robots.txt is then unreachable and the verdicts ``unknown``. Pages are the home
         page and up to *pages* others: those crawlcheck's own archive marks as sampled,
         else the origin's HTML captures in URL order; with none, the home page is listed
-        as skipped, so page-level signals count as unknown.
+        as skipped, so page-level signals count as unknown. *site_files_only* reads no
+        page at all (a snapshot's view: site-level files and robots.txt's licences).
         """
         if not self._finished:
             self.finish()
@@ -332,7 +361,8 @@ class CaptureIndex:
             decided.append((origin + site_file.path, _records(resolved)))
         page_docs: list[Fetched] = []
         skipped: list[tuple[str, str]] = []
-        for url, noted in self._page_urls(origin, when, window, pages):
+        wanted = [] if site_files_only else self._page_urls(origin, when, window, pages)
+        for url, noted in wanted:
             resolved = self.resolve(url, when, window, page=True, first=noted)
             if resolved.fetched.error == NO_CAPTURE and not resolved.chain:
                 skipped.append((url, "no archived capture within the freshness window"))
@@ -462,9 +492,9 @@ class CaptureIndex:
         for url in dict.fromkeys(without_fragment(u) for u in wanted):
             if len(found) >= MAX_LICENSES:
                 break
-            resolved = self.resolve(url, at, window)
-            if resolved.chain:
-                found.append(resolved.fetched)
+            # A licence without a capture is a failed fetch (no-capture), as a licence the
+            # crawl could not fetch: what it says is unknown, never absent.
+            found.append(self.resolve(url, at, window).fetched)
         return found
 
 

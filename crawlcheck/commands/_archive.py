@@ -73,6 +73,42 @@ def add_archive_arguments(parser: argparse.ArgumentParser) -> None:
     add_time_arguments(parser, what="with --from-warc")
 
 
+def add_from_warc_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``snapshot build``'s ``--from-warc FILE…``."""
+    parser.add_argument(
+        "--from-warc",
+        metavar="FILE",
+        nargs="+",
+        action="extend",
+        help="build from these web archives (WARC, WARC.gz, ARC) instead of the network, "
+        "keeping every capture of each origin (a history for --at); the sites given or "
+        "-i FILE keep only those origins (needs crawlcheck[archive]; docs/archives.md)",
+    )
+
+
+def build_from_warc(args: argparse.Namespace, ruleset: Ruleset, only: set[str] | None) -> int:
+    """Run ``snapshot build --from-warc``: every capture of the archives into the snapshot."""
+    from crawlcheck.archive.snapshot import build_from_archives
+
+    if args.shards < 1:
+        raise UsageError(f"--shards: must be at least 1, not {args.shards}")
+    if not args.output.strip():
+        raise UsageError("-o: empty path")
+    manifest, problems = build_from_archives(
+        _archive_files(args.from_warc), args.output, shards=args.shards, ruleset=ruleset, only=only
+    )
+    report_archive_problems(problems)
+    size = sum(s.bytes for s in manifest.shards)
+    print(
+        f"crawlcheck: snapshot {args.output}: {manifest.origins} origin(s), "
+        f"{manifest.captures} capture(s) from {len(args.from_warc)} archive file(s) "
+        f"({manifest.fetched_from or '-'} to {manifest.fetched_to or '-'}) "
+        f"in {len(manifest.shards)} shard(s), {size / 2**20:.1f} MiB",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def refuse_time_without_archive(args: argparse.Namespace) -> None:
     """Raise UsageError when ``--at``/``--window`` come without an archive source."""
     for name in ("at", "window"):

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from typing import IO
 
+from crawlcheck.commands._archive import add_from_warc_argument, build_from_warc
 from crawlcheck.commands.check import crawl_options, load_rules
 from crawlcheck.errors import UsageError
 from crawlcheck.model import SiteFetches
@@ -80,6 +81,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=64,
         help="requests in flight over all hosts (default: 64)",
     )
+    add_from_warc_argument(build)
     build.set_defaults(_extras="sites")
     info = actions.add_parser("info", help="print a snapshot's manifest as JSON")
     info.add_argument("path", metavar="PATH", help="snapshot directory or URL")
@@ -129,11 +131,33 @@ def _lines(handle: IO[bytes], name: str) -> Iterator[str]:
         raise UsageError(f"cannot read {name}: {exc.strerror or exc}") from exc
 
 
+def _given_origins(args: argparse.Namespace) -> set[str] | None:
+    """Return the origins the sites and ``-i`` name (None: none given)."""
+    if args.input is None and not args.sites:
+        return None
+    origins = _Origins()
+    with ExitStack() as stack:
+        lines: list[str] = list(args.sites)
+        if args.input is not None:
+            handle = sys.stdin.buffer if args.input == "-" else _open(args.input, stack)
+            lines += _lines(handle, args.input)
+        return set(origins.of(iter(lines), "input"))
+
+
+def _open(path: str, stack: ExitStack) -> IO[bytes]:
+    try:
+        return stack.enter_context(open(path, "rb"))
+    except OSError as exc:
+        raise UsageError(f"-i: cannot read '{path}': {exc.strerror or exc}") from exc
+
+
 def _build(args: argparse.Namespace) -> int:
     if args.shards < 1:
         raise UsageError(f"--shards: must be at least 1, not {args.shards}")
     if not args.output.strip():
         raise UsageError("-o: empty path")
+    if args.from_warc:
+        return build_from_warc(args, load_rules(args), _given_origins(args))
     if args.input is None and not args.sites:
         raise UsageError("snapshot build: give sites or URLs, or -i FILE ('-' for stdin)")
     options = crawl_options(args)
