@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from crawlcheck.model import ArchiveRecord, Fetched, SiteFetches, SiteReport
 
-__all__ = ["cite_records", "records_by_url"]
+__all__ = ["cite_evidence", "cite_records", "records_by_url"]
 
 
 def records_by_url(fetches: SiteFetches) -> dict[str, ArchiveRecord]:
@@ -53,18 +53,20 @@ def cite_records(report: SiteReport, fetches: SiteFetches) -> SiteReport:
     if not records:
         return report
     findings = tuple(
-        replace(f, evidence=_cite(f.evidence, records.get(f.source))) for f in report.findings
+        replace(f, evidence=cite_evidence(f.evidence, records.get(f.source)))
+        for f in report.findings
     )
     robots = fetches.robots
     robots_record = robots.record if robots is not None else None
     agents = tuple(
-        replace(a, evidence=_cite(a.evidence, robots_record)) if a.evidence else a
+        replace(a, evidence=cite_evidence(a.evidence, robots_record)) if a.evidence else a
         for a in report.agents
     )
     return replace(report, findings=findings, agents=agents)
 
 
-def _cite(evidence: str, record: ArchiveRecord | None) -> str:
+def cite_evidence(evidence: str, record: ArchiveRecord | None) -> str:
+    """Return *evidence* with *record* appended (as it is when there is none)."""
     if record is None:
         return evidence
     return f"{evidence} [{record.describe()}]"

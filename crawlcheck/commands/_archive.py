@@ -14,12 +14,16 @@ import datetime
 import os
 import sys
 from collections.abc import Callable, Generator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from crawlcheck.errors import UsageError
-from crawlcheck.model import SiteFetches, SiteReport
+from crawlcheck.model import Problem, SiteFetches, SiteReport
 from crawlcheck.ruleset import Ruleset
 from crawlcheck.safe_text import safe_text
 from crawlcheck.site_audit import AuditTarget
+
+if TYPE_CHECKING:
+    from crawlcheck.tables.readers import Chunk, Reader
 
 __all__ = [
     "EvidenceOut",
@@ -28,6 +32,8 @@ __all__ = [
     "at_time",
     "open_evidence",
     "refuse_time_without_archive",
+    "row_times",
+    "time_settings",
     "window_span",
 ]
 
@@ -109,13 +115,76 @@ def build_from_warc(args: argparse.Namespace, ruleset: Ruleset, only: set[str] |
     return 0
 
 
-def refuse_time_without_archive(args: argparse.Namespace) -> None:
-    """Raise UsageError when ``--at``/``--window`` come without an archive source."""
-    for name in ("at", "window"):
+def refuse_time_without_archive(args: argparse.Namespace, source: str = "--from-warc") -> None:
+    """Raise UsageError when ``--at``/``--window``/``--at-column`` come without *source*."""
+    for name in ("at", "at_column", "window"):
         if getattr(args, name, None) is not None:
-            raise UsageError(
-                f"--{name} decides from archived captures: give --from-warc or --snapshot"
-            )
+            option = "--" + name.replace("_", "-")
+            raise UsageError(f"{option} decides from archived captures: give {source}")
+
+
+def time_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """Return the checker's ``at``/``freshness`` settings of ``check``/``filter`` (``{}``: none).
+
+    ``--at``, ``--at-column`` and ``--window`` need ``--snapshot`` (build one from archives
+    with ``snapshot build --from-warc``); ``--max-age`` bounds live snapshot lookups and
+    does not combine with them (``--window`` is the freshness rule at a time).
+    """
+    if getattr(args, "snapshot", None) is None:
+        refuse_time_without_archive(args, "--snapshot (snapshot build --from-warc makes one)")
+        return {}
+    timed = args.at is not None or getattr(args, "at_column", None) is not None
+    if args.window is not None and not timed:
+        raise UsageError("--window applies to --at or --at-column")
+    if not timed:
+        return {}
+    if args.max_age is not None:
+        raise UsageError("--max-age bounds snapshot lookups now; with --at give --window")
+    if args.at is not None and getattr(args, "at_column", None) is not None:
+        raise UsageError("--at and --at-column: give one time for all rows, or a column")
+    return {"at": at_time(args), "freshness": window_span(args)}
+
+
+def row_times(reader: Reader, chunk: Chunk, column: str) -> list[datetime.datetime | Problem]:
+    """Return each row's moment from *column* (``--at-column``), or why it has none.
+
+    A value is an RFC 3339 / ISO 8601 text or a date (UTC unless a zone is given), WARC's
+    14 digits, or a table's timestamp or date type; anything else makes the row unknown.
+    """
+    if reader.kind == "text":
+        raise UsageError("--at-column needs a table (CSV, TSV, JSON Lines or Parquet)")
+    if reader.kind == "parquet":
+        names = tuple(chunk.records.schema.names)
+        if column not in names:
+            raise UsageError(f"--at-column: no column {column!r} in {reader.name}")
+        values: list[object] = chunk.records.column(column).to_pylist()
+    else:
+        rows = reader.dicts(chunk)
+        if reader.columns and column not in reader.columns:
+            raise UsageError(f"--at-column: no column {column!r} in {reader.name}")
+        values = [None if row is None else row.get(column) for row in rows]
+    return [_moment(value, column, row) for row, value in enumerate(values)]
+
+
+def _moment(value: object, column: str, row: int) -> datetime.datetime | Problem:
+    from crawlcheck.archive.captures import parse_warc_date
+
+    found: datetime.datetime | None = None
+    if isinstance(value, datetime.datetime):
+        found = value if value.tzinfo is not None else value.replace(tzinfo=datetime.UTC)
+    elif isinstance(value, datetime.date):
+        found = datetime.datetime(value.year, value.month, value.day, tzinfo=datetime.UTC)
+    elif isinstance(value, str):
+        found = parse_warc_date(value)
+    if found is not None:
+        return found.astimezone(datetime.UTC)
+    shown = "missing (null)" if value is None else repr(value)[:80]
+    return Problem(
+        code="time.unreadable",
+        message=f"column {column!r}: {shown} is not a date or time: no moment to decide at",
+        source=column,
+        level="error",
+    )
 
 
 def open_evidence(args: argparse.Namespace, command: str) -> EvidenceOut:

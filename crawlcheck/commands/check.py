@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from crawlcheck.agent_names import resolve_agent
 from crawlcheck.cache import ENV_VAR
+from crawlcheck.commands._archive import add_time_arguments, time_settings
 from crawlcheck.crawl.options import CrawlOptions
 from crawlcheck.decide import FETCH_DISALLOWED
 from crawlcheck.decide.checker import DEFAULT, CacheChoice, UrlChecker
@@ -92,6 +93,7 @@ def add_decision_arguments(parser: argparse.ArgumentParser) -> None:
         help="decide from this origin snapshot (a directory or URL; `snapshot build`), "
         "with no network: an origin it lacks, or holds only a stale capture of, is unknown",
     )
+    add_time_arguments(parser, what="with --snapshot")
     parser.add_argument(
         "--timeout",
         metavar="S",
@@ -192,12 +194,17 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"URL {url!r}: {reason}")
     options = crawl_options(args)
     ruleset = load_rules(args)
+    timed = time_settings(args)
     snapshot = snapshot_choice(args)
     if snapshot is not None:
         with (
             snapshot,
             UrlChecker(
-                chosen_agent(args, ruleset), args.purpose, snapshot=snapshot, ruleset=ruleset
+                chosen_agent(args, ruleset),
+                args.purpose,
+                snapshot=snapshot,
+                ruleset=ruleset,
+                **timed,
             ) as checker,
         ):
             decision = next(checker.check([url], 1))

@@ -21,6 +21,7 @@ import sys
 from contextlib import ExitStack
 from typing import IO, BinaryIO
 
+from crawlcheck.commands._archive import row_times, time_settings
 from crawlcheck.commands._filter_progress import FilterTally
 from crawlcheck.commands._output import check_writable, to_stdout
 from crawlcheck.commands.check import (
@@ -77,6 +78,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "extension unless --format is given)",
     )
     add_decision_arguments(parser)
+    parser.add_argument(
+        "--at-column",
+        metavar="NAME",
+        help="decide each row as of its own date in this column (e.g. a crawl's fetch time; "
+        "needs --snapshot; a row without a readable date is unknown; docs/archives.md)",
+    )
     parser.add_argument(
         "--pages",
         action="store_true",
@@ -190,6 +197,7 @@ def run(args: argparse.Namespace) -> int:
         flag = "--pages" if args.pages else "--media"
         raise UsageError(f"{flag} fetches every URL; --snapshot decides with no network")
     fmt = output_format(args)
+    timed = time_settings(args)
     with ExitStack() as stack:
         stream, name, seekable = _open_input(args.input, stack)
         sniffed = sniff(stream, name, seekable=seekable, table=args.column is not None)
@@ -213,6 +221,7 @@ def run(args: argparse.Namespace) -> int:
                     snapshot=snapshot,
                     ruleset=ruleset,
                     on_fetch=tally.fetched,
+                    **timed,
                 )
             )
         else:
@@ -230,7 +239,7 @@ def run(args: argparse.Namespace) -> int:
                 )
             )
         try:
-            malformed = _write(checker, reader, writer, tally)
+            malformed = _write(checker, reader, writer, tally, args.at_column)
         except BrokenPipeError:
             # The reader went away (`| head`): stop quietly, and keep Python's final
             # flush of stdout from complaining about the closed pipe.
@@ -260,7 +269,13 @@ class _Malformed:
             self.examples.append(text)
 
 
-def _write(checker: UrlChecker, reader: Reader, writer: Writer, tally: FilterTally) -> _Malformed:
+def _write(
+    checker: UrlChecker,
+    reader: Reader,
+    writer: Writer,
+    tally: FilterTally,
+    at_column: str | None = None,
+) -> _Malformed:
     malformed = _Malformed()
     table = reader.kind != "text"
     # A URL list streams a window at a time (`| head` sees output early); tables are
@@ -268,7 +283,8 @@ def _write(checker: UrlChecker, reader: Reader, writer: Writer, tally: FilterTal
     size = PAGE_WINDOW if checker.pages else BATCH_ROWS if table else SITE_WINDOW
     seen = 0
     for chunk in reader.chunks(size):
-        decided = decide_rows(checker, chunk.values, chunk.unreadable)
+        times = None if at_column is None else row_times(reader, chunk, at_column)
+        decided = decide_rows(checker, chunk.values, chunk.unreadable, times)
         for row, index in enumerate(decided.rows):
             message = is_malformed(decided.outcomes[index])
             if not message:

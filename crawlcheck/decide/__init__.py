@@ -136,7 +136,7 @@ def decide_url(
         decision = UrlVerdict.UNKNOWN
     else:
         decision = UrlVerdict.ALLOWED
-    return UrlDecision(
+    decided = UrlDecision(
         url=url,
         purpose=plan.purpose,
         agent=plan.agent,
@@ -144,6 +144,7 @@ def decide_url(
         reasons=(*reserves, *permits),
         problems=(*unknown, *problems),
     )
+    return decided if plan.annotate is None else plan.annotate(decided)
 
 
 def same_for_every_path(plan: Plan) -> bool:

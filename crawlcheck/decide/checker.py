@@ -14,6 +14,7 @@ lacks (or holds only an old capture of) is ``unknown`` with the snapshot's probl
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import gc
 import os
@@ -23,13 +24,14 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 from itertools import islice
 from pathlib import Path
 from typing import Final, TypedDict, Unpack
 
 from crawlcheck.cache import OriginCache, default_cache_path
+from crawlcheck.clock import format_time
 from crawlcheck.crawl.options import CrawlOptions
 from crawlcheck.crawl.runner import crawl_sites, fetch_resources
 from crawlcheck.decide import Plan, decide_unknown, decide_url, plan_for, site_signals
@@ -46,6 +48,8 @@ from crawlcheck.model import (
 )
 from crawlcheck.parsers.page import PageSignals, parse_page
 from crawlcheck.ruleset import Ruleset, load_ruleset
+from crawlcheck.snapshot.reader import MISSING as SNAPSHOT_MISSING
+from crawlcheck.snapshot.reader import Capture as SnapshotCapture
 from crawlcheck.snapshot.reader import Snapshot
 from crawlcheck.urls import malformed_reason, origin_of
 
@@ -120,6 +124,11 @@ class CheckerOptions(TypedDict, total=False):
     """The rules in use (``load_ruleset([...])`` with extra files)."""
     snapshot: SnapshotChoice | None
     """Decide from this origin snapshot, with no network (docs/snapshots.md)."""
+    at: datetime | None
+    """Decide as of this moment (timezone-aware) from the snapshot's captures: the newest
+    at or before it, each file no older than ``freshness`` (docs/archives.md, "Time")."""
+    freshness: timedelta | None
+    """The freshness window of ``at`` (``--window``; default: 30 days)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +220,19 @@ class UrlChecker:
                     f"{flag} fetches every URL; a snapshot holds site-level files only"
                 )
             self.snapshot = snapshot if isinstance(snapshot, Snapshot) else Snapshot(snapshot)
+        self.at = settings.get("at")
+        self.freshness = settings.get("freshness") or _default_window()
+        """With ``at`` (or per-row times, :meth:`plans_at`): the freshness window."""
+        if self.at is not None and self.at.tzinfo is None:
+            raise UsageError("at must be a timezone-aware datetime (e.g. with tzinfo=UTC)")
+        if self.at is not None and self.snapshot is None:
+            raise UsageError("--at decides from archived captures: give --snapshot")
+        self._histories: OrderedDict[str, tuple[list[float], tuple[SnapshotCapture, ...]]] = (
+            OrderedDict()
+        )
+        """With times: each origin's captures, oldest first (least recently used first)."""
+        self._timed: OrderedDict[tuple[object, ...], Plan] = OrderedDict()
+        """With times: the plan of each (origin, capture, files aged out)."""
         cache = settings.get("cache", DEFAULT) if snapshot is None else None
         self._own_cache = not isinstance(cache, OriginCache)
         self.cache = self._open_cache(cache)
@@ -314,6 +336,10 @@ class UrlChecker:
         (the batch API in
         :mod:`crawlcheck.tables`): ``decide_url(url, plan)``, or ``decide_unknown`` for a problem.
         """
+        if self.at is not None:
+            at = self.at
+            timed = self.plans_at([(origin, at) for origin in origins])
+            return {origin: timed[(origin, at)] for origin in origins}
         found: dict[str, Plan | Problem] = {}
         missing: list[str] = []
         for origin in origins:
@@ -339,6 +365,63 @@ class UrlChecker:
                 fetches = cached.get(origin) or fetched[origin]
                 found[origin] = self._remember(origin, self._plan(fetches))
         return found
+
+    def plans_at(
+        self, questions: Iterable[tuple[str, datetime]]
+    ) -> dict[tuple[str, datetime], Plan | Problem]:
+        """Return the plan of each (origin, moment) from the snapshot's captures, or why none.
+
+        The capture in force is the snapshot's newest at or before the moment; each of its
+        files captured more than ``freshness`` before the moment counts as absent (unknown,
+        never allowed: :func:`crawlcheck.archive.moment.age_out`). Every decision of the
+        plan names the captures that decided. Needs a snapshot.
+        """
+        from crawlcheck.archive.moment import CaptureCitation, age_out, outside_window
+
+        if self.snapshot is None:
+            raise UsageError("decisions at a time need a snapshot (--snapshot)")
+        found: dict[tuple[str, datetime], Plan | Problem] = {}
+        for origin, at in questions:
+            if (origin, at) in found:
+                continue
+            times, captures = self._history(origin)
+            position = bisect.bisect_right(times, at.timestamp())
+            if position == 0:
+                found[(origin, at)] = Problem(
+                    code=SNAPSHOT_MISSING,
+                    message=f"the snapshot holds no capture of {origin} taken at or before "
+                    f"{format_time(at.timestamp())}",
+                    source=self.snapshot.location,
+                    level="error",
+                )
+                continue
+            capture = captures[position - 1]
+            fetches, aged = age_out(capture.fetches, at, self.freshness)
+            key = (origin, capture.fetched_at, aged)
+            plan = self._timed.get(key)
+            if plan is None:
+                plan = self._plan(fetches)
+                notes = outside_window(capture.fetches, aged, self.freshness)
+                plan.annotate = CaptureCitation.of(fetches, notes)
+                self._timed[key] = plan
+                if len(self._timed) > self._memory_origins:
+                    self._timed.popitem(last=False)
+            else:
+                self._timed.move_to_end(key)
+            found[(origin, at)] = plan
+        return found
+
+    def _history(self, origin: str) -> tuple[list[float], tuple[SnapshotCapture, ...]]:
+        held = self._histories.get(origin)
+        if held is not None:
+            self._histories.move_to_end(origin)
+            return held
+        assert self.snapshot is not None
+        captures = self.snapshot.captures(origin)
+        held = self._histories[origin] = ([c.fetched_at for c in captures], captures)
+        if len(self._histories) > self._memory_origins:
+            self._histories.popitem(last=False)
+        return held
 
     def _plan(self, fetches: SiteFetches) -> Plan:
         site = site_signals(fetches, self.ruleset)
@@ -423,6 +506,12 @@ class UrlChecker:
         shipped = set(load_ruleset().files)
         extra = tuple(name for name in self.ruleset.files if name not in shipped)
         return replace(self.options, fetch_pages=True, media=mode, rules=extra)
+
+
+def _default_window() -> timedelta:
+    from crawlcheck.archive.index import DEFAULT_WINDOW
+
+    return DEFAULT_WINDOW
 
 
 def fetched_time(site: SiteFetches) -> float:

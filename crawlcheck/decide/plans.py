@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from crawlcheck.evaluate.signals import SiteSignals
-from crawlcheck.model import Finding, Purpose, split_effects
+from crawlcheck.model import Finding, Purpose, UrlDecision, split_effects
 from crawlcheck.parsers.aipref import UsagePreference
 from crawlcheck.parsers.pattern import Matcher, compile_pattern
 from crawlcheck.parsers.robots import Group, Rule, split_usage_rule
@@ -72,6 +72,9 @@ class Plan:
         default_factory=dict
     )
     """(reservations, permissions) already built per RSL content or tdmrep.json rule."""
+    annotate: Callable[[UrlDecision], UrlDecision] | None = None
+    """Applied to every decision of the plan: with ``--at``, it names the archived
+    captures that decided (:class:`crawlcheck.archive.moment.CaptureCitation`)."""
 
 
 def plan_for(

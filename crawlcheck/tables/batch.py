@@ -17,9 +17,11 @@ URL is fetched anyway: the checker's own window does that, and outcomes are stil
 
 from __future__ import annotations
 
+import datetime
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from crawlcheck.decide import Plan, decide_unknown, decide_url, same_for_every_path
 from crawlcheck.decide.checker import UrlChecker, collector_paused, read_target
@@ -85,12 +87,17 @@ class _Outcomes:
 
 
 def decide_rows(
-    checker: UrlChecker, values: Sequence[object], unreadable: Mapping[int, Problem] | None = None
+    checker: UrlChecker,
+    values: Sequence[object],
+    unreadable: Mapping[int, Problem] | None = None,
+    times: Sequence[datetime.datetime | Problem] | None = None,
 ) -> Decided:
     """Return the decisions of *values*, one per row, in order.
 
     *unreadable* maps rows that hold no URL at all (a line too long, a JSON line that is
     not an object) to why (a ``url.malformed`` problem): those rows are ``unknown``.
+    *times* gives each row its own moment (``--at-column``; the checker's snapshot decides
+    as of it), or the problem why the row has none (then it is ``unknown``).
     """
     unreadable = unreadable or {}
     rows = [0] * len(values)
@@ -108,21 +115,27 @@ def decide_rows(
             urls[row] = decision.url
         return Decided(tuple(rows), tuple(outcomes.outcomes), tuple(urls), *question)
 
-    by_origin: dict[str, list[int]] = {}
+    by_origin: dict[Any, list[int]] = {}
     with collector_paused():
         for row in good:
             url, origin, problem = read_target(values[row])
             urls[row] = url
-            if origin is None:
-                malformed = decide_unknown(url, checker.purpose, checker.agent, problem)
-                rows[row] = outcomes.add(malformed)
+            moment = None if times is None else times[row]
+            if origin is None or isinstance(moment, Problem):
+                reason: Problem | None = moment if isinstance(moment, Problem) else problem
+                rows[row] = outcomes.add(
+                    decide_unknown(url, checker.purpose, checker.agent, reason)
+                )
                 continue
-            group = by_origin.get(origin)
+            key = origin if moment is None else (origin, moment)
+            group = by_origin.get(key)
             if group is None:
-                by_origin[origin] = [row]
+                by_origin[key] = [row]
             else:
                 group.append(row)
-    plans = checker.plans(list(by_origin))
+    plans: Mapping[Any, Plan | Problem] = (
+        checker.plans(list(by_origin)) if times is None else checker.plans_at(list(by_origin))
+    )
     with collector_paused():
         for origin, members in by_origin.items():
             plan = plans[origin]
