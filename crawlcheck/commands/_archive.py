@@ -194,6 +194,55 @@ def open_evidence(args: argparse.Namespace, command: str) -> EvidenceOut:
     return EvidenceOut(args.warc_out, command)
 
 
+def add_snapshot_diff_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``diff``'s snapshot options: ``--old-at``, ``--new-at``, ``--window``, ``--rules``."""
+    parser.add_argument(
+        "--old-at",
+        metavar="DATE",
+        help="OLD is a snapshot: compare its captures in force at this time (default: each "
+        "origin's latest); with --new-at, OLD and NEW may be the same snapshot's history",
+    )
+    parser.add_argument(
+        "--new-at", metavar="DATE", help="NEW is a snapshot: its captures in force at this time"
+    )
+    parser.add_argument(
+        "--window",
+        metavar="SPAN",
+        help="with --old-at/--new-at: a site file captured longer than this before the time "
+        "counts as absent (default: 30d)",
+    )
+    parser.add_argument(
+        "--rules",
+        metavar="PATH",
+        action="append",
+        default=[],
+        help="snapshots: extra rules YAML the site files are evaluated with (default: none)",
+    )
+
+
+def load_sides(args: argparse.Namespace) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Return ``diff``'s OLD and NEW as ``sites[]`` objects: reports read, snapshots evaluated."""
+    from crawlcheck.archive.index import parse_time
+    from crawlcheck.diff import load_report
+    from crawlcheck.ruleset import load_ruleset
+    from crawlcheck.snapshot.sites import is_snapshot, snapshot_sites
+
+    sides: list[list[dict[str, Any]]] = []
+    ruleset = None
+    for location, option in ((args.old, "--old-at"), (args.new, "--new-at")):
+        text: str | None = getattr(args, option[2:].replace("-", "_"))
+        if not is_snapshot(location):
+            if text is not None:
+                raise UsageError(f"{option}: '{location}' is a report, not a snapshot")
+            sides.append(load_report(location))
+            continue
+        ruleset = ruleset or load_ruleset(args.rules)
+        at = None if text is None else parse_time(text)
+        window = window_span(args) if at is not None else None
+        sides.append(snapshot_sites(location, ruleset, at=at, window=window))
+    return sides[0], sides[1]
+
+
 def at_time(args: argparse.Namespace) -> datetime.datetime | None:
     """Return ``--at`` as a UTC time, or None; UsageError when it is not a date."""
     from crawlcheck.archive.index import parse_time

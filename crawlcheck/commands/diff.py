@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from crawlcheck.commands._archive import add_snapshot_diff_arguments, load_sides
 from crawlcheck.commands.audit import UNREACHABLE, parse_gates
 from crawlcheck.diff import (
     CHANGE_KINDS,
@@ -16,7 +17,6 @@ from crawlcheck.diff import (
     SiteDiff,
     diff_reports,
     gate_matches,
-    load_report,
 )
 from crawlcheck.errors import UsageError
 from crawlcheck.report.document import AGENT_STATES
@@ -32,8 +32,8 @@ SCHEMA = "crawlcheck.diff/1"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the command's arguments to *parser*."""
-    parser.add_argument("old", metavar="OLD", help="the earlier report (JSON or JSONL)")
-    parser.add_argument("new", metavar="NEW", help="the later report (JSON or JSONL)")
+    parser.add_argument("old", metavar="OLD", help="the earlier report (JSON or JSONL) or snapshot")
+    parser.add_argument("new", metavar="NEW", help="the later report (JSON or JSONL) or snapshot")
     parser.add_argument(
         "--format", choices=FORMATS, default="text", help="output format (default: text)"
     )
@@ -44,6 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "a VERDICT or PURPOSE=VERDICT a site newly has (e.g. 'ai-train=reserved'), or "
         "AGENT=STATE an agent newly has (e.g. 'GPTBot=disallowed'; default: none)",
     )
+    add_snapshot_diff_arguments(parser)
     parser.add_argument(
         "--all",
         action="store_true",
@@ -54,7 +55,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Compare the reports; return 1 when a --fail-on gate matched, else 0."""
     gates = parse_diff_gates(args.fail_on)
-    result = diff_reports(load_report(args.old), load_report(args.new))
+    old, new = load_sides(args)
+    result = diff_reports(old, new)
     matched = [
         (site.origin, gate) for site in result.sites for gate in gates if gate_matches(gate, site)
     ]
