@@ -216,3 +216,58 @@ def test_time_usage_errors_are_one_line_and_exit_2(
     assert result.returncode == 2, result.stderr
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_diff_two_moments_of_one_history(snapshot: Path) -> None:
+    moments = ["--old-at", "2023-01-15", "--new-at", "2023-03-20"]
+    result = run_cli(
+        [
+            "diff",
+            str(snapshot),
+            str(snapshot),
+            *moments,
+            "--format",
+            "json",
+            "--fail-on",
+            "GPTBot=disallowed",
+        ]
+    )
+    assert result.returncode == 1, result.stderr
+    document = json.loads(result.stdout)
+    (site,) = document["sites"]
+    assert site["origin"] == ORIGIN
+    assert site["agents"]["GPTBot"] == {"old": "allowed", "new": "disallowed"}
+    assert site["verdicts"]["ai-train"] == {"old": "not-reserved", "new": "partial"}
+    (added,) = site["findings"]["added"]
+    assert "[archive record <urn:uuid:" in added["evidence"]
+    same = run_cli(["diff", str(snapshot), str(snapshot), "--fail-on", "any"])
+    assert same.returncode == 0, same.stdout + same.stderr
+    assert "0 changed" in same.stdout
+
+
+def test_diff_a_history_back_to_unknown_in_markdown(snapshot: Path) -> None:
+    result = run_cli(
+        [
+            "diff",
+            str(snapshot),
+            str(snapshot),
+            "--old-at",
+            "2023-03-20",
+            "--new-at",
+            "2023-06-10",
+            "--format",
+            "md",
+            "--fail-on",
+            "ai-train=unknown",
+        ]
+    )
+    assert result.returncode == 1, result.stderr
+    assert "| verdict ai-train | partial | unknown |" in result.stdout
+
+
+def test_diff_at_needs_a_snapshot(snapshot: Path, tmp_path: Path) -> None:
+    report = tmp_path / "r.jsonl"
+    report.write_text('{"origin": "http://a.example", "verdicts": {}}\n')
+    result = run_cli(["diff", str(report), str(snapshot), "--old-at", "2023-01-01"])
+    assert result.returncode == 2
+    assert "is a report, not a snapshot" in result.stderr
