@@ -56,11 +56,22 @@ def archive_audit(
 ) -> Generator[SiteReport, None, None]:
     """Yield the report of each target as the archives show it, in input order."""
     held = set(index.origins())
+    # A capture's own problems (truncated, incomplete…) name its file and offset: each site
+    # report carries those of the records that decided it.
+    by_place: dict[str, list[Problem]] = {}
+    for problem in index.problems:
+        by_place.setdefault(problem.source, []).append(problem)
     for target in targets:
         view = index.site_at(target.origin, how.at, how.window, pages=how.pages, site=target.site)
         report = evaluate_site(view.fetches, ruleset)
         report = cite_records(report, view.fetches)
         problems = list(view.problems)
+        places = {
+            f"{record.file} offset {record.offset}"
+            for _, records in view.decided_by
+            for record in records
+        }
+        problems += [p for place in sorted(places) for p in by_place.get(place, ())]
         if target.origin not in held:
             problems.append(
                 Problem(
