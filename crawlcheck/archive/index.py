@@ -238,15 +238,34 @@ class CaptureIndex:
         key = normalise_url(url)
         return tuple(self._history.get(key, ())) if key is not None else ()
 
-    def site_file_times(self, origin: str) -> list[datetime.datetime]:
-        """Return every distinct time a site-level file of *origin* was captured, oldest first."""
-        times = {
-            capture.at
+    def visits(
+        self, origin: str, span: datetime.timedelta = datetime.timedelta(minutes=10)
+    ) -> list[datetime.datetime]:
+        """Return the end of each visit to *origin*'s site-level files, oldest first.
+
+        A visit is a run of captures of *different* site files, each within *span* of the
+        visit's first (a crawler fetches robots.txt, ai.txt… seconds apart). A second
+        capture of a file already in the visit starts a new one, so every capture is the
+        latest of its file at the end of some visit: a snapshot row per visit loses none.
+        """
+        captures = sorted(
+            (capture.at, url)
             for url in self._urls.get(origin, ())
             if is_site_file(url)
             for capture in self._history[url]
-        }
-        return sorted(times)
+        )
+        ends: list[datetime.datetime] = []
+        visit: list[datetime.datetime] = []
+        seen: set[str] = set()
+        for at, url in captures:
+            if visit and (url in seen or at - visit[0] > span):
+                ends.append(visit[-1])
+                visit, seen = [], set()
+            visit.append(at)
+            seen.add(url)
+        if visit:
+            ends.append(visit[-1])
+        return ends
 
     def licence_urls(self) -> set[str]:
         """Return every licence URL a captured robots.txt points to (``License:`` records)."""
@@ -256,7 +275,8 @@ class CaptureIndex:
                 continue
             for capture in history:
                 doc = capture.fetched
-                if not doc.ok or doc.error is not None:
+                # A License record needs the word: most robots.txt files need no parse.
+                if not doc.ok or doc.error is not None or b"license" not in doc.body.lower():
                     continue
                 rules = parse_robots(doc.body, doc.url, doc.content_type)
                 for record in rules.licenses:
@@ -481,7 +501,7 @@ class CaptureIndex:
         window: datetime.timedelta,
     ) -> list[Fetched]:
         wanted: list[str] = []
-        if robots.ok and robots.error is None:
+        if robots.ok and robots.error is None and b"license" in robots.body.lower():
             rules = parse_robots(robots.body, robots.final_url or robots.url, robots.content_type)
             wanted += [urljoin(robots.url, r.value.strip()) for r in rules.licenses]
         for page in pages:

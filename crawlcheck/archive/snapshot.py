@@ -5,9 +5,11 @@ Only site-level files are read (robots.txt, ai.txt, tdmrep.json, llms.txt: every
 record is skipped unread, so reading runs close to bare FastWARC iteration), plus, in a
 second pass only when some robots.txt names one, the licences robots.txt points to.
 
-Each origin gets one snapshot row per distinct time any of its site files was captured:
-the row holds, for each file, the archive's latest capture at or before that time however
-old (no window here), with its record. The freshness window is applied when deciding
+Each origin gets one snapshot row per visit (captures of different site files within
+10 minutes, as a crawler fetches them; a file captured again starts a new visit, so no
+capture is lost), at the visit's last capture time: the row holds, for each file, the
+archive's latest capture at or before that time however old (no window here), with its
+record. The freshness window is applied when deciding
 (``--at DATE --window SPAN``, :mod:`crawlcheck.archive.moment`), file by file, so one
 snapshot serves any window (docs/archives.md, "Snapshots from archives").
 """
@@ -28,10 +30,12 @@ from crawlcheck.snapshot.format import Manifest
 from crawlcheck.snapshot.remote import is_url, publish_snapshot, require_fsspec
 from crawlcheck.snapshot.writer import SnapshotWriter
 
-__all__ = ["ARCHIVE_SOURCE", "HISTORY", "build_from_archives", "index_site_files"]
+__all__ = ["ARCHIVE_SOURCE", "HISTORY", "VISIT", "build_from_archives", "index_site_files"]
 
 #: ``captures.source`` of a row read from web archives (then the files, space-separated).
 ARCHIVE_SOURCE = "archive"
+#: Captures of different site files this close to a visit's first are one visit, one row.
+VISIT = datetime.timedelta(minutes=10)
 #: The window a row is built with: any capture at or before the row's time counts (the
 #: decision applies its own window per file). A century keeps date arithmetic in range.
 HISTORY = datetime.timedelta(days=36500)
@@ -93,7 +97,7 @@ def _write(
         for origin in index.site_origins():
             if only is not None and origin not in only:
                 continue
-            for moment in index.site_file_times(origin):
+            for moment in index.visits(origin, VISIT):
                 view = index.site_at(origin, moment, HISTORY, site_files_only=True)
                 files = sorted(
                     {doc.record.file for doc in _docs(view.fetches) if doc.record is not None}
