@@ -271,3 +271,29 @@ def test_diff_at_needs_a_snapshot(snapshot: Path, tmp_path: Path) -> None:
     result = run_cli(["diff", str(report), str(snapshot), "--old-at", "2023-01-01"])
     assert result.returncode == 2
     assert "is a report, not a snapshot" in result.stderr
+
+
+def test_the_batch_api_takes_a_time_column(snapshot: Path) -> None:
+    import pyarrow as pa
+
+    from crawlcheck.tables.arrow import annotate_table
+
+    moments = [at for at, _ in EXPECTED] + [None]
+    table = pa.table(
+        {"url": [f"{ORIGIN}/t{n}" for n in range(len(moments))], "when": pa.array(moments)}
+    )
+    annotated = annotate_table(
+        table, "url", "GPTBot", "ai-train", at_column="when", snapshot=str(snapshot)
+    )
+    assert annotated.column("decision").to_pylist() == [e for _, e in EXPECTED] + ["unknown"]
+    with pytest.raises(UsageError, match="at_column"):
+        annotate_table(table, "url", at_column="missing", snapshot=str(snapshot))
+
+
+def test_the_batch_api_takes_one_time_for_all(snapshot: Path) -> None:
+    from crawlcheck.tables.arrow import decide_column
+
+    decided = decide_column(
+        [f"{ORIGIN}/a", f"{ORIGIN}/b"], "GPTBot", snapshot=str(snapshot), at=moment("2023-03-20")
+    )
+    assert decided.column("decision").to_pylist() == ["reserved", "reserved"]

@@ -34,11 +34,14 @@ __all__ = [
     "CaptureCitation",
     "age_out",
     "capture_findings",
+    "moment_of",
     "outside_window",
 ]
 
 #: ``key`` of the info findings that name the capture each site file was read from.
 CAPTURE_KEY = "capture"
+#: Problem code of a row whose time column holds no date (``--at-column``): unknown.
+UNREADABLE_TIME = "time.unreadable"
 #: Problem code of a site file whose latest capture is older than the freshness window.
 OUTSIDE_WINDOW = "archive.outside-window"
 _SIGNALS = {
@@ -47,6 +50,34 @@ _SIGNALS = {
     "tdmrep": Signal.TDMREP_FILE,
     "llms_txt": Signal.LLMS_TXT,
 }
+
+
+def moment_of(value: object, column: str = "") -> datetime.datetime | Problem:
+    """Return a table cell as a UTC moment (``--at-column``), or the problem why it is none.
+
+    Accepted: a timezone-aware or naive (UTC) ``datetime``, a ``date`` (its midnight UTC),
+    or text as ``--at`` takes it (RFC 3339 / ISO 8601, a date, WARC's 14 digits).
+
+    >>> moment_of("2023-06-15").isoformat(), moment_of("soon", "t").code
+    ('2023-06-15T00:00:00+00:00', 'time.unreadable')
+    """
+    found: datetime.datetime | None = None
+    if isinstance(value, datetime.datetime):
+        found = value if value.tzinfo is not None else value.replace(tzinfo=datetime.UTC)
+    elif isinstance(value, datetime.date):
+        found = datetime.datetime(value.year, value.month, value.day, tzinfo=datetime.UTC)
+    elif isinstance(value, str):
+        found = parse_warc_date(value)
+    if found is not None:
+        return found.astimezone(datetime.UTC)
+    shown = "missing (null)" if value is None else repr(value)[:80]
+    where = f"column {column!r}: " if column else ""
+    return Problem(
+        code=UNREADABLE_TIME,
+        message=f"{where}{shown} is not a date or time: no moment to decide at",
+        source=column,
+        level="error",
+    )
 
 
 def _too_old(doc: Fetched, at: datetime.datetime, window: datetime.timedelta) -> bool:

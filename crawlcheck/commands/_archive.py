@@ -163,28 +163,9 @@ def row_times(reader: Reader, chunk: Chunk, column: str) -> list[datetime.dateti
         if reader.columns and column not in reader.columns:
             raise UsageError(f"--at-column: no column {column!r} in {reader.name}")
         values = [None if row is None else row.get(column) for row in rows]
-    return [_moment(value, column, row) for row, value in enumerate(values)]
+    from crawlcheck.archive.moment import moment_of
 
-
-def _moment(value: object, column: str, row: int) -> datetime.datetime | Problem:
-    from crawlcheck.archive.captures import parse_warc_date
-
-    found: datetime.datetime | None = None
-    if isinstance(value, datetime.datetime):
-        found = value if value.tzinfo is not None else value.replace(tzinfo=datetime.UTC)
-    elif isinstance(value, datetime.date):
-        found = datetime.datetime(value.year, value.month, value.day, tzinfo=datetime.UTC)
-    elif isinstance(value, str):
-        found = parse_warc_date(value)
-    if found is not None:
-        return found.astimezone(datetime.UTC)
-    shown = "missing (null)" if value is None else repr(value)[:80]
-    return Problem(
-        code="time.unreadable",
-        message=f"column {column!r}: {shown} is not a date or time: no moment to decide at",
-        source=column,
-        level="error",
-    )
+    return [moment_of(value, column) for value in values]
 
 
 def open_evidence(args: argparse.Namespace, command: str) -> EvidenceOut:

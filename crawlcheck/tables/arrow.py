@@ -20,6 +20,7 @@ dictionary-encoded, ``reasons`` and ``problems`` as lists of structs, ``purpose`
 from __future__ import annotations
 
 import contextlib
+import datetime
 import itertools
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
@@ -28,7 +29,7 @@ from typing import Any, TypeVar, Unpack
 
 from crawlcheck.decide.checker import PAGE_WINDOW, CheckerOptions, UrlChecker
 from crawlcheck.errors import UsageError
-from crawlcheck.model import PURPOSES, UrlVerdict
+from crawlcheck.model import PURPOSES, Problem, UrlVerdict
 from crawlcheck.report.document import finding_to_dict, problem_to_dict
 from crawlcheck.tables.batch import Decided, decide_rows
 from crawlcheck.tables.columns import ADDED_COLUMNS, refuse_collisions
@@ -280,6 +281,7 @@ def decide_column(
     purpose: str | None = None,
     *,
     origins: UrlChecker | None = None,
+    times: object = None,
     **settings: Unpack[CheckerOptions],
 ) -> Any:
     """Return a pyarrow Table with the decision of each URL of *urls*, row for row.
@@ -288,7 +290,9 @@ def decide_column(
     *purpose* defaults to ``ai-train``; *settings* are :class:`UrlChecker`'s (``cache``,
     ``options``, ``ruleset``, ``pages``); *origins* is an open checker to use instead.
     A value that is not a usable URL (null, another type, malformed) is ``unknown`` with a
-    ``url.malformed`` problem; nothing raises for the data.
+    ``url.malformed`` problem; nothing raises for the data. *times* is a column as long as
+    *urls* giving each row its own moment (timestamps, dates or text; needs ``snapshot=``:
+    docs/archives.md); a row without a readable time is ``unknown``.
     """
     pa, _ = require_pyarrow()
     if purpose is not None and purpose not in PURPOSES:
@@ -298,14 +302,27 @@ def decide_column(
     with open_checker(agent, purpose, origins, settings) as checker:
         size = PAGE_WINDOW if checker.pages else BATCH_ROWS
         parts: list[list[Any]] = [[] for _ in ADDED_COLUMNS]
+        moments = None if times is None else _moments(times, size)
         for values in _python_chunks(urls, size):
-            decided = decide_rows(checker, values)
+            when = None if moments is None else next(moments, [])[: len(values)]
+            if when is not None and len(when) != len(values):
+                raise UsageError("times: not as long as the URL column")
+            decided = decide_rows(checker, values, times=when)
             for part, array in zip(parts, converter.arrays(decided), strict=True):
                 part.append(array)
     columns = [
         pa.chunked_array(part, type=field.type) for part, field in zip(parts, schema, strict=True)
     ]
     return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _moments(times: object, size: int) -> Iterator[list[datetime.datetime | Problem]]:
+    """Yield a time column's moments in lists of *size* (aligned with the URL chunks)."""
+    from crawlcheck.archive.moment import moment_of
+
+    flat = (value for chunk in _python_chunks(times, size) for value in chunk)
+    while batch := list(islice(flat, size)):
+        yield [moment_of(value, "times") for value in batch]
 
 
 def _as_arrow_table(table: object) -> Any:
@@ -331,18 +348,23 @@ def annotate_table(
     purpose: str | None = None,
     *,
     origins: UrlChecker | None = None,
+    at_column: str | None = None,
     **settings: Unpack[CheckerOptions],
 ) -> Any:
     """Return *table* as a pyarrow Table with the decision columns added after its own.
 
     *column* names the URL column (default ``url``, or the one column named so in any
-    case); the other arguments are :func:`decide_column`'s.
+    case); *at_column* a column of times each row is decided at (``--at-column``); the
+    other arguments are :func:`decide_column`'s.
     """
     arrow = _as_arrow_table(table)
     names = tuple(arrow.column_names)
     chosen = pick_column(names, column, "the table", "column")
     refuse_collisions(names, "the table")
-    decided = decide_column(arrow[chosen], agent, purpose, origins=origins, **settings)
+    if at_column is not None and at_column not in names:
+        raise UsageError(f"at_column: no column {at_column!r} in the table")
+    times = None if at_column is None else arrow[at_column]
+    decided = decide_column(arrow[chosen], agent, purpose, origins=origins, times=times, **settings)
     for field in decided.schema:
         arrow = arrow.append_column(field, decided[field.name])
     return arrow
