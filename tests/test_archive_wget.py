@@ -1,129 +1,79 @@
-"""Archives written by a real crawler: GNU Wget's ``--warc-file`` against the fixture web.
-
-Wget (Debian's, installed by CI) fetches a site's files and home page through the fixture
-web's proxy and writes its own WARC (request, response, metadata and a log resource);
-``audit --from-warc`` of that file must agree with a network audit of the same site, and
-``snapshot build --from-warc`` must hold its capture.
-"""
+"""Archives written by GNU wget (--warc-file) of a loopback site whose robots.txt changes."""
 
 from __future__ import annotations
 
 import datetime
-import json
-import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+import time
 from pathlib import Path
 
 import pytest
-from cliproc import run_cli
-from webfixture import FixtureWeb, load_sites
+from loopback_site import LoopbackSite, Route
 
-FIXTURES = Path(__file__).parent / "fixtureweb"
-SITES = {
-    "http://www.daily-chronicle.example": "daily-chronicle",
-    "http://archive.northwind-library.example": "northwind-library",
-}
-PATHS = ("/robots.txt", "/ai.txt", "/.well-known/tdmrep.json", "/llms.txt", "/")
+from crawlcheck.archive.index import CaptureIndex
+from crawlcheck.evaluate import evaluate_site
+from crawlcheck.ruleset import load_ruleset
 
-pytestmark = pytest.mark.skipif(shutil.which("wget") is None, reason="GNU Wget not installed")
+BEFORE = b"User-agent: *\nAllow: /\n"
+AFTER = b"User-agent: GPTBot\nDisallow: /\n\nUser-agent: *\nAllow: /\n"
+HOME = b'<!doctype html><html><head><title>w</title></head><body><a href="/a">a</a></body></html>'
 
-
-@pytest.fixture(scope="module")
-def web() -> Iterator[FixtureWeb]:
-    sites = [s for name in SITES.values() for s in load_sites(FIXTURES / f"{name}.yaml")]
-    with FixtureWeb(sites) as served:
-        yield served
+pytestmark = pytest.mark.skipif(shutil.which("wget") is None, reason="needs GNU wget (Debian)")
 
 
-@pytest.fixture(scope="module")
-def wget_archive(web: FixtureWeb, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("wget")
-    urls = [origin + path for origin in SITES for path in PATHS]
-    env = dict(os.environ, http_proxy=web.proxy_url, no_proxy="")
-    done = subprocess.run(
+def wget(origin: str, warc: Path, workdir: Path) -> None:
+    """Crawl *origin* one level deep with wget, recording a WARC (robots.txt comes first)."""
+    subprocess.run(
         [
             "wget",
-            "-q",
-            "-e",
-            "robots=off",
+            "--quiet",
+            "--no-proxy",
+            "--recursive",
+            "--level=1",
             "--tries=1",
-            "--timeout=5",
-            f"--warc-file={folder / 'crawl'}",
-            "-O",
-            os.devnull,
-            *urls,
+            "--timeout=10",
+            f"--directory-prefix={workdir}",
+            f"--warc-file={warc.with_suffix('').with_suffix('')}",
+            "--no-warc-keep-log",
+            f"{origin}/",
         ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+        check=True,
+        timeout=60,
     )
-    # Exit 8: some answers were HTTP errors (the 404s of absent files), as expected.
-    assert done.returncode in (0, 8), done.stderr
-    archive = folder / "crawl.warc.gz"
-    assert archive.stat().st_size > 0
-    return archive
 
 
-def test_wget_archive_audits_as_the_network_does(web: FixtureWeb, wget_archive: Path) -> None:
-    live = run_cli(
-        [
-            "audit",
-            *SITES,
-            "--pages",
-            "0",
-            "--media-sample",
-            "0",
-            "--timeout",
-            "5",
-            "--format",
-            "json",
-        ],
-        web.proxy_url,
-    )
-    assert live.returncode == 0, live.stderr
-    archived = run_cli(["audit", *SITES, "--format", "json", "--from-warc", str(wget_archive)])
-    assert archived.returncode == 0, archived.stderr
-    before = {s["origin"]: s for s in json.loads(live.stdout)["sites"]}
-    after = {s["origin"]: s for s in json.loads(archived.stdout)["sites"]}
-    assert sorted(after) == sorted(before)
-    for origin, site in before.items():
-        again = after[origin]
-        verdicts = dict(site["verdicts"])
-        if origin == "http://archive.northwind-library.example":
-            # robots.txt keeps crawlcheck itself off every page, so the network audit cannot
-            # read the home page and tdm is unknown; wget ignored robots.txt and the archive
-            # holds the home page, so the archive audit reads its (absent) TDM signals.
-            assert verdicts["tdm"] == "unknown"
-            verdicts["tdm"] = "not-reserved"
-        assert again["verdicts"] == verdicts, origin
-        assert {a: v["robots"] for a, v in again["agents"].items()} == {
-            a: v["robots"] for a, v in site["agents"].items()
-        }
-        assert len(again["findings"]) == len(site["findings"])
-        for finding in again["findings"]:
-            assert "[archive record <urn:uuid:" in finding["evidence"]
+def test_two_wget_captures_give_each_time_its_own_robots_txt(tmp_path: Path) -> None:
+    routes = {
+        "/robots.txt": Route(body=BEFORE),
+        "/": Route(headers={"Content-Type": "text/html"}, body=HOME),
+        "/a": Route(headers={"Content-Type": "text/html"}, body=HOME),
+    }
+    first, second = tmp_path / "one.warc.gz", tmp_path / "two.warc.gz"
+    with LoopbackSite(routes).running() as site:
+        wget(site.origin, first, tmp_path / "w1")
+        routes["/robots.txt"] = Route(body=AFTER)
+        # WARC-Date has one-second resolution: start the second capture in a later second
+        # so the two are ordered by time, not only by archive order.
+        time.sleep(1.1)
+        wget(site.origin, second, tmp_path / "w2")
+        origin = site.origin
+    index = CaptureIndex.build([str(first), str(second)])
+    assert index.problems == []
+    one, two = index.history(f"{origin}/robots.txt")
+    assert (one.fetched.body, two.fetched.body) == (BEFORE, AFTER)
+    assert one.at < two.at
+    ruleset = load_ruleset([])
 
+    def gptbot(at: datetime.datetime) -> str:
+        report = evaluate_site(index.site_at(origin, at).fetches, ruleset)
+        return {a.token: a.robots for a in report.agents}["GPTBot"]
 
-def test_wget_archive_builds_a_snapshot(wget_archive: Path, tmp_path: Path) -> None:
-    out = tmp_path / "snap"
-    result = run_cli(["snapshot", "build", "-o", str(out), "--from-warc", str(wget_archive)])
-    assert result.returncode == 0, result.stderr
-    assert "2 origin(s)" in result.stderr
-    decided = run_cli(
-        [
-            "check",
-            "http://archive.northwind-library.example/x",
-            "--snapshot",
-            str(out),
-            "--at",
-            datetime.datetime.now(datetime.UTC).isoformat(),
-            "--format",
-            "json",
-        ]
-    )
-    assert decided.returncode == 0, decided.stderr
-    assert json.loads(decided.stdout)["decision"] == "reserved"
+    assert gptbot(one.at) == "allowed"
+    assert gptbot(two.at) == "disallowed"
+    assert gptbot(one.at - (two.at - one.at)) == "unreachable"  # before any capture
+    # wget stored request and response records: the response is the evidence.
+    decided = dict(index.site_at(origin, two.at).decided_by)
+    (record,) = decided[f"{origin}/robots.txt"]
+    assert record.file == str(second)
+    assert record.record_id.startswith("<urn:uuid:")
