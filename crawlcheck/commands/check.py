@@ -50,13 +50,7 @@ def add_decision_arguments(parser: argparse.ArgumentParser) -> None:
         default="ai-train",
         help="the use to decide for (default: ai-train)",
     )
-    parser.add_argument(
-        "--rules",
-        metavar="PATH",
-        action="append",
-        default=[],
-        help="extra rules YAML layered on the shipped ones; repeatable (default: none)",
-    )
+    add_rules_argument(parser)
     fresh = parser.add_mutually_exclusive_group()
     fresh.add_argument(
         "--max-age",
@@ -100,6 +94,18 @@ def add_decision_arguments(parser: argparse.ArgumentParser) -> None:
         help="seconds allowed for one download (default: 15)",
     )
     add_address_argument(parser)
+
+
+def add_rules_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--rules`` (every command that reads the catalogue; :func:`load_rules` reads it)."""
+    parser.add_argument(
+        "--rules",
+        metavar="PATH",
+        action="append",
+        default=[],
+        help="a rules YAML file layered over the shipped catalogue (repeatable; docs/rules.md; "
+        "default: none)",
+    )
 
 
 def add_address_argument(parser: argparse.ArgumentParser) -> None:
