@@ -84,7 +84,8 @@ def add_decision_arguments(parser: argparse.ArgumentParser) -> None:
         "--snapshot",
         metavar="PATH",
         help="decide from this origin snapshot (a directory or URL; `snapshot build`), "
-        "with no network: an origin it lacks, or holds only a stale capture of, is unknown",
+        "with no network: an origin it lacks, or holds only a stale capture of, is unknown "
+        "(default: none, site files are fetched or taken from the cache)",
     )
     parser.add_argument(
         "--timeout",
@@ -217,6 +218,7 @@ def run(args: argparse.Namespace) -> int:
         chosen_agent(args, ruleset),
         args.purpose,
         pages=True,
+        media=True,  # an image or document: what it embeds counts too (docs/media.md)
         cache=cache_choice(args),
         options=options,
         ruleset=ruleset,
