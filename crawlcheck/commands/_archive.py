@@ -68,13 +68,13 @@ def add_archive_arguments(parser: argparse.ArgumentParser) -> None:
         action="extend",
         help="audit what these web archives (WARC, WARC.gz, ARC) hold instead of the network: "
         "the sites given, else every site they hold (give sites before this option; "
-        "needs crawlcheck[archive]; docs/archives.md)",
+        "needs crawlcheck[archive]; docs/archives.md; default: the network)",
     )
     parser.add_argument(
         "--warc-out",
         metavar="FILE",
         help="also record every request and response of the audit in this WARC file "
-        "(.warc.gz; needs crawlcheck[archive])",
+        "(.warc.gz; needs crawlcheck[archive]; default: none)",
     )
     add_time_arguments(parser, what="with --from-warc")
 
@@ -88,7 +88,8 @@ def add_from_warc_argument(parser: argparse.ArgumentParser) -> None:
         action="extend",
         help="build from these web archives (WARC, WARC.gz, ARC) instead of the network, "
         "keeping every capture of each origin (a history for --at); the sites given or "
-        "-i FILE keep only those origins (needs crawlcheck[archive]; docs/archives.md)",
+        "-i FILE keep only those origins (needs crawlcheck[archive]; docs/archives.md; "
+        "default: the network)",
     )
 
 
@@ -184,7 +185,10 @@ def add_snapshot_diff_arguments(parser: argparse.ArgumentParser) -> None:
         "origin's latest); with --new-at, OLD and NEW may be the same snapshot's history",
     )
     parser.add_argument(
-        "--new-at", metavar="DATE", help="NEW is a snapshot: its captures in force at this time"
+        "--new-at",
+        metavar="DATE",
+        help="NEW is a snapshot: its captures in force at this time (default: each origin's "
+        "latest)",
     )
     parser.add_argument(
         "--window",
@@ -192,13 +196,9 @@ def add_snapshot_diff_arguments(parser: argparse.ArgumentParser) -> None:
         help="with --old-at/--new-at: a site file captured longer than this before the time "
         "counts as absent (default: 30d)",
     )
-    parser.add_argument(
-        "--rules",
-        metavar="PATH",
-        action="append",
-        default=[],
-        help="snapshots: extra rules YAML the site files are evaluated with (default: none)",
-    )
+    from crawlcheck.commands.check import add_rules_argument
+
+    add_rules_argument(parser)  # the rules snapshots' site files are evaluated with
 
 
 def load_sides(args: argparse.Namespace) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -75,14 +75,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--output",
         metavar="PATH",
         help="write here instead of stdout (required for parquet; the format follows the "
-        "extension unless --format is given)",
+        "extension unless --format is given; default: stdout)",
     )
     add_decision_arguments(parser)
     parser.add_argument(
         "--at-column",
         metavar="NAME",
         help="decide each row as of its own date in this column (e.g. a crawl's fetch time; "
-        "needs --snapshot; a row without a readable date is unknown; docs/archives.md)",
+        "needs --snapshot; a row without a readable date is unknown; docs/archives.md; "
+        "default: none)",
     )
     parser.add_argument(
         "--pages",
@@ -280,7 +281,7 @@ def _write(
     table = reader.kind != "text"
     # A URL list streams a window at a time (`| head` sees output early); tables are
     # decided in larger batches (bounded in bytes by the reader), which share more.
-    size = PAGE_WINDOW if checker.pages else BATCH_ROWS if table else SITE_WINDOW
+    size = PAGE_WINDOW if checker.fetches_urls else BATCH_ROWS if table else SITE_WINDOW
     seen = 0
     for chunk in reader.chunks(size):
         times = None if at_column is None else row_times(reader, chunk, at_column)

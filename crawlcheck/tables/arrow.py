@@ -300,7 +300,7 @@ def decide_column(
     schema = decision_schema()
     converter = ArrowConverter()
     with open_checker(agent, purpose, origins, settings) as checker:
-        size = PAGE_WINDOW if checker.pages else BATCH_ROWS
+        size = PAGE_WINDOW if checker.fetches_urls else BATCH_ROWS
         parts: list[list[Any]] = [[] for _ in ADDED_COLUMNS]
         moments = None if times is None else _moments(times, size)
         for values in _python_chunks(urls, size):
@@ -407,7 +407,7 @@ def annotate_batches(
     def generate() -> Iterator[Any]:
         converter = ArrowConverter()
         with open_checker(agent, purpose, origins, settings) as checker:
-            size = PAGE_WINDOW if checker.pages else BATCH_ROWS
+            size = PAGE_WINDOW if checker.fetches_urls else BATCH_ROWS
             pending = [first] if first is not None else []
             for batch in itertools.chain(pending, iterator):
                 parts: list[list[Any]] = [[] for _ in ADDED_COLUMNS]
