@@ -25,7 +25,11 @@ from crawlcheck.report.terminal import AuditTally, VerdictTable, render_text
 from crawlcheck.ruleset import Ruleset
 from crawlcheck.site_audit import AuditTarget, iter_audit
 
-__all__ = ["AuditRun"]
+__all__ = ["AuditRun", "AuditRunner"]
+
+#: What audits the sites: :func:`~crawlcheck.site_audit.iter_audit`'s signature (reports in
+#: input order; *on_finished* in completion order), e.g. the Ray cluster's (docs/scale.md).
+AuditRunner = Callable[..., Generator[SiteReport, None, None]]
 
 #: Formats written site by site as sites finish (in input order); the others at the end.
 STREAMED = ("jsonl", "text")
@@ -48,6 +52,8 @@ class AuditRun:
     """The CSV layout (``crawlcheck.report.CSV_LAYOUTS``)."""
     on_report: Callable[[SiteReport], None] | None = None
     """Called with each report in input order (``--fail-on``, ``demo``'s table)."""
+    runner: AuditRunner | None = None
+    """What audits the sites (default :func:`~crawlcheck.site_audit.iter_audit`)."""
 
     def run(self) -> AuditTally:
         """Audit every target, write the report, and return the run's counts."""
@@ -71,7 +77,8 @@ class AuditRun:
             progress.status(f"{len(self.targets) - finished[0]} pending")
             progress.advance()
 
-        fresh = iter_audit(remaining, self.options, self.ruleset, on_finished=on_finished)
+        runner = self.runner or iter_audit
+        fresh = runner(remaining, self.options, self.ruleset, on_finished=on_finished)
         reports = _in_input_order(self.targets, kept, fresh)
         try:
             self._write(reports, tally, progress)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TextIO
 
-from crawlcheck.commands._audit_run import AuditRun
+from crawlcheck.commands._audit_run import AuditRun, AuditRunner
 from crawlcheck.commands._output import check_writable, to_stdout
 from crawlcheck.commands.check import add_address_argument
 from crawlcheck.crawl.options import CrawlOptions
@@ -127,6 +128,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="extra rules YAML layered on the shipped ones; repeatable (default: none)",
     )
     add_address_argument(parser)
+    parser.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        help="audit on the Ray cluster at ADDRESS, as ray.init takes it ('auto', "
+        "'ray://host:10001', 'host:6379'; needs crawlcheck[ray]; docs/scale.md)",
+    )
     parser.set_defaults(_extras="sites")
 
 
@@ -186,10 +193,21 @@ def run(args: argparse.Namespace) -> int:
         colour=colour_wanted(sys.stdout),
         csv_layout=args.csv_layout,
         on_report=gate,
+        runner=None if args.ray is None else ray_runner(args.ray),
     ).run()
     say_how_it_went(tally, fmt, args.output)
     _name_all(f"fail-on: {line}" for line in tripped)
     return 1 if tripped else 0
+
+
+def ray_runner(address: str) -> AuditRunner:
+    """Return the runner that audits on the Ray cluster at *address* (docs/scale.md)."""
+    from crawlcheck.distributed.cluster import require_ray
+
+    require_ray()  # before anything is written: a missing extra is a usage error
+    from crawlcheck.distributed import audit_on_ray
+
+    return functools.partial(audit_on_ray, address=address)
 
 
 def say_how_it_went(tally: AuditTally, fmt: str, output: str | None) -> None:

@@ -16,9 +16,12 @@ from contextlib import ExitStack
 from typing import IO
 
 from crawlcheck.commands.check import crawl_options, load_rules
+from crawlcheck.crawl.options import CrawlOptions
 from crawlcheck.errors import UsageError
 from crawlcheck.model import SiteFetches
+from crawlcheck.ruleset import Ruleset
 from crawlcheck.snapshot.build import build_snapshot
+from crawlcheck.snapshot.format import Manifest
 from crawlcheck.snapshot.reader import Snapshot
 from crawlcheck.urls import site_origin
 
@@ -60,8 +63,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--shards",
         metavar="N",
         type=int,
-        default=1,
-        help="shard files, each holding whole registrable domains (default: 1)",
+        default=None,
+        help="shard files, each holding whole registrable domains (default: 1; with --ray, "
+        "one task each: 8 per CPU of the cluster)",
     )
     build.add_argument(
         "--rules", metavar="PATH", action="append", default=[], help="extra rules YAML file"
@@ -79,6 +83,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=64,
         help="requests in flight over all hosts (default: 64)",
+    )
+    build.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        help="build on the Ray cluster at ADDRESS, as ray.init takes it ('auto', "
+        "'ray://host:10001', 'host:6379'; needs crawlcheck[ray]; docs/scale.md)",
     )
     build.set_defaults(_extras="sites")
     info = actions.add_parser("info", help="print a snapshot's manifest as JSON")
@@ -130,7 +140,7 @@ def _lines(handle: IO[bytes], name: str) -> Iterator[str]:
 
 
 def _build(args: argparse.Namespace) -> int:
-    if args.shards < 1:
+    if args.shards is not None and args.shards < 1:
         raise UsageError(f"--shards: must be at least 1, not {args.shards}")
     if not args.output.strip():
         raise UsageError("-o: empty path")
@@ -162,14 +172,18 @@ def _build(args: argparse.Namespace) -> int:
                     ) from exc
                 name = args.input
             streams.append(origins.of(_lines(handle, name), name))
-        manifest = build_snapshot(
-            (origin for stream in streams for origin in stream),
-            args.output,
-            options=options,
-            shards=args.shards,
-            ruleset=ruleset,
-            on_site=count,
-        )
+        wanted = (origin for stream in streams for origin in stream)
+        if args.ray is not None:
+            manifest = _build_on_ray(wanted, args, options, ruleset, counts)
+        else:
+            manifest = build_snapshot(
+                wanted,
+                args.output,
+                options=options,
+                shards=args.shards or 1,
+                ruleset=ruleset,
+                on_site=count,
+            )
     if origins.malformed:
         print(
             f"crawlcheck: {origins.malformed} line(s) that name no http(s) site skipped: "
@@ -185,3 +199,27 @@ def _build(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def _build_on_ray(
+    origins: Iterator[str],
+    args: argparse.Namespace,
+    options: CrawlOptions,
+    ruleset: Ruleset,
+    counts: dict[str, int],
+) -> Manifest:
+    from crawlcheck.distributed import build_snapshot_on_ray
+
+    def count(origins: int, answered: int) -> None:
+        counts["complete"] += answered
+        counts["failed"] += origins - answered
+
+    return build_snapshot_on_ray(
+        origins,
+        args.output,
+        address=args.ray,
+        options=options,
+        shards=args.shards,
+        ruleset=ruleset,
+        on_shard=count,
+    )

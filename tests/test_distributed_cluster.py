@@ -1,0 +1,233 @@
+"""``--ray`` on a real local cluster: a head and two worker nodes on 127.0.0.1 (tests/raycluster.py).
+
+Against the fixture web through its proxy, with a few hundred generated sites whose
+registrable domains have several hosts each: a snapshot built on the cluster equals the
+one built by one process, an audit on the cluster equals the one-machine audit, a worker
+node killed mid-job loses and duplicates nothing, no registrable domain is fetched by two
+nodes (the request log names the node of every request), and the Ray Data recipe of
+docs/scale.md runs as written. Every test shares the session's one cluster.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from raycluster import LocalCluster
+from webfixture import FixtureWeb, RequestRecord, parse_site
+
+from crawlcheck.model import SiteFetches
+from crawlcheck.snapshot import MANIFEST, Snapshot, registrable_domain
+
+pytestmark = pytest.mark.ray_cluster
+
+#: Registrable domains of the generated web; each has 1 to 3 hosts.
+DOMAINS = 240
+HOSTS = ("www", "news", "shop")
+SUFFIXES = ("co.uk", "com.au", "org")
+
+
+def origins_of(domain: int) -> list[str]:
+    name = f"fixture-{domain}.{SUFFIXES[domain % len(SUFFIXES)]}"
+    return [f"http://{host}.{name}" for host in HOSTS[: 1 + domain % len(HOSTS)]]
+
+
+ORIGINS = [origin for domain in range(DOMAINS) for origin in origins_of(domain)]
+
+
+def site_spec(number: int, origin: str) -> dict[str, Any]:
+    """A generated site: robots.txt of five kinds, some ai.txt, a home page with one link."""
+    host = origin.removeprefix("http://")
+    kind = number % 5
+    resources: dict[str, Any] = {
+        "/": {"body": '<!doctype html><title>home</title><a href="/a">a</a>'},
+        "/a": {"body": "<!doctype html><title>a</title>"},
+        "*": {"status": 404, "body": "not here"},
+    }
+    if kind == 0:
+        resources["/robots.txt"] = {"body": "User-agent: GPTBot\nDisallow: /\n"}
+    elif kind == 2:
+        resources["/robots.txt"] = {
+            "body": "User-agent: *\nDisallow: /private\nContent-Signal: ai-train=no\n"
+        }
+    elif kind == 3:
+        resources["/robots.txt"] = {"status": 503, "body": "busy"}
+    elif kind == 4:
+        resources["/robots.txt"] = {"body": "User-agent: *\nAllow: /\n"}
+        resources["/ai.txt"] = {"body": "User-Agent: *\nDisallow: /\n"}
+    return {"host": host, "resources": resources}
+
+
+@pytest.fixture(scope="session")
+def web() -> Iterator[FixtureWeb]:
+    sites = [parse_site(site_spec(n, o), source="generated") for n, o in enumerate(ORIGINS)]
+    with FixtureWeb(sites) as served:
+        yield served
+
+
+@pytest.fixture(scope="session")
+def cluster(web: FixtureWeb) -> Iterator[LocalCluster]:
+    started = LocalCluster(web.port, workers=2)
+    try:
+        yield started
+    finally:
+        started.close()
+
+
+@pytest.fixture(scope="session")
+def sites_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("input") / "sites.txt"
+    path.write_text("".join(f"{origin}\n" for origin in ORIGINS), encoding="utf-8")
+    return path
+
+
+def run(*args: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "crawlcheck", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=240,
+        check=False,
+    )
+    if check:
+        assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+def one_machine(web: FixtureWeb, cluster: LocalCluster) -> dict[str, str]:
+    """The environment of a one-machine run: through the proxy, no node name."""
+    env = cluster.environment()
+    env["http_proxy"] = env["https_proxy"] = web.proxy_url
+    env["no_proxy"] = env["NO_PROXY"] = ""
+    return env
+
+
+# -- helpers reading results -------------------------------------------------------------
+
+
+def evidence(fetches: SiteFetches | None) -> list[tuple[object, ...]]:
+    """What a capture says, without its times: each file's URL, status, digest and error."""
+    assert fetches is not None
+    files = [(name, doc) for name, doc in fetches.site_files() if doc is not None]
+    return [(name, doc.url, doc.status, doc.sha256, doc.error) for name, doc in files] + [
+        ("licence", doc.url, doc.status, doc.sha256, doc.error) for doc in fetches.licenses
+    ]
+
+
+def captures(path: Path) -> Counter[str]:
+    """Count the capture rows of each origin over every shard of the snapshot at *path*."""
+    counts: Counter[str] = Counter()
+    for shard in sorted(path.glob("shard-*.sqlite3")):
+        db = sqlite3.connect(shard)
+        try:
+            counts.update(row[0] for row in db.execute("SELECT origin FROM captures"))
+        finally:
+            db.close()
+    return counts
+
+
+def without_times(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: without_times(v) for k, v in value.items() if not k.endswith("_at")}
+    if isinstance(value, list):
+        return [without_times(v) for v in value]
+    return value
+
+
+def nodes_per_domain(records: list[RequestRecord]) -> dict[str, set[str | None]]:
+    nodes: dict[str, set[str | None]] = defaultdict(set)
+    for record in records:
+        nodes[registrable_domain(f"http://{record.host}")].add(LocalCluster.node_of(record))
+    return nodes
+
+
+def wait_for(condition: Any, what: str, limit: float = 120.0) -> Any:
+    """Poll *condition* until it returns something true; fail naming *what* after *limit* s."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.1)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+# -- the tests ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def single_snapshot(
+    web: FixtureWeb,
+    cluster: LocalCluster,
+    sites_file: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Path:
+    out = tmp_path_factory.mktemp("single") / "snap"
+    run(
+        "snapshot",
+        "build",
+        "-i",
+        str(sites_file),
+        "-o",
+        str(out),
+        "--timeout",
+        "5",
+        env=one_machine(web, cluster),
+    )
+    return out
+
+
+def test_everything_listens_on_loopback(cluster: LocalCluster) -> None:
+    pids = set(map(str, cluster.pids()))
+    listening = subprocess.run(["ss", "-tlnpH"], capture_output=True, text=True, check=True)
+    ours = [
+        line for line in listening.stdout.splitlines() if any(f"pid={p}," in line for p in pids)
+    ]
+    assert ours, listening.stdout
+    addresses = {line.split()[3].rpartition(":")[0] for line in ours}
+    assert addresses <= {"127.0.0.1", "[::ffff:127.0.0.1]"}, ours
+    assert {node.node_ip_address for node in cluster.nodes.values()} == {"127.0.0.1"}
+
+
+def test_a_snapshot_built_on_the_cluster_equals_one_process_build(
+    web: FixtureWeb, cluster: LocalCluster, sites_file: Path, single_snapshot: Path, tmp_path: Path
+) -> None:
+    web.clear_log()
+    out = tmp_path / "snap"
+    done = run(
+        "snapshot",
+        "build",
+        "-i",
+        str(sites_file),
+        "-o",
+        str(out),
+        "--timeout",
+        "5",
+        "--ray",
+        cluster.address,
+        env=cluster.environment(),
+    )
+    assert f"{len(ORIGINS)} origin(s)" in done.stderr
+    manifest = json.loads((out / MANIFEST).read_text())
+    assert manifest["origins"] == len(ORIGINS)
+    assert manifest["shard_count"] == 16  # 8 per CPU of the two worker nodes
+    assert captures(out) == Counter(ORIGINS)  # each origin once: nothing lost or duplicated
+    with Snapshot(out) as distributed, Snapshot(single_snapshot) as single:
+        ours = distributed.lookup_many(ORIGINS)
+        theirs = single.lookup_many(ORIGINS)
+        for origin in ORIGINS:
+            assert evidence(ours[origin].fetches) == evidence(theirs[origin].fetches), origin
+    # Politeness across workers: every registrable domain was fetched by one node only,
+    # and both nodes worked.
+    per_domain = nodes_per_domain(web.requests)
+    assert all(len(nodes) == 1 for nodes in per_domain.values()), per_domain
+    assert {node for nodes in per_domain.values() for node in nodes} == set(cluster.nodes)
