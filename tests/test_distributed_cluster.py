@@ -25,12 +25,12 @@ from raycluster import LocalCluster
 from webfixture import FixtureWeb, RequestRecord, parse_site
 
 from crawlcheck.model import SiteFetches
-from crawlcheck.snapshot import MANIFEST, Snapshot, registrable_domain
+from crawlcheck.snapshot import MANIFEST, Snapshot, registrable_domain, shard_of
 
 pytestmark = pytest.mark.ray_cluster
 
 #: Registrable domains of the generated web; each has 1 to 3 hosts.
-DOMAINS = 240
+DOMAINS = 120
 HOSTS = ("www", "news", "shop")
 SUFFIXES = ("co.uk", "com.au", "org")
 
@@ -137,7 +137,7 @@ def captures(path: Path) -> Counter[str]:
 
 def without_times(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: without_times(v) for k, v in value.items() if not k.endswith("_at")}
+        return {k: without_times(v) for k, v in value.items() if not k.endswith(("_at", "_ms"))}
     if isinstance(value, list):
         return [without_times(v) for v in value]
     return value
@@ -219,7 +219,7 @@ def test_a_snapshot_built_on_the_cluster_equals_one_process_build(
     assert f"{len(ORIGINS)} origin(s)" in done.stderr
     manifest = json.loads((out / MANIFEST).read_text())
     assert manifest["origins"] == len(ORIGINS)
-    assert manifest["shard_count"] == 16  # 8 per CPU of the two worker nodes
+    assert manifest["shard_count"] == 4  # 2 per CPU of the two worker nodes
     assert captures(out) == Counter(ORIGINS)  # each origin once: nothing lost or duplicated
     with Snapshot(out) as distributed, Snapshot(single_snapshot) as single:
         ours = distributed.lookup_many(ORIGINS)
@@ -231,3 +231,252 @@ def test_a_snapshot_built_on_the_cluster_equals_one_process_build(
     per_domain = nodes_per_domain(web.requests)
     assert all(len(nodes) == 1 for nodes in per_domain.values()), per_domain
     assert {node for nodes in per_domain.values() for node in nodes} == set(cluster.nodes)
+
+
+AUDIT_OPTIONS = ("--pages", "1", "--media-sample", "0", "--timeout", "5")
+
+
+def audit_rows(path: Path) -> list[Any]:
+    return [without_times(json.loads(line)) for line in path.read_text().splitlines()]
+
+
+@pytest.fixture(scope="session")
+def single_audit(
+    web: FixtureWeb,
+    cluster: LocalCluster,
+    sites_file: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> list[Any]:
+    out = tmp_path_factory.mktemp("single") / "report.jsonl"
+    run(
+        "audit",
+        "-i",
+        str(sites_file),
+        "-o",
+        str(out),
+        *AUDIT_OPTIONS,
+        env=one_machine(web, cluster),
+    )
+    return audit_rows(out)
+
+
+def test_an_audit_on_the_cluster_equals_the_one_machine_audit(
+    web: FixtureWeb,
+    cluster: LocalCluster,
+    sites_file: Path,
+    single_audit: list[Any],
+    tmp_path: Path,
+) -> None:
+    web.clear_log()
+    out = tmp_path / "report.jsonl"
+    run(
+        "audit",
+        "-i",
+        str(sites_file),
+        "-o",
+        str(out),
+        *AUDIT_OPTIONS,
+        "--ray",
+        cluster.address,
+        env=cluster.environment(),
+    )
+    rows = audit_rows(out)
+    assert [row["site"] for row in rows] == ORIGINS  # input order, each site once
+    for ours, theirs in zip(rows, single_audit, strict=True):
+        assert {k: v for k, v in ours.items() if v != theirs.get(k)} == {}, theirs
+    per_domain = nodes_per_domain(web.requests)
+    assert all(len(nodes) == 1 for nodes in per_domain.values()), per_domain
+
+
+def test_the_json_report_of_a_cluster_audit_is_the_whole_report(
+    cluster: LocalCluster, sites_file: Path, single_audit: list[Any], tmp_path: Path
+) -> None:
+    out = tmp_path / "report.json"
+    run(
+        "audit",
+        "-i",
+        str(sites_file),
+        "-o",
+        str(out),
+        *AUDIT_OPTIONS,
+        "--ray",
+        cluster.address,
+        env=cluster.environment(),
+    )
+    report = json.loads(out.read_text())
+    assert [without_times(site) for site in report["sites"]] == single_audit
+
+
+def test_without_a_cluster_there_is_a_one_line_error(
+    cluster: LocalCluster, sites_file: Path, tmp_path: Path
+) -> None:
+    done = run(
+        "audit",
+        "-i",
+        str(sites_file),
+        "-o",
+        str(tmp_path / "r.jsonl"),
+        "--ray",
+        "127.0.0.1:1",
+        env=cluster.environment(),
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert "--ray 127.0.0.1:1: cannot connect" in done.stderr
+
+
+# -- a worker node killed mid-job --------------------------------------------------------
+
+#: The site held while its node is killed (a domain with three hosts).
+HELD = ORIGINS[4].removeprefix("http://")
+#: The held request must outlast the other units: it is never timed out before the kill.
+HOLD_OPTIONS = ("--timeout", "90")
+
+
+def kill_the_node_holding(
+    web: FixtureWeb,
+    cluster: LocalCluster,
+    path: str,
+    job: subprocess.Popen[str],
+    others_done: Any,
+) -> str:
+    """Hold HELD's *path*; once a node asks for it and *others_done()* (every other unit is
+    back), kill that node, then release the request.
+
+    The held unit cannot finish before the kill, so the job is mid-way by construction.
+    Then a fresh node joins, so the session's cluster has two workers again.
+    """
+    release = web.hold(HELD, path)
+    try:
+        record = wait_for(
+            lambda: next((r for r in web.requests if (r.host, r.path) == (HELD, path)), None),
+            f"the request for {HELD}{path}",
+        )
+        wait_for(others_done, "every other unit to finish")
+        assert job.poll() is None
+        node = LocalCluster.node_of(record)
+        assert node in cluster.nodes
+        cluster.remove_worker(node)
+    finally:
+        release.set()
+    cluster.add_worker()
+    return node
+
+
+def held_unit() -> list[str]:
+    """The origins of HELD's unit (4 units: two per CPU of the two worker nodes)."""
+    unit = shard_of(registrable_domain(f"http://{HELD}"), 4)
+    return [o for o in ORIGINS if shard_of(registrable_domain(o), 4) == unit]
+
+
+def assert_asked_once_outside_the_held_unit(web: FixtureWeb) -> None:
+    """Every origin of the units that finished before the kill was fetched once, not again
+    (robots.txt answering 503 is asked twice by the crawl itself)."""
+    asked = Counter(r.host for r in web.requests if r.path == "/robots.txt")
+    held = set(held_unit())
+    expected = {
+        o.removeprefix("http://"): 2 if n % 5 == 3 else 1
+        for n, o in enumerate(ORIGINS)
+        if o not in held
+    }
+    assert {host: asked[host] for host in expected} == expected
+
+
+def assert_retried_elsewhere(asked: list[str | None], killed: str) -> None:
+    """The held request was asked by the killed node (the crawl's own retries included),
+    then, after the kill, by a node still alive: never by both at once."""
+    first_other = next(i for i, node in enumerate(asked) if node != killed)
+    assert first_other > 0, asked
+    assert killed not in asked[first_other:], asked
+
+
+def finish(job: subprocess.Popen[str]) -> str:
+    _, stderr = job.communicate(timeout=240)
+    assert job.returncode == 0, stderr[-3000:]
+    return stderr
+
+
+def test_a_node_killed_mid_build_loses_and_duplicates_nothing(
+    web: FixtureWeb, cluster: LocalCluster, sites_file: Path, single_snapshot: Path, tmp_path: Path
+) -> None:
+    web.clear_log()
+    out = tmp_path / "snap"
+    job = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "crawlcheck",
+            "snapshot",
+            "build",
+            "-i",
+            str(sites_file),
+            "-o",
+            str(out),
+            *HOLD_OPTIONS,
+            "--ray",
+            cluster.address,
+        ],
+        env=cluster.environment(),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    work = tmp_path / ".snap.ray"
+    killed = kill_the_node_holding(
+        web, cluster, "/robots.txt", job, lambda: len(list(work.glob("shard-*.sqlite3"))) == 3
+    )
+    finish(job)
+    assert captures(out) == Counter(ORIGINS)
+    with Snapshot(out) as distributed, Snapshot(single_snapshot) as single:
+        ours, theirs = distributed.lookup_many(ORIGINS), single.lookup_many(ORIGINS)
+        assert all(evidence(ours[o].fetches) == evidence(theirs[o].fetches) for o in ORIGINS)
+    # The held unit ran again on a node still alive; the other units ran once.
+    asked = [
+        LocalCluster.node_of(r) for r in web.requests if (r.host, r.path) == (HELD, "/robots.txt")
+    ]
+    assert_retried_elsewhere(asked, killed)
+    assert_asked_once_outside_the_held_unit(web)
+
+
+def test_a_node_killed_mid_audit_loses_and_duplicates_nothing(
+    web: FixtureWeb,
+    cluster: LocalCluster,
+    sites_file: Path,
+    single_audit: list[Any],
+    tmp_path: Path,
+) -> None:
+    web.clear_log()
+    out = tmp_path / "report.jsonl"
+    job = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "crawlcheck",
+            "audit",
+            "-i",
+            str(sites_file),
+            "-o",
+            str(out),
+            *AUDIT_OPTIONS,
+            *HOLD_OPTIONS,
+            "--ray",
+            cluster.address,
+        ],
+        env=cluster.environment(),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    checkpoint = Path(f"{out}.checkpoint.jsonl")
+    others = len(ORIGINS) - len(held_unit())
+
+    def others_done() -> bool:
+        return checkpoint.exists() and checkpoint.read_text().count("\n") == 1 + others
+
+    killed = kill_the_node_holding(web, cluster, "/", job, others_done)
+    finish(job)
+    rows = audit_rows(out)
+    assert [row["site"] for row in rows] == ORIGINS
+    assert rows == single_audit
+    asked = [LocalCluster.node_of(r) for r in web.requests if (r.host, r.path) == (HELD, "/")]
+    assert_retried_elsewhere(asked, killed)
+    assert_asked_once_outside_the_held_unit(web)

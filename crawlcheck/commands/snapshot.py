@@ -65,7 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=None,
         help="shard files, each holding whole registrable domains (default: 1; with --ray, "
-        "one task each: 8 per CPU of the cluster)",
+        "one task each: 2 per CPU of the cluster)",
     )
     build.add_argument(
         "--rules", metavar="PATH", action="append", default=[], help="extra rules YAML file"

@@ -48,7 +48,7 @@ def audit_on_ray(
 
     *on_finished* sees each report as soon as its unit is back. The workers load the rules
     of ``options.rules`` (paths every node can read; *ruleset* is the driver's copy and is
-    not sent). *units*: tasks (default: 8 per CPU of the cluster, at most 2,000 sites
+    not sent). *units*: tasks (default: 2 per CPU of the cluster, at most 2,000 sites
     each). Raises DistributedJobError when a task fails after Ray's retries or a unit's
     rows are not its sites.
     """

@@ -3,8 +3,9 @@
 The one place that imports Ray (with the rest of :mod:`crawlcheck.distributed`;
 tests/test_core_imports.py keeps it so), and only when a job runs: Ray is the ``ray``
 extra. A job is a list of *units*, each a task's arguments; :func:`run_units` submits them
-as Ray tasks (``num_cpus=1``: one crawl per CPU of the cluster), at most ``in_flight`` at
-once so the arguments waiting in the object store stay bounded, and hands each result to
+as Ray tasks (``num_cpus=1``: one crawl per CPU of the cluster), no more at once than the
+cluster has CPUs, so none waits behind a slow one on a busy node while another node idles
+and the arguments in the object store stay bounded, and hands each result to
 the caller as soon as it is ready, so a finished unit's result leaves the cluster at once
 (a node lost later does not take it with it). Ray retries a task whose worker or node died
 (``max_retries``), and one whose crawl process died; a task that still fails stops the job
@@ -16,6 +17,8 @@ from __future__ import annotations
 import contextlib
 import importlib
 import logging
+import re
+import socket
 from collections.abc import Callable, Iterator, Sequence
 from types import ModuleType
 from typing import Any
@@ -28,8 +31,9 @@ __all__ = ["EXTRA", "MAX_RETRIES", "cluster_cpus", "connected", "require_ray", "
 EXTRA = "ray"
 #: Times Ray runs a task again after its worker or node died, or its crawl process died.
 MAX_RETRIES = 3
-#: Tasks submitted per CPU of the cluster at once (one runs, one waits its turn).
-TASKS_PER_CPU = 2
+#: Seconds to wait for the cluster's address to accept a connection.
+CONNECT_TIMEOUT = 10.0
+_HOST_PORT = re.compile(r"^(?:ray://)?(?P<host>\[[0-9A-Fa-f:.]+\]|[\w.-]+):(?P<port>\d{1,5})$")
 
 
 def require_ray(what: str = "--ray") -> ModuleType:
@@ -52,6 +56,7 @@ def connected(address: str | None) -> Iterator[ModuleType]:
     if ray.is_initialized():
         yield ray
         return
+    _check_reachable(address)
     try:
         ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
     except (ConnectionError, ValueError, RuntimeError) as exc:
@@ -61,6 +66,23 @@ def connected(address: str | None) -> Iterator[ModuleType]:
         yield ray
     finally:
         ray.shutdown()
+
+
+def _check_reachable(address: str | None) -> None:
+    """Raise UsageError at once when *address* names a host and port nothing answers on.
+
+    ``ray.init`` would retry for minutes; ``auto``, ``local`` and the like are left to it.
+    """
+    found = _HOST_PORT.match(address or "")
+    if found is None:
+        return
+    host, port = found.group("host").strip("[]"), int(found.group("port"))
+    try:
+        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT).close()
+    except OSError as exc:
+        raise UsageError(
+            f"--ray {address}: cannot connect to the Ray cluster: {exc.strerror or exc}"
+        ) from exc
 
 
 def cluster_cpus(ray: ModuleType) -> int:
@@ -82,14 +104,18 @@ def run_units(
     the generator early, or an error, cancels the tasks still pending.
     """
     remote = ray.remote(task).options(
-        num_cpus=1, max_retries=MAX_RETRIES, retry_exceptions=[CrawlWorkerError]
+        num_cpus=1,
+        max_retries=MAX_RETRIES,
+        retry_exceptions=[CrawlWorkerError],
+        scheduling_strategy="SPREAD",
     )
     waiting = iter([index for index in range(len(units)) if not skip(index)])
-    in_flight = TASKS_PER_CPU * cluster_cpus(ray)
     pending: dict[Any, int] = {}
     try:
         while True:
-            while len(pending) < in_flight:
+            # No more tasks than CPUs: a task never waits behind a slow one on a busy node
+            # while another node idles (nodes that join or leave count from the next one).
+            while len(pending) < cluster_cpus(ray):
                 index = next(waiting, None)
                 if index is None:
                     break

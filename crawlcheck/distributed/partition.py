@@ -17,16 +17,16 @@ from crawlcheck.snapshot.format import registrable_domain, shard_of
 
 __all__ = ["UNITS_PER_CPU", "partition", "unit_count"]
 
-#: Units per CPU of the cluster at least: a unit lost with its node costs a fraction of a
+#: Units per CPU of the cluster at least: a unit lost with its node costs a part of a
 #: worker's share, and the progress line moves often.
-UNITS_PER_CPU = 8
+UNITS_PER_CPU = 2
 
 
 def unit_count(sites: int, cpus: int, per_unit: int) -> int:
     """Return how many units to split *sites* into: enough for *cpus*, at most *per_unit* each.
 
-    >>> unit_count(3000, 2, 2000), unit_count(1_000_000, 2, 2000), unit_count(5, 2, 2000)
-    (16, 500, 5)
+    >>> unit_count(3000, 2, 2000), unit_count(1_000_000, 2, 2000), unit_count(4, 2, 2000)
+    (4, 500, 4)
     """
     wanted = max(UNITS_PER_CPU * cpus, math.ceil(sites / per_unit))
     return max(1, min(sites, wanted))

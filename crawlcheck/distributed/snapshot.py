@@ -70,7 +70,7 @@ def build_snapshot_on_ray(
     """Fetch each distinct origin of *origins* on the Ray cluster at *address*; write *out*.
 
     *out* and *origins* are :func:`crawlcheck.snapshot.build.build_snapshot`'s. *shards*
-    is both the shard files and the tasks (default: 8 per CPU of the cluster, at most
+    is both the shard files and the tasks (default: 2 per CPU of the cluster, at most
     20,000 origins each). *on_shard* is called with each finished shard's origin count and
     how many of those had robots.txt answered. Raises DistributedJobError when a task fails
     after Ray's retries or the origins written are not the origins asked for.
