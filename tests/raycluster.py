@@ -25,6 +25,8 @@ from webfixture import RequestRecord
 LOOPBACK = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
 # Ray reads it once, when first imported: set it on import of this module, before Ray is.
 os.environ.update(LOOPBACK)
+#: Logical CPUs per worker node: two crawls at once, or a Ray Data actor and a write task.
+CPUS_PER_NODE = 2
 #: Ray's own connections never go through the fixture web's proxy.
 NO_PROXY = "127.0.0.1,localhost"
 
@@ -54,7 +56,7 @@ class LocalCluster:
         return str(self.cluster.address)
 
     def add_worker(self) -> str:
-        """Start one more worker node (1 CPU); return its name (``node-N``)."""
+        """Start one more worker node (CPUS_PER_NODE); return its name (``node-N``)."""
         self._count += 1
         name = f"node-{self._count}"
         proxy = f"http://{name}:x@127.0.0.1:{self.proxy_port}"
@@ -66,7 +68,7 @@ class LocalCluster:
             "NO_PROXY": NO_PROXY,
             "CRAWLCHECK_TEST_NODE": name,
         }
-        self.nodes[name] = self.cluster.add_node(num_cpus=1, env_vars=env)
+        self.nodes[name] = self.cluster.add_node(num_cpus=CPUS_PER_NODE, env_vars=env)
         self.cluster.wait_for_nodes()
         return name
 

@@ -11,6 +11,7 @@ docs/scale.md runs as written. Every test shares the session's one cluster.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from raycluster import LocalCluster
+from raycluster import CPUS_PER_NODE, LocalCluster
 from webfixture import FixtureWeb, RequestRecord, parse_site
 
 from crawlcheck.model import SiteFetches
@@ -40,6 +41,8 @@ def origins_of(domain: int) -> list[str]:
     return [f"http://{host}.{name}" for host in HOSTS[: 1 + domain % len(HOSTS)]]
 
 
+#: Units of a job: 2 per CPU of the two worker nodes (crawlcheck.distributed.partition).
+UNITS = 2 * 2 * CPUS_PER_NODE
 ORIGINS = [origin for domain in range(DOMAINS) for origin in origins_of(domain)]
 
 
@@ -219,7 +222,7 @@ def test_a_snapshot_built_on_the_cluster_equals_one_process_build(
     assert f"{len(ORIGINS)} origin(s)" in done.stderr
     manifest = json.loads((out / MANIFEST).read_text())
     assert manifest["origins"] == len(ORIGINS)
-    assert manifest["shard_count"] == 4  # 2 per CPU of the two worker nodes
+    assert manifest["shard_count"] == UNITS  # 2 per CPU of the two worker nodes
     assert captures(out) == Counter(ORIGINS)  # each origin once: nothing lost or duplicated
     with Snapshot(out) as distributed, Snapshot(single_snapshot) as single:
         ours = distributed.lookup_many(ORIGINS)
@@ -288,25 +291,6 @@ def test_an_audit_on_the_cluster_equals_the_one_machine_audit(
     assert all(len(nodes) == 1 for nodes in per_domain.values()), per_domain
 
 
-def test_the_json_report_of_a_cluster_audit_is_the_whole_report(
-    cluster: LocalCluster, sites_file: Path, single_audit: list[Any], tmp_path: Path
-) -> None:
-    out = tmp_path / "report.json"
-    run(
-        "audit",
-        "-i",
-        str(sites_file),
-        "-o",
-        str(out),
-        *AUDIT_OPTIONS,
-        "--ray",
-        cluster.address,
-        env=cluster.environment(),
-    )
-    report = json.loads(out.read_text())
-    assert [without_times(site) for site in report["sites"]] == single_audit
-
-
 def test_without_a_cluster_there_is_a_one_line_error(
     cluster: LocalCluster, sites_file: Path, tmp_path: Path
 ) -> None:
@@ -365,9 +349,9 @@ def kill_the_node_holding(
 
 
 def held_unit() -> list[str]:
-    """The origins of HELD's unit (4 units: two per CPU of the two worker nodes)."""
-    unit = shard_of(registrable_domain(f"http://{HELD}"), 4)
-    return [o for o in ORIGINS if shard_of(registrable_domain(o), 4) == unit]
+    """The origins of HELD's unit."""
+    unit = shard_of(registrable_domain(f"http://{HELD}"), UNITS)
+    return [o for o in ORIGINS if shard_of(registrable_domain(o), UNITS) == unit]
 
 
 def assert_asked_once_outside_the_held_unit(web: FixtureWeb) -> None:
@@ -423,7 +407,11 @@ def test_a_node_killed_mid_build_loses_and_duplicates_nothing(
     )
     work = tmp_path / ".snap.ray"
     killed = kill_the_node_holding(
-        web, cluster, "/robots.txt", job, lambda: len(list(work.glob("shard-*.sqlite3"))) == 3
+        web,
+        cluster,
+        "/robots.txt",
+        job,
+        lambda: len(list(work.glob("shard-*.sqlite3"))) == UNITS - 1,
     )
     finish(job)
     assert captures(out) == Counter(ORIGINS)
@@ -480,3 +468,44 @@ def test_a_node_killed_mid_audit_loses_and_duplicates_nothing(
     asked = [LocalCluster.node_of(r) for r in web.requests if (r.host, r.path) == (HELD, "/")]
     assert_retried_elsewhere(asked, killed)
     assert_asked_once_outside_the_held_unit(web)
+
+
+# -- Ray Data: the recipe of docs/scale.md as written ------------------------------------
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "scale.md"
+
+
+def test_the_ray_data_recipe_decides_as_the_arrow_batch_api(
+    cluster: LocalCluster, single_snapshot: Path, tmp_path: Path
+) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from crawlcheck.decide.checker import UrlChecker
+    from crawlcheck.tables import annotate_table
+
+    text = DOC.read_text(encoding="utf-8").split("## Decisions in Ray Data", 1)[1]
+    recipe = re.findall(r"^```python\n(.*?)^```$", text, flags=re.M | re.S)[0]
+    urls = [f"{origin}{path}" for origin in ORIGINS for path in ("/", "/private/x", "/a")]
+    table = pa.table({"url": urls, "n": list(range(len(urls)))})
+    pq.write_table(table, tmp_path / "urls.parquet")
+    (tmp_path / "snap").symlink_to(single_snapshot)
+    (tmp_path / "recipe.py").write_text(recipe, encoding="utf-8")
+    env = {**cluster.environment(), "RAY_ADDRESS": cluster.address}
+    done = subprocess.run(
+        [sys.executable, "recipe.py"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    decided = pq.read_table(tmp_path / "decided").sort_by("n")
+    with UrlChecker("GPTBot", snapshot=str(single_snapshot)) as checker:
+        expected = annotate_table(table, origins=checker)
+    assert decided.column_names == expected.column_names
+    for name in ("url", "decision", "reasons", "problems"):
+        assert decided[name].to_pylist() == expected[name].to_pylist(), name
+    assert set(decided["decision"].to_pylist()) == {"allowed", "reserved", "unknown"}
