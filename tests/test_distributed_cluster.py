@@ -28,7 +28,7 @@ from webfixture import FixtureWeb, RequestRecord, parse_site
 from crawlcheck.model import SiteFetches
 from crawlcheck.snapshot import MANIFEST, Snapshot, registrable_domain, shard_of
 
-pytestmark = pytest.mark.ray_cluster
+pytestmark = [pytest.mark.ray_cluster, pytest.mark.xdist_group("ray_cluster")]
 
 #: Registrable domains of the generated web; each has 1 to 3 hosts.
 DOMAINS = 120
