@@ -34,13 +34,14 @@ NO_PROXY = "127.0.0.1,localhost"
 class LocalCluster:
     """A head and worker nodes on 127.0.0.1; :meth:`close` stops every process it started."""
 
-    def __init__(self, proxy_port: int, workers: int = 2) -> None:
+    def __init__(self, proxy_port: int, workers: int = 2, cpus: int = CPUS_PER_NODE) -> None:
         from ray._private import ray_constants
         from ray.cluster_utils import Cluster
 
         if ray_constants.ENABLE_RAY_CLUSTER:
             raise RuntimeError("Ray was imported before tests/raycluster.py: it is not on loopback")
         self.proxy_port = proxy_port
+        self.cpus = cpus
         self.cluster = Cluster(
             initialize_head=True,
             head_node_args={"num_cpus": 0, "include_dashboard": False},
@@ -56,7 +57,7 @@ class LocalCluster:
         return str(self.cluster.address)
 
     def add_worker(self) -> str:
-        """Start one more worker node (CPUS_PER_NODE); return its name (``node-N``)."""
+        """Start one more worker node (``cpus`` CPUs); return its name (``node-N``)."""
         self._count += 1
         name = f"node-{self._count}"
         proxy = f"http://{name}:x@127.0.0.1:{self.proxy_port}"
@@ -68,7 +69,7 @@ class LocalCluster:
             "NO_PROXY": NO_PROXY,
             "CRAWLCHECK_TEST_NODE": name,
         }
-        self.nodes[name] = self.cluster.add_node(num_cpus=CPUS_PER_NODE, env_vars=env)
+        self.nodes[name] = self.cluster.add_node(num_cpus=self.cpus, env_vars=env)
         self.cluster.wait_for_nodes()
         return name
 

@@ -86,7 +86,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--ray",
         metavar="ADDRESS",
         help="build on the Ray cluster at ADDRESS, as ray.init takes it ('auto', "
-        "'ray://host:10001', 'host:6379'; needs crawlcheck[ray]; docs/scale.md)",
+        "'ray://host:10001', 'host:6379'; needs crawlcheck[ray]; docs/scale.md; default: "
+        "this machine only)",
     )
     build.set_defaults(_extras="sites")
     info = actions.add_parser("info", help="print a snapshot's manifest as JSON")
