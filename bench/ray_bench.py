@@ -9,14 +9,16 @@ fixture web, N generated sites whose registrable domains have 1 to 3 hosts each)
 * **decisions**: URLs/s of the Arrow batch API in one process (``annotate_batches`` over
   the Parquet file with a snapshot checker, written back as Parquet: the peer) against the
   Ray Data recipe of docs/scale.md (``read_parquet`` → ``map_batches(CrawlcheckDecisions)``
-  → ``write_parquet``) with one actor on 1 node and two actors on 2 nodes;
+  → ``write_parquet``) with one actor on 1 node and two actors on 2 nodes (the actors
+  ask for no CPU and are spread, so that nodes of one CPU still run the read and write
+  tasks beside them);
 * **memory per worker node**: the peak resident memory of each worker node's processes
   (Ray workers and their crawl processes), sampled every 0.2 s.
 
 Each figure is the median of ``--runs`` runs (default 3). A cluster's start-up is not timed;
 each Ray run includes connecting, scheduling and gathering results.
 
-    python bench/ray_bench.py                      # 600 origins, 300,000 URLs
+    python bench/ray_bench.py                      # 600 origins, 1,000,000 URLs
     python bench/ray_bench.py --origins 1200 --urls 1000000
 
 Results and the machine they were measured on: docs/scale.md, "Measured".
@@ -117,7 +119,12 @@ def median_seconds(work: Callable[[int], None], runs: int) -> float:
     return statistics.median(times)
 
 
-def write_urls(path: Path, sites: list[str], count: int) -> None:
+#: Parquet files the URLs are written as: Ray Data reads a file as a block at least, and an
+#: actor decides whole blocks, so one file would keep the second actor idle.
+URL_FILES = 8
+
+
+def write_urls(folder: Path, sites: list[str], count: int) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -126,7 +133,11 @@ def write_urls(path: Path, sites: list[str], count: int) -> None:
         f"{sites[i % len(sites)]}{paths[(i // len(sites)) % len(paths)]}?n={i}"
         for i in range(count)
     ]
-    pq.write_table(pa.table({"url": urls}), path, row_group_size=50_000)
+    folder.mkdir()
+    step = -(-count // URL_FILES)
+    for part in range(URL_FILES):
+        table = pa.table({"url": urls[part * step : (part + 1) * step]})
+        pq.write_table(table, folder / f"part-{part}.parquet", row_group_size=50_000)
 
 
 def decide_one_process(urls: Path, snapshot: Path, out: Path) -> None:
@@ -135,8 +146,10 @@ def decide_one_process(urls: Path, snapshot: Path, out: Path) -> None:
     from crawlcheck.decide.checker import UrlChecker
     from crawlcheck.tables import annotate_batches
 
+    files = sorted(urls.glob("*.parquet"))
+    batches = (b for f in files for b in pq.ParquetFile(f).iter_batches(50_000))
     with UrlChecker("GPTBot", snapshot=str(snapshot)) as checker:
-        reader = annotate_batches(pq.ParquetFile(urls).iter_batches(50_000), origins=checker)
+        reader = annotate_batches(batches, origins=checker)
         with pq.ParquetWriter(out, reader.schema) as writer:
             for batch in reader:
                 writer.write_batch(batch)
@@ -154,6 +167,10 @@ def decide_on_ray(urls: Path, snapshot: Path, out: Path, actors: int) -> None:
             fn_constructor_kwargs={"snapshot": str(snapshot), "agent": "GPTBot"},
             batch_format="pyarrow",
             concurrency=actors,
+            # Nodes of one CPU: the actors take none, so listing and writing tasks can run;
+            # SPREAD puts one actor on each node.
+            num_cpus=0,
+            scheduling_strategy="SPREAD",
         )
         .write_parquet(str(out))
     )
@@ -162,7 +179,7 @@ def decide_on_ray(urls: Path, snapshot: Path, out: Path, actors: int) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--origins", type=int, default=600)
-    parser.add_argument("--urls", type=int, default=300_000)
+    parser.add_argument("--urls", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     import ray
@@ -183,7 +200,7 @@ def main() -> int:
             lambda run: build_snapshot(sites, work / f"single-{run}", options=options), args.runs
         )
         snapshot = work / "single-0"
-        urls = work / "urls.parquet"
+        urls = work / "urls"
         write_urls(urls, sites, args.urls)
         print("decisions, one process (Arrow batch API):", flush=True)
         results["decide-1p"] = median_seconds(
@@ -194,6 +211,7 @@ def main() -> int:
             cluster = LocalCluster(web.port, workers=nodes, cpus=1)
             try:
                 ray.init(address=cluster.address, logging_level="WARNING", log_to_driver=False)
+                ray.data.DataContext.get_current().enable_progress_bars = False
                 with MemorySampler(cluster) as sampler:
                     print(f"snapshot build, Ray, {nodes} worker node(s):", flush=True)
                     results[f"build-{nodes}n"] = median_seconds(
