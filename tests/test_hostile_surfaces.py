@@ -35,6 +35,10 @@ from webfixture import FixtureWeb
 HERE = Path(__file__).parent
 ADDON_SCRIPT = HERE / "scrapy_addon_crawl.py"
 CASES, SITES = catalogue()
+# The module's fixture runs every case on every surface at once (about 300 CLI processes): a
+# minute on a quiet 2-core machine, several under heavy load; the per-test limit would cut it.
+pytestmark = pytest.mark.timeout(900)
+
 #: Seconds one download may take in every run (the CLI's --timeout, Scrapy's DOWNLOAD_TIMEOUT):
 #: what a hanging or dripping server costs (twice, with the retry). Long enough that a loaded
 #: machine never turns a control's prompt answer into "unknown".
