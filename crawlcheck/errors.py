@@ -8,6 +8,8 @@ Our exception hierarchy::
     ├── SiteDefinitionError a demo-web site definition is malformed (names the file and the
     │                       key; exit code 3: ``demo`` reads only bundled ones, so a bug)
     ├── CrawlWorkerError    the crawl's child process died: a bug (exit code 3)
+    ├── DistributedJobError a Ray job could not finish: a task failed after its retries, or
+    │                       sites in and out do not match (exit code 3)
     └── Interrupted         a run stopped by SIGINT/SIGTERM, saying what it kept (130/143)
 
     Terminated (a BaseException, like KeyboardInterrupt): SIGTERM while the CLI runs
@@ -57,6 +59,16 @@ class CrawlWorkerError(CrawlcheckError, RuntimeError):
     """Raised when the crawl's child process dies before finishing (a crawlcheck bug).
 
     Nothing a website does raises it: a site's failures are values in its results.
+    """
+
+    exit_code = 3
+
+
+class DistributedJobError(CrawlcheckError, RuntimeError):
+    """Raised when a job on a Ray cluster cannot finish whole (crawlcheck.distributed).
+
+    A task failed after Ray's retries, or the sites that came back are not the sites sent
+    (one lost or duplicated): the job stops rather than write an incomplete result.
     """
 
     exit_code = 3

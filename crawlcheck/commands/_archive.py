@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable, Generator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from crawlcheck.commands._audit_run import ReportSource
 from crawlcheck.errors import UsageError
 from crawlcheck.model import Problem, SiteFetches, SiteReport
 from crawlcheck.ruleset import Ruleset
@@ -97,12 +98,13 @@ def build_from_warc(args: argparse.Namespace, ruleset: Ruleset, only: set[str] |
     """Run ``snapshot build --from-warc``: every capture of the archives into the snapshot."""
     from crawlcheck.archive.snapshot import build_from_archives
 
-    if args.shards < 1:
-        raise UsageError(f"--shards: must be at least 1, not {args.shards}")
-    if not args.output.strip():
-        raise UsageError("-o: empty path")
+    # --shards and -o are checked by the command before it hands over (commands/snapshot.py).
     manifest, problems = build_from_archives(
-        _archive_files(args.from_warc), args.output, shards=args.shards, ruleset=ruleset, only=only
+        _archive_files(args.from_warc),
+        args.output,
+        shards=args.shards or 1,
+        ruleset=ruleset,
+        only=only,
     )
     report_archive_problems(problems)
     size = sum(s.bytes for s in manifest.shards)
@@ -267,12 +269,7 @@ def report_archive_problems(problems: Sequence[object]) -> None:
 
 def archive_source(
     args: argparse.Namespace, ruleset: Ruleset, given: Sequence[AuditTarget]
-) -> tuple[
-    list[AuditTarget],
-    Callable[
-        [Sequence[AuditTarget], Callable[[SiteReport], None]], Generator[SiteReport, None, None]
-    ],
-]:
+) -> tuple[list[AuditTarget], ReportSource]:
     """Return ``audit --from-warc``'s targets and its report source (no network).
 
     The sites given, else every origin the archives hold. The archives are indexed once

@@ -27,7 +27,8 @@ from crawlcheck.site_audit import AuditTarget, iter_audit
 
 __all__ = ["AuditRun", "ReportSource"]
 
-#: Reports of some targets, in their order, calling back as each finishes.
+#: What audits the sites: reports of some targets in their order, calling *on_finished* as
+#: each finishes (the crawl by default; the archives for --from-warc; a Ray cluster for --ray).
 ReportSource = Callable[
     [Sequence[AuditTarget], Callable[[SiteReport], None]], Generator[SiteReport, None, None]
 ]

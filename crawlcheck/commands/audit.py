@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Generator, Iterable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import TextIO
@@ -16,7 +16,7 @@ from crawlcheck.commands._archive import (
     open_evidence,
     refuse_time_without_archive,
 )
-from crawlcheck.commands._audit_run import AuditRun
+from crawlcheck.commands._audit_run import AuditRun, ReportSource
 from crawlcheck.commands._output import check_writable, to_stdout
 from crawlcheck.commands.check import add_address_argument, add_rules_argument
 from crawlcheck.crawl.options import CrawlOptions
@@ -25,9 +25,9 @@ from crawlcheck.model import PURPOSES, SiteReport, SiteVerdict
 from crawlcheck.report import CSV_LAYOUTS, FORMATS
 from crawlcheck.report.document import unreachable_reason
 from crawlcheck.report.terminal import AuditTally
-from crawlcheck.ruleset import load_ruleset
+from crawlcheck.ruleset import Ruleset, load_ruleset
 from crawlcheck.safe_text import safe_text
-from crawlcheck.site_audit import audit_targets, report_meta
+from crawlcheck.site_audit import AuditTarget, audit_targets, report_meta
 
 NAME = "audit"
 HELP = "Crawl each site politely and write the per-site report (json, jsonl, csv, html, md)."
@@ -129,6 +129,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_rules_argument(parser)
     add_address_argument(parser)
     add_archive_arguments(parser)
+    parser.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        help="audit on the Ray cluster at ADDRESS, as ray.init takes it ('auto', "
+        "'ray://host:10001', 'host:6379'; needs crawlcheck[ray]; docs/scale.md; default: "
+        "this machine only)",
+    )
     parser.set_defaults(_extras="sites")
 
 
@@ -163,6 +170,9 @@ def run(args: argparse.Namespace) -> int:
         targets = audit_targets(texts, locations=locations)
     if not targets:
         raise UsageError("no sites to audit: give SITE arguments or -i FILE")
+    if args.ray is not None and (args.from_warc or args.warc_out):
+        flag = "--from-warc" if args.from_warc else "--warc-out"
+        raise UsageError(f"--ray crawls on a cluster; {flag} is for one machine")
     fmt = report_format(args.format, args.output)
     if args.resume and to_stdout(args.output):
         raise UsageError("--resume needs -o PATH: the checkpoint is kept beside the report")
@@ -182,6 +192,8 @@ def run(args: argparse.Namespace) -> int:
         media_sample=args.media_sample,
         rules=tuple(args.rules),
     )
+    if args.ray is not None:
+        source = ray_source(args.ray, options, ruleset)
     tripped: list[str] = []
 
     def gate(report: SiteReport) -> None:
@@ -206,6 +218,23 @@ def run(args: argparse.Namespace) -> int:
     say_how_it_went(tally, fmt, args.output)
     _name_all(f"fail-on: {line}" for line in tripped)
     return 1 if tripped else 0
+
+
+def ray_source(address: str, options: CrawlOptions, ruleset: Ruleset) -> ReportSource:
+    """Return the report source that audits on the Ray cluster at *address* (docs/scale.md)."""
+    from crawlcheck.distributed.cluster import require_ray
+
+    require_ray()  # before anything is written: a missing extra is a usage error
+    from crawlcheck.distributed import audit_on_ray
+
+    def source(
+        remaining: Sequence[AuditTarget], on_finished: Callable[[SiteReport], None]
+    ) -> Generator[SiteReport, None, None]:
+        yield from audit_on_ray(
+            remaining, options, ruleset, address=address, on_finished=on_finished
+        )
+
+    return source
 
 
 def say_how_it_went(tally: AuditTally, fmt: str, output: str | None) -> None:

@@ -17,9 +17,12 @@ from typing import IO
 
 from crawlcheck.commands._archive import add_from_warc_argument, build_from_warc
 from crawlcheck.commands.check import add_rules_argument, crawl_options, load_rules
+from crawlcheck.crawl.options import CrawlOptions
 from crawlcheck.errors import UsageError
 from crawlcheck.model import SiteFetches
+from crawlcheck.ruleset import Ruleset
 from crawlcheck.snapshot.build import build_snapshot
+from crawlcheck.snapshot.format import Manifest
 from crawlcheck.snapshot.reader import Snapshot
 from crawlcheck.urls import site_origin
 
@@ -61,8 +64,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--shards",
         metavar="N",
         type=int,
-        default=1,
-        help="shard files, each holding whole registrable domains (default: 1)",
+        default=None,
+        help="shard files, each holding whole registrable domains (default: 1; with --ray, "
+        "one task each: 2 per CPU of the cluster)",
     )
     add_rules_argument(build)
     build.add_argument(
@@ -80,6 +84,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="requests in flight over all hosts (default: 64)",
     )
     add_from_warc_argument(build)
+    build.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        help="build on the Ray cluster at ADDRESS, as ray.init takes it ('auto', "
+        "'ray://host:10001', 'host:6379'; needs crawlcheck[ray]; docs/scale.md; default: "
+        "this machine only)",
+    )
     build.set_defaults(_extras="sites")
     info = actions.add_parser("info", help="print a snapshot's manifest as JSON")
     info.add_argument("path", metavar="PATH", help="snapshot directory or URL")
@@ -150,11 +161,13 @@ def _open(path: str, stack: ExitStack) -> IO[bytes]:
 
 
 def _build(args: argparse.Namespace) -> int:
-    if args.shards < 1:
+    if args.shards is not None and args.shards < 1:
         raise UsageError(f"--shards: must be at least 1, not {args.shards}")
     if not args.output.strip():
         raise UsageError("-o: empty path")
     if args.from_warc:
+        if args.ray is not None:
+            raise UsageError("--ray crawls on a cluster; --from-warc reads archives on one machine")
         return build_from_warc(args, load_rules(args), _given_origins(args))
     if args.input is None and not args.sites:
         raise UsageError("snapshot build: give sites or URLs, or -i FILE ('-' for stdin)")
@@ -184,14 +197,18 @@ def _build(args: argparse.Namespace) -> int:
                     ) from exc
                 name = args.input
             streams.append(origins.of(_lines(handle, name), name))
-        manifest = build_snapshot(
-            (origin for stream in streams for origin in stream),
-            args.output,
-            options=options,
-            shards=args.shards,
-            ruleset=ruleset,
-            on_site=count,
-        )
+        wanted = (origin for stream in streams for origin in stream)
+        if args.ray is not None:
+            manifest = _build_on_ray(wanted, args, options, ruleset, counts)
+        else:
+            manifest = build_snapshot(
+                wanted,
+                args.output,
+                options=options,
+                shards=args.shards or 1,
+                ruleset=ruleset,
+                on_site=count,
+            )
     if origins.malformed:
         print(
             f"crawlcheck: {origins.malformed} line(s) that name no http(s) site skipped: "
@@ -207,3 +224,27 @@ def _build(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def _build_on_ray(
+    origins: Iterator[str],
+    args: argparse.Namespace,
+    options: CrawlOptions,
+    ruleset: Ruleset,
+    counts: dict[str, int],
+) -> Manifest:
+    from crawlcheck.distributed import build_snapshot_on_ray
+
+    def count(origins: int, answered: int) -> None:
+        counts["complete"] += answered
+        counts["failed"] += origins - answered
+
+    return build_snapshot_on_ray(
+        origins,
+        args.output,
+        address=args.ray,
+        options=options,
+        shards=args.shards,
+        ruleset=ruleset,
+        on_shard=count,
+    )

@@ -23,9 +23,9 @@ from crawlcheck.model import SiteFetches
 from crawlcheck.ruleset import Ruleset, load_ruleset
 from crawlcheck.snapshot.format import Manifest
 from crawlcheck.snapshot.remote import is_url, publish_snapshot, require_fsspec
-from crawlcheck.snapshot.writer import SnapshotWriter
+from crawlcheck.snapshot.writer import ShardWriter, SnapshotWriter
 
-__all__ = ["CRAWL_CHUNK", "build_snapshot"]
+__all__ = ["CRAWL_CHUNK", "build_snapshot", "crawl_into"]
 
 #: Origins handed to one crawl process at a time.
 CRAWL_CHUNK = 10_000
@@ -68,21 +68,36 @@ def _build(
     digest: str,
     on_site: Callable[[SiteFetches], None] | None,
 ) -> Manifest:
-    distinct = iter(dict.fromkeys(origins))
     with SnapshotWriter(path, shards=shards, rules_digest=digest) as writer:
-        while batch := list(islice(distinct, CRAWL_CHUNK)):
-            wanted = set(batch)
-            for fetches in crawl_sites(batch, crawl):
-                # ``site`` is the origin as asked: the key decisions look it up by.
-                key = fetches.site if fetches.site in wanted else fetches.origin
-                wanted.discard(key)
-                writer.add(fetches, origin=key)
-                if on_site is not None:
-                    on_site(fetches)
-            for origin in sorted(wanted):  # the runner promises one result per site
-                empty = SiteFetches(site=origin, origin=origin)
-                writer.add(empty, origin=origin)
-                if on_site is not None:
-                    on_site(empty)
+        crawl_into(writer, origins, crawl, on_site)
     assert writer.manifest is not None
     return writer.manifest
+
+
+def crawl_into(
+    writer: ShardWriter | SnapshotWriter,
+    origins: Iterable[str],
+    crawl: CrawlOptions,
+    on_site: Callable[[SiteFetches], None] | None = None,
+) -> None:
+    """Crawl each distinct origin of *origins* (site-level files only) and add it to *writer*.
+
+    Exactly one capture per distinct origin, keyed by the origin as asked: a shard of a
+    distributed build (:mod:`crawlcheck.distributed`) is written by this same loop.
+    """
+    crawl = replace(crawl, fetch_pages=False)
+    distinct = iter(dict.fromkeys(origins))
+    while batch := list(islice(distinct, CRAWL_CHUNK)):
+        wanted = set(batch)
+        for fetches in crawl_sites(batch, crawl):
+            # ``site`` is the origin as asked: the key decisions look it up by.
+            key = fetches.site if fetches.site in wanted else fetches.origin
+            wanted.discard(key)
+            writer.add(fetches, origin=key)
+            if on_site is not None:
+                on_site(fetches)
+        for origin in sorted(wanted):  # the runner promises one result per site
+            empty = SiteFetches(site=origin, origin=origin)
+            writer.add(empty, origin=origin)
+            if on_site is not None:
+                on_site(empty)
