@@ -248,7 +248,9 @@ def test_an_endless_body_stops_at_once(results: dict[str, MediaFetch | Fetched])
     media = read(results, HOST, "/endless.jpg")
     assert media.result is not None
     assert media.result.state("ai-train") == "unknown"
-    assert media.received <= 4 * FIRST_READ  # of 50 MB, streamed (no range support)
+    # Of 50 MB, streamed (no range support): stopped within a few reads (Twisted 21.7, the
+    # oldest supported, hands bodies over in 64 KiB pieces, later releases in 16 KiB ones).
+    assert media.received <= 5 * FIRST_READ
 
 
 # -- servers that refuse ranges: the body is streamed and cut when the planner has enough --
