@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from protego import Protego
 
 from crawlcheck import parse_robots
-from crawlcheck.parsers._robots_syntax import LineKind, product_token, split_lines
+from crawlcheck.parsers._robots_syntax import LineKind, product_token
 from crawlcheck.parsers.pattern import path_of
 from crawlcheck.parsers.robots import RobotsTxt
 
@@ -103,7 +103,7 @@ def classify(body: bytes, robots: RobotsTxt, protego: Protego, agent: str, url: 
 def _other_record_inside_group(body: bytes) -> bool:
     """Return True when a non-rule record sits between user-agent lines (Protego splits there)."""
     after_agent = seen_other = False
-    for line in split_lines(body).lines:
+    for line in parse_robots(body).lines:
         if line.kind is LineKind.USER_AGENT:
             if after_agent and seen_other:
                 return True
@@ -120,7 +120,7 @@ def _lines_read_differently(body: bytes) -> bool:
     return (
         any(
             line.typo or line.missing_colon or line.too_long or line.kind is LineKind.INVALID
-            for line in split_lines(body).lines
+            for line in parse_robots(body).lines
         )
         or b"\0" in body
         or b"\r" in body

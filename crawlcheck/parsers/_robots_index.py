@@ -1,11 +1,32 @@
-"""Each agent's robots.txt rules indexed for Google's longest-match decision."""
+"""Each agent's robots.txt rules indexed for Google's longest-match decision.
+
+Google's matcher (robots.cc) tries every rule and keeps the longest match, Allow winning
+ties. The index gives the same answer with a few dictionary lookups: exact ``/path$``
+patterns in one table, plain prefixes in another (tried longest first, only at the lengths
+that occur under the path's first two characters), and wildcard patterns in decision order,
+where the first one that matches and can still beat the best plain match decides. A large
+set of wildcard patterns is indexed by a short piece of text each pattern requires, so a
+path is checked only against the patterns whose required text it contains: matching stays
+linear in the path for every pattern checked, and hostile files with thousands of
+wildcards check only a few (never a backtracking regex).
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
-from crawlcheck.parsers._robots_types import Group, Rule
+from crawlcheck.parsers._robots_types import Group, Rule, matches_everything
 from crawlcheck.parsers.pattern import Matcher, compile_pattern
+
+#: Wildcard sets up to this size are scanned in order; larger ones get a required-text index.
+_SCAN_LIMIT = 24
+#: The length of the pieces of required text (shorter literals are used whole).
+_GRAM = 3
+
+#: (priority, allow, rule, text before the first ``*``, the text a ``$`` pattern ends with,
+#: matcher), in decision order.
+_Wildcard = tuple[int, bool, Rule, str, str, Matcher]
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,75 +37,168 @@ class AgentRules:
     specific: bool
     ordered: tuple[Rule, ...]
     """Every rule that can decide, longest first, Allow before Disallow on ties."""
-    plain_prefixes: tuple[str, ...]
-    """Patterns without ``*`` or ``$``: a single ``startswith`` rejects most paths."""
-    plain_by_length: tuple[tuple[int, dict[str, Rule]], ...]
-    """Plain patterns by length (longest first), each a prefix → winning rule table."""
     exact: dict[str, Rule]
-    """``/path$`` patterns without ``*``: an exact-path table."""
-    special: tuple[tuple[int, bool, Rule, str, Matcher], ...]
-    """(priority, allow, rule, text before the first ``*``, matcher), in decision order."""
+    """``/path$`` patterns without ``*``: an exact-path table (the winner per path)."""
+    plain: dict[str, Rule]
+    """Patterns without ``*`` or ``$``: prefix → the winning rule."""
+    plain_lengths: dict[str, tuple[int, ...]]
+    """The first two characters of plain patterns of two or more → their lengths, longest first."""
+    wildcards: tuple[_Wildcard, ...]
+    """Patterns with ``*``, in decision order."""
+    required: dict[str, tuple[int, ...]] | None
+    """For a large wildcard set: a piece of text → the wildcards (by position) requiring it."""
+    always: tuple[int, ...]
+    """Wildcards (by position) that require no indexed text; checked for every path."""
+    gram_lengths: tuple[int, ...]
+    """The lengths of the keys of :attr:`required`."""
 
     def match(self, path: str) -> Rule | None:
         """Return the rule Google's longest-match strategy picks for *path* (None: no rule)."""
+        # An exact match is longer than any plain prefix of the path (it counts the '$').
         best = self.exact.get(path)
-        if self.plain_prefixes and path.startswith(self.plain_prefixes):
-            for length, table in self.plain_by_length:
-                if best is not None and length < len(best.pattern):
-                    break
-                rule = table.get(path[:length])
-                if rule is not None:
-                    best = _better(best, rule)
-                    break
-        if not self.special:
+        if best is None:
+            best = self._longest_plain(path)
+        if not self.wildcards:
             return best
-        # Longest match wins; on equal length Allow wins (robots.cc disallow()). Specials are
-        # in decision order, so only those that could still beat *best* are tried.
+        # Longest match wins; on equal length Allow wins (robots.cc). Wildcards are in
+        # decision order, so the first that matches decides, and the scan stops at the
+        # first that could no longer beat *best*.
         priority, allow = (len(best.pattern), best.allow) if best is not None else (-1, False)
-        for rule_priority, rule_allow, rule, head, matcher in self.special:
+        if self.required is None:
+            candidates: tuple[_Wildcard, ...] | list[_Wildcard] = self.wildcards
+        else:
+            candidates = self._candidates(path)
+        for rule_priority, rule_allow, rule, head, tail, matcher in candidates:
             if rule_priority < priority or (
                 rule_priority == priority and (allow or not rule_allow)
             ):
                 break
-            # Most paths fail on the literal head; test it before calling the matcher.
-            if path.startswith(head) and matcher(path):
+            # Most paths fail on the literal head or tail; test them before the matcher.
+            if path.startswith(head) and path.endswith(tail) and matcher(path):
                 return rule
         return best
 
+    def _longest_plain(self, path: str) -> Rule | None:
+        """Return the rule of the longest plain pattern that *path* starts with."""
+        lengths = self.plain_lengths.get(path[:2])
+        if lengths is not None:
+            plain = self.plain
+            for length in lengths:
+                found = plain.get(path[:length])
+                if found is not None:
+                    return found
+        return self.plain.get(path[:1])
 
-def _better(best: Rule | None, rule: Rule) -> Rule:
-    # Longest match wins; on equal length Allow wins (robots.cc disallow()).
-    if best is None:
-        return rule
-    rule_priority, best_priority = len(rule.pattern), len(best.pattern)
-    if rule_priority > best_priority or (
-        rule_priority == best_priority and rule.allow and not best.allow
-    ):
-        return rule
-    return best
+    def _candidates(self, path: str) -> list[_Wildcard]:
+        """Return the wildcards whose required text *path* contains, in decision order."""
+        required = self.required
+        assert required is not None
+        found = set(self.always)
+        for size in self.gram_lengths:
+            grams = {path[i : i + size] for i in range(len(path) - size + 1)}
+            for gram in grams & required.keys():
+                found.update(required[gram])
+        wildcards = self.wildcards
+        return [wildcards[i] for i in sorted(found)]
+
+    def state(self) -> tuple[str, tuple[Rule, ...]]:
+        """Return (``disallowed``, ``restricted`` or ``allowed``, the disallow rules behind it).
+
+        ``disallowed``: a rule matching every path decides ``/`` against the agent;
+        ``restricted``: some disallow that no equal-or-longer match-all allow overrides.
+        """
+        root = self.match("/")
+        if root is not None and not root.allow and matches_everything(root.pattern):
+            return "disallowed", (root,)
+        allows = [rule for rule in self.ordered if rule.allow]
+        live = tuple(
+            rule for rule in self.ordered if not rule.allow and not _dominated(rule, allows)
+        )
+        return ("restricted" if live else "allowed"), live
+
+
+def _dominated(rule: Rule, allows: list[Rule]) -> bool:
+    """Return True when an allow at least as long matches everything *rule* matches."""
+    return any(
+        allow.priority >= rule.priority
+        and (matches_everything(allow.pattern) or allow.pattern == rule.pattern)
+        for allow in allows
+    )
 
 
 def index_rules(groups: tuple[Group, ...], specific: bool) -> AgentRules:
+    """Return the rules of *groups* indexed for :meth:`AgentRules.match`."""
     rules = [rule for group in groups for rule in group.rules if rule.pattern]
+    # Decision order: longest first, Allow before Disallow on ties (robots.cc).
     rules.sort(key=lambda rule: (-len(rule.pattern), not rule.allow))
     exact: dict[str, Rule] = {}
-    plain: dict[int, dict[str, Rule]] = {}
-    special: list[tuple[int, bool, Rule, str, Matcher]] = []
+    plain: dict[str, Rule] = {}
+    lengths: dict[str, set[int]] = {}
+    wildcards: list[_Wildcard] = []
+    seen_wildcards: set[str] = set()
     for rule in rules:  # in decision order, so the first rule stored per key wins
         pattern = rule.pattern
         if "*" in pattern:
-            head = pattern.split("*", 1)[0]
-            special.append((len(pattern), rule.allow, rule, head, compile_pattern(pattern)))
-        elif pattern.endswith("$"):
+            if pattern not in seen_wildcards:  # a repeated pattern can never decide
+                seen_wildcards.add(pattern)
+                head = pattern[: pattern.index("*")]
+                tail = pattern[pattern.rindex("*") + 1 : -1] if pattern[-1] == "$" else ""
+                matcher = compile_pattern(pattern)
+                wildcards.append((len(pattern), rule.allow, rule, head, tail, matcher))
+        elif pattern[-1] == "$":
             exact.setdefault(pattern[:-1], rule)
-        else:
-            plain.setdefault(len(pattern), {}).setdefault(pattern, rule)
+        elif pattern not in plain:
+            plain[pattern] = rule
+            if len(pattern) >= 2:
+                lengths.setdefault(pattern[:2], set()).add(len(pattern))
+    required, always, gram_lengths = (
+        _index_required(wildcards) if len(wildcards) > _SCAN_LIMIT else (None, (), ())
+    )
     return AgentRules(
         groups=groups,
         specific=specific,
         ordered=tuple(rules),
-        plain_prefixes=tuple(p for table in plain.values() for p in table),
-        plain_by_length=tuple(sorted(plain.items(), reverse=True)),
         exact=exact,
-        special=tuple(special),
+        plain=plain,
+        plain_lengths={head: tuple(sorted(found, reverse=True)) for head, found in lengths.items()},
+        wildcards=tuple(wildcards),
+        required=required,
+        always=always,
+        gram_lengths=gram_lengths,
+    )
+
+
+def _index_required(
+    wildcards: list[_Wildcard],
+) -> tuple[dict[str, tuple[int, ...]], tuple[int, ...], tuple[int, ...]]:
+    """Index each wildcard by the rarest piece of text every path it matches contains.
+
+    Every literal run of a pattern (the text between ``*``s, ``$`` dropped) occurs in each
+    path it matches, so each of its pieces of :data:`_GRAM` characters does too (a shorter
+    run is a piece itself). A pattern whose only literal is ``/`` is checked for every path.
+    """
+    pieces: list[set[str]] = []
+    for _, _, rule, _, _, _ in wildcards:
+        found: set[str] = set()
+        pattern = rule.pattern[:-1] if rule.pattern.endswith("$") else rule.pattern
+        for run in pattern.split("*"):
+            if len(run) >= _GRAM:
+                found.update(run[i : i + _GRAM] for i in range(len(run) - _GRAM + 1))
+            elif run and run != "/":
+                found.add(run)
+        pieces.append(found)
+    counts = Counter(piece for found in pieces for piece in found)
+    required: dict[str, list[int]] = {}
+    always: list[int] = []
+    for position, found in enumerate(pieces):
+        if not found:
+            always.append(position)
+            continue
+        # The rarest piece (longer first on ties, then the first in sort order: stable).
+        rarest = min(found, key=lambda piece: (counts[piece], -len(piece), piece))
+        required.setdefault(rarest, []).append(position)
+    return (
+        {piece: tuple(positions) for piece, positions in required.items()},
+        tuple(always),
+        tuple(sorted({len(piece) for piece in required})),
     )

@@ -61,6 +61,26 @@ def path_of(url: str) -> str:
         # can start before the first "/", so only a fragment is left to drop.
         hash_pos = url.find("#")
         return url if hash_pos < 0 else url[:hash_pos]
+    # The common case, http(s) with a path: what the general reading below gives when no
+    # "?", ";" or "#" comes before the first "/" after the scheme.
+    if url.startswith("https://"):
+        start = 8
+    elif url.startswith("http://"):
+        start = 7
+    else:
+        start = 0
+    if start:
+        slash = url.find("/", start)
+        if slash > 0:
+            authority = url[start:slash]
+            if "?" not in authority and ";" not in authority and "#" not in authority:
+                hash_pos = url.find("#", slash)
+                return url[slash:] if hash_pos < 0 else url[slash:hash_pos]
+    return _general_path_of(url)
+
+
+def _general_path_of(url: str) -> str:
+    """Return :func:`path_of` for any URL: robots.cc GetPathParamsQuery step by step."""
     search_start = 2 if url.startswith("//") else 0
     if url.startswith(("https://", "http://")):
         # No "/", "?" or ";" can come before "://" here: the scheme ends where it says.
