@@ -61,7 +61,12 @@ def build_groups(prepared: PreparedBody) -> Built:
     """
     clean = prepared.valid_utf8
     may_hold_nul = "\0" in prepared.text
+    # Locals: this loop runs once per line of every file parsed.
     new = tuple.__new__
+    space = _ASCII_SPACE
+    surely_short = _SURELY_SHORT
+    common_kinds = _COMMON_KINDS
+    allow_kind, disallow_kind, user_agent_kind = _ALLOW, _DISALLOW, _USER_AGENT
     groups: list[Group] = []
     sitemaps: list[ExtensionRecord] = []
     licenses: list[ExtensionRecord] = []
@@ -73,32 +78,32 @@ def build_groups(prepared: PreparedBody) -> Built:
     number = 0
     for raw in physical_lines(prepared.text):
         number += 1
-        if len(raw) > _SURELY_SHORT or (may_hold_nul and "\0" in raw):
+        if len(raw) > surely_short or (may_hold_nul and "\0" in raw):
             raw = cut_line(raw)[0]
         hash_at = raw.find("#")
         content = raw if hash_at < 0 else raw[:hash_at]
         sep = content.find(":")
         if sep >= 0:
-            key = content[:sep].strip(_ASCII_SPACE)
+            key = content[:sep].strip(space)
             if not key:
                 continue
-            value = content[sep + 1 :].strip(_ASCII_SPACE)
+            value = content[sep + 1 :].strip(space)
         else:
             # Rare: blank, comment-only, or "key value" without a colon (Google accepts it).
-            content = content.strip(_ASCII_SPACE)
+            content = content.strip(space)
             if not content:
                 continue
             key_value = key_and_value(content)
             if key_value is None:
                 continue
             key, value, _ = key_value
-        kind = _COMMON_KINDS.get(key)
+        kind = common_kinds.get(key)
         if kind is None:
             kind = classify_key(key)[0]
-        if kind is _DISALLOW or kind is _ALLOW:
+        if kind is disallow_kind or kind is allow_kind:
             if not agents:
                 continue  # a rule before any user-agent line (RFC 9309 §2.2.1)
-            allow = kind is _ALLOW
+            allow = kind is allow_kind
             pattern = value if value.isascii() and "%" not in value else escape_value(value)
             text = raw if clean else displayable(raw)
             rules.append(new(Rule, (allow, pattern, number, text)))
@@ -108,7 +113,7 @@ def build_groups(prepared: PreparedBody) -> Built:
                 slash = pattern.rfind("/")
                 if pattern.startswith("/index.htm", slash):
                     rules.append(new(Rule, (True, pattern[: slash + 1] + "$", number, text)))
-        elif kind is _USER_AGENT:
+        elif kind is user_agent_kind:
             if rules:  # a user-agent line after a rule starts a new group
                 groups.append(
                     Group(tuple(agents), tuple(agent_lines), tuple(rules), tuple(records))

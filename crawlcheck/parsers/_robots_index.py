@@ -20,13 +20,55 @@ from crawlcheck.parsers._robots_types import Group, Rule, matches_everything
 from crawlcheck.parsers.pattern import Matcher, compile_pattern
 
 #: Wildcard sets up to this size are scanned in order; larger ones get a required-text index.
-_SCAN_LIMIT = 24
+_SCAN_LIMIT = 32
 #: The length of the pieces of required text (shorter literals are used whole).
 _GRAM = 3
 
 #: (priority, allow, rule, text before the first ``*``, the text a ``$`` pattern ends with,
 #: matcher), in decision order.
 _Wildcard = tuple[int, bool, Rule, str, str, Matcher]
+
+
+@dataclass(frozen=True, slots=True)
+class Wildcards:
+    """Wildcard patterns in decision order; when there are many, indexed by required text."""
+
+    entries: tuple[_Wildcard, ...]
+    required: dict[str, tuple[int, ...]] | None
+    """A piece of text → the entries (by position) that every path they match contains."""
+    always: tuple[int, ...]
+    """Entries (by position) that require no indexed text: checked for every path."""
+    gram_lengths: tuple[int, ...]
+    """The lengths of the keys of :attr:`required`."""
+
+    def first_beating(self, path: str, best: Rule | None) -> Rule | None:
+        """Return the first entry matching *path* that beats *best* (else *best*)."""
+        # Longest match wins; on equal length Allow wins (robots.cc). Entries are in
+        # decision order, so the first that matches decides, and the scan stops at the
+        # first that could no longer beat *best*.
+        priority, allow = (len(best.pattern), best.allow) if best is not None else (-1, False)
+        candidates = self.entries if self.required is None else self._candidates(path)
+        for rule_priority, rule_allow, rule, head, tail, matcher in candidates:
+            if rule_priority < priority or (
+                rule_priority == priority and (allow or not rule_allow)
+            ):
+                break
+            # Most paths fail on the literal head or tail; test them before the matcher.
+            if path.startswith(head) and path.endswith(tail) and matcher(path):
+                return rule
+        return best
+
+    def _candidates(self, path: str) -> list[_Wildcard]:
+        """Return the entries whose required text *path* contains, in decision order."""
+        required = self.required
+        assert required is not None
+        found = set(self.always)
+        for size in self.gram_lengths:
+            grams = {path[i : i + size] for i in range(len(path) - size + 1)}
+            for gram in grams & required.keys():
+                found.update(required[gram])
+        entries = self.entries
+        return [entries[i] for i in sorted(found)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,14 +85,11 @@ class AgentRules:
     """Patterns without ``*`` or ``$``: prefix → the winning rule."""
     plain_lengths: dict[str, tuple[int, ...]]
     """The first two characters of plain patterns of two or more → their lengths, longest first."""
-    wildcards: tuple[_Wildcard, ...]
-    """Patterns with ``*``, in decision order."""
-    required: dict[str, tuple[int, ...]] | None
-    """For a large wildcard set: a piece of text → the wildcards (by position) requiring it."""
-    always: tuple[int, ...]
-    """Wildcards (by position) that require no indexed text; checked for every path."""
-    gram_lengths: tuple[int, ...]
-    """The lengths of the keys of :attr:`required`."""
+    headed: dict[str, Wildcards]
+    """Wildcard patterns whose text before the first ``*`` has two or more characters, by
+    those first two characters."""
+    rootless: Wildcards | None
+    """Wildcard patterns that start ``*`` or ``/*``."""
 
     def match(self, path: str) -> Rule | None:
         """Return the rule Google's longest-match strategy picks for *path* (None: no rule)."""
@@ -58,24 +97,12 @@ class AgentRules:
         best = self.exact.get(path)
         if best is None:
             best = self._longest_plain(path)
-        if not self.wildcards:
-            return best
-        # Longest match wins; on equal length Allow wins (robots.cc). Wildcards are in
-        # decision order, so the first that matches decides, and the scan stops at the
-        # first that could no longer beat *best*.
-        priority, allow = (len(best.pattern), best.allow) if best is not None else (-1, False)
-        if self.required is None:
-            candidates: tuple[_Wildcard, ...] | list[_Wildcard] = self.wildcards
-        else:
-            candidates = self._candidates(path)
-        for rule_priority, rule_allow, rule, head, tail, matcher in candidates:
-            if rule_priority < priority or (
-                rule_priority == priority and (allow or not rule_allow)
-            ):
-                break
-            # Most paths fail on the literal head or tail; test them before the matcher.
-            if path.startswith(head) and path.endswith(tail) and matcher(path):
-                return rule
+        if self.headed:
+            wildcards = self.headed.get(path[:2])
+            if wildcards is not None:
+                best = wildcards.first_beating(path, best)
+        if self.rootless is not None:
+            best = self.rootless.first_beating(path, best)
         return best
 
     def _longest_plain(self, path: str) -> Rule | None:
@@ -88,18 +115,6 @@ class AgentRules:
                 if found is not None:
                     return found
         return self.plain.get(path[:1])
-
-    def _candidates(self, path: str) -> list[_Wildcard]:
-        """Return the wildcards whose required text *path* contains, in decision order."""
-        required = self.required
-        assert required is not None
-        found = set(self.always)
-        for size in self.gram_lengths:
-            grams = {path[i : i + size] for i in range(len(path) - size + 1)}
-            for gram in grams & required.keys():
-                found.update(required[gram])
-        wildcards = self.wildcards
-        return [wildcards[i] for i in sorted(found)]
 
     def state(self) -> tuple[str, tuple[Rule, ...]]:
         """Return (``disallowed``, ``restricted`` or ``allowed``, the disallow rules behind it).
@@ -134,26 +149,28 @@ def index_rules(groups: tuple[Group, ...], specific: bool) -> AgentRules:
     exact: dict[str, Rule] = {}
     plain: dict[str, Rule] = {}
     lengths: dict[str, set[int]] = {}
-    wildcards: list[_Wildcard] = []
+    headed: dict[str, list[_Wildcard]] = {}
+    rootless: list[_Wildcard] = []
     seen_wildcards: set[str] = set()
     for rule in rules:  # in decision order, so the first rule stored per key wins
         pattern = rule.pattern
         if "*" in pattern:
-            if pattern not in seen_wildcards:  # a repeated pattern can never decide
-                seen_wildcards.add(pattern)
-                head = pattern[: pattern.index("*")]
-                tail = pattern[pattern.rindex("*") + 1 : -1] if pattern[-1] == "$" else ""
-                matcher = compile_pattern(pattern)
-                wildcards.append((len(pattern), rule.allow, rule, head, tail, matcher))
+            if pattern in seen_wildcards:  # a repeated pattern can never decide
+                continue
+            seen_wildcards.add(pattern)
+            head = pattern[: pattern.index("*")]
+            tail = pattern[pattern.rindex("*") + 1 : -1] if pattern[-1] == "$" else ""
+            entry = (len(pattern), rule.allow, rule, head, tail, compile_pattern(pattern))
+            if len(head) >= 2:
+                headed.setdefault(head[:2], []).append(entry)
+            else:
+                rootless.append(entry)
         elif pattern[-1] == "$":
             exact.setdefault(pattern[:-1], rule)
         elif pattern not in plain:
             plain[pattern] = rule
             if len(pattern) >= 2:
                 lengths.setdefault(pattern[:2], set()).add(len(pattern))
-    required, always, gram_lengths = (
-        _index_required(wildcards) if len(wildcards) > _SCAN_LIMIT else (None, (), ())
-    )
     return AgentRules(
         groups=groups,
         specific=specific,
@@ -161,44 +178,45 @@ def index_rules(groups: tuple[Group, ...], specific: bool) -> AgentRules:
         exact=exact,
         plain=plain,
         plain_lengths={head: tuple(sorted(found, reverse=True)) for head, found in lengths.items()},
-        wildcards=tuple(wildcards),
-        required=required,
-        always=always,
-        gram_lengths=gram_lengths,
+        headed={head: _wildcards(entries) for head, entries in headed.items()},
+        rootless=_wildcards(rootless) if rootless else None,
     )
 
 
-def _index_required(
-    wildcards: list[_Wildcard],
-) -> tuple[dict[str, tuple[int, ...]], tuple[int, ...], tuple[int, ...]]:
-    """Index each wildcard by the rarest piece of text every path it matches contains.
+def _wildcards(entries: list[_Wildcard]) -> Wildcards:
+    """Return *entries* (in decision order) with a required-text index if there are many.
 
-    Every literal run of a pattern (the text between ``*``s, ``$`` dropped) occurs in each
-    path it matches, so each of its pieces of :data:`_GRAM` characters does too (a shorter
-    run is a piece itself). A pattern whose only literal is ``/`` is checked for every path.
+    Every literal run of a pattern (the text between ``*``s, a final ``$`` dropped) occurs
+    in each path it matches, so each of its pieces of :data:`_GRAM` characters does too (a
+    shorter run is a piece itself). Each pattern is indexed by its rarest piece; one whose
+    only literal is ``/`` is checked for every path.
     """
+    if len(entries) <= _SCAN_LIMIT:
+        return Wildcards(tuple(entries), None, (), ())
     pieces: list[set[str]] = []
-    for _, _, rule, _, _, _ in wildcards:
+    counts: Counter[str] = Counter()
+    for entry in entries:
+        pattern = entry[2].pattern
         found: set[str] = set()
-        pattern = rule.pattern[:-1] if rule.pattern.endswith("$") else rule.pattern
-        for run in pattern.split("*"):
+        for run in (pattern[:-1] if pattern[-1] == "$" else pattern).split("*"):
             if len(run) >= _GRAM:
-                found.update(run[i : i + _GRAM] for i in range(len(run) - _GRAM + 1))
+                found |= {run[i : i + _GRAM] for i in range(len(run) - _GRAM + 1)}
             elif run and run != "/":
                 found.add(run)
         pieces.append(found)
-    counts = Counter(piece for found in pieces for piece in found)
+        counts.update(found)
     required: dict[str, list[int]] = {}
     always: list[int] = []
     for position, found in enumerate(pieces):
-        if not found:
+        if found:
+            # The rarest piece; ties go to the smallest, so the index is deterministic.
+            rarest = min(found, key=lambda piece: (counts[piece], piece))
+            required.setdefault(rarest, []).append(position)
+        else:
             always.append(position)
-            continue
-        # The rarest piece (longer first on ties, then the first in sort order: stable).
-        rarest = min(found, key=lambda piece: (counts[piece], -len(piece), piece))
-        required.setdefault(rarest, []).append(position)
-    return (
-        {piece: tuple(positions) for piece, positions in required.items()},
-        tuple(always),
-        tuple(sorted({len(piece) for piece in required})),
+    return Wildcards(
+        entries=tuple(entries),
+        required={piece: tuple(positions) for piece, positions in required.items()},
+        always=tuple(always),
+        gram_lengths=tuple(sorted({len(piece) for piece in required})),
     )

@@ -197,6 +197,8 @@ def key_and_value(line: str) -> tuple[str, str, bool] | None:
     missing_colon = False
     sep = line.find(":")
     if sep < 0:
+        if " " not in line and "\t" not in line:
+            return None  # one word: not a record
         # Google accepts whitespace instead of the colon, but only between exactly two words.
         match = _WHITESPACE.search(line)
         if match is None:

@@ -63,20 +63,13 @@ def path_of(url: str) -> str:
         return url if hash_pos < 0 else url[:hash_pos]
     # The common case, http(s) with a path: what the general reading below gives when no
     # "?", ";" or "#" comes before the first "/" after the scheme.
-    if url.startswith("https://"):
-        start = 8
-    elif url.startswith("http://"):
-        start = 7
-    else:
-        start = 0
-    if start:
-        slash = url.find("/", start)
-        if slash > 0:
-            authority = url[start:slash]
-            if "?" not in authority and ";" not in authority and "#" not in authority:
-                hash_pos = url.find("#", slash)
-                return url[slash:] if hash_pos < 0 else url[slash:hash_pos]
+    found = _HTTP_PATH.match(url)
+    if found is not None:
+        return found.group(1)
     return _general_path_of(url)
+
+
+_HTTP_PATH = re.compile(r"https?://[^/?;#]*(/[^#]*)", re.DOTALL)
 
 
 def _general_path_of(url: str) -> str:
@@ -136,6 +129,11 @@ def compile_pattern(pattern: str) -> Matcher:
         return lambda path: _match_anchored(path, first, middle, last)
     if last:
         middle.append(last)
+    if not middle:  # "/head*": a prefix
+        return lambda path: path.startswith(first)
+    if len(middle) == 1:  # the common "/head*text" needs no loop
+        segment, start = middle[0], len(first)
+        return lambda path: path.startswith(first) and path.find(segment, start) >= 0
     return lambda path: _match_prefix(path, first, middle)
 
 

@@ -108,7 +108,6 @@ class RobotsTxt:
         "_built",
         "_by_agent",
         "_by_token",
-        "_global",
         "_indexes",
         "_is_html",
         "_lines",
@@ -126,24 +125,10 @@ class RobotsTxt:
         self._prepared: Final = prepared
         self._size: Final = size
         self._is_html: Final = is_html
-        # Which groups name which product token (lower-cased), and the '*' groups.
-        by_token: dict[str, list[Group]] = {}
-        global_groups: list[Group] = []
-        for group in built.groups:
-            tokens: set[str] = set()
-            for value in group.agents:
-                if is_global_agent(value):
-                    if not global_groups or global_groups[-1] is not group:
-                        global_groups.append(group)
-                else:
-                    tokens.add(product_token(value).lower())
-            for token in tokens:
-                by_token.setdefault(token, []).append(group)
-        self._by_token: Final = {token: tuple(found) for token, found in by_token.items()}
-        self._global: Final = tuple(global_groups)
         # The derived views (see the class docstring). Indexes are kept per product token
         # ('*' for every agent without a group of its own) and, for the first few agent
         # names asked about, per name.
+        self._by_token: dict[str, tuple[Group, ...]] | None = None
         self._indexes: Final[dict[str, AgentRules]] = {}
         self._by_agent: Final[dict[str, AgentRules]] = {}
         self._lines: tuple[RobotsLine, ...] | None = None
@@ -207,7 +192,10 @@ class RobotsTxt:
 
     def allows(self, agent: str, url: str) -> bool:
         """Return True if *agent* may fetch *url*, exactly as Google's parser decides."""
-        rule = self._rules_for(agent).match(path_of(url))
+        compiled = self._by_agent.get(agent)
+        if compiled is None:
+            compiled = self._rules_for(agent)
+        rule = compiled.match(path_of(url))
         return rule is None or rule.allow
 
     def matcher(self, agent: str) -> Callable[[str], Rule | None]:
@@ -297,17 +285,34 @@ class RobotsTxt:
         compiled = self._by_agent.get(agent)
         if compiled is not None:
             return compiled
+        by_token = self._by_token
+        if by_token is None:
+            by_token = self._by_token = _groups_by_token(self.groups)
         # Google compares the crawler's name as given with each value's product token,
         # ASCII case-insensitively (robots.cc HandleUserAgent / EqualsIgnoreCase).
-        token = agent.lower() if agent.isascii() else None
-        own = self._by_token.get(token) if token is not None else None
-        key = token if own and token is not None else "*"
+        token = agent.lower() if agent.isascii() else "*"
+        own = by_token.get(token) if token != "*" else None
+        key = token if own else "*"
         compiled = self._indexes.get(key)
         if compiled is None:
-            compiled = self._indexes[key] = index_rules(own or self._global, bool(own))
+            groups = own or by_token.get("*", ())
+            compiled = self._indexes[key] = index_rules(groups, bool(own))
         if len(self._by_agent) < _AGENT_NAMES_KEPT:
             self._by_agent[agent] = compiled
         return compiled
+
+
+def _groups_by_token(groups: tuple[Group, ...]) -> dict[str, tuple[Group, ...]]:
+    """Return the groups naming each product token (lower-cased), the '*' groups under '*'."""
+    found: dict[str, list[Group]] = {}
+    for group in groups:
+        tokens: set[str] = set()
+        for value in group.agents:
+            # A product token never contains '*', so the global groups cannot collide.
+            tokens.add("*" if is_global_agent(value) else product_token(value).lower())
+        for token in tokens:
+            found.setdefault(token, []).append(group)
+    return {token: tuple(named) for token, named in found.items()}
 
 
 def parse_robots(
