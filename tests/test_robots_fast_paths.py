@@ -114,6 +114,53 @@ def test_hostile_files_agree_with_the_reference(name: str) -> None:
     assert list(differences(robots, [*agents, "GPTBot"], paths)) == []
 
 
+_LINE_PIECES = st.sampled_from(
+    [
+        "User-agent: *",
+        "user-agent:GPTBot/1.0",
+        "useragent ccbot",
+        "Disallow: /a*b$",
+        "dissallow /x",
+        "Allow: /x/index.html",
+        "Allow:",
+        "Sitemap: /s.xml",
+        "Content-Signal: ai-train=no",
+        "License: /l.xml",
+        "Crawl-delay: 5",
+        "# comment: with colon",
+        "Disallow: /é # note",
+        "   ",
+        "\x00Disallow: /nul",
+        "Disallow: /before\x00after",
+        ": no key",
+        "no colon here at all",
+        "x" * 5000 + ": long",
+    ]
+)
+_BREAKS = st.sampled_from(["\n", "\r\n", "\r", "\n\r"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lines=st.lists(st.tuples(_LINE_PIECES, _BREAKS), max_size=15),
+    prefix=st.sampled_from([b"", b"\xef\xbb\xbf", b"\xef\xbb", b"\xff"]),
+    garbage=st.binary(max_size=40),
+)
+def test_generated_files_group_as_the_line_by_line_reading(
+    lines: list[tuple[str, str]], prefix: bytes, garbage: bytes
+) -> None:
+    """Any bytes: line breaks, BOMs, NULs, invalid UTF-8, long lines, odd keys."""
+    body = prefix + "".join(line + end for line, end in lines).encode() + garbage
+    robots = parse_robots(body)
+    expected = reference_parse(robots)
+    assert robots.groups == expected.groups
+    assert (robots.sitemaps, robots.licenses, robots.outside_records) == (
+        expected.sitemaps,
+        expected.licenses,
+        expected.outside,
+    )
+
+
 _PIECES = st.sampled_from(["/", "a", "b", "ab", "*", "$", "?", "%2F", "é", "x/", "index.html"])
 _PATTERN = st.lists(_PIECES, max_size=8).map("".join)
 
