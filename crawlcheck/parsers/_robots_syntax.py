@@ -133,15 +133,20 @@ def cut_line(raw: str) -> tuple[str, bool]:
     return raw, too_long
 
 
-def iter_lines(prepared: PreparedBody, *, blanks: bool) -> Iterator[RobotsLine]:
+def iter_lines(body: bytes, *, blanks: bool) -> Iterator[RobotsLine]:
     """Yield the lines of a prepared body; blank and comment-only lines only if *blanks*.
 
-    The body was decoded with ``surrogateescape``, so every byte survives: patterns are
-    escaped from the original octets (robots.cc MaybeEscapePattern) and undecodable bytes
-    show as U+FFFD only in the displayed text.
+    The body is decoded with ``surrogateescape`` when it is not valid UTF-8, so every byte
+    survives: patterns are escaped from the original octets (robots.cc MaybeEscapePattern)
+    and undecodable bytes show as U+FFFD only in the displayed text.
     """
-    clean = prepared.valid_utf8
-    for number, whole in enumerate(physical_lines(prepared.text), start=1):
+    try:
+        text = body.decode("utf-8")
+        clean = True
+    except UnicodeDecodeError:
+        text = body.decode("utf-8", errors="surrogateescape")
+        clean = False
+    for number, whole in enumerate(physical_lines(text), start=1):
         raw, too_long = cut_line(whole)
         shown_text = raw if clean else displayable(raw)
         content = (raw[: raw.index("#")] if "#" in raw else raw).strip(_ASCII_SPACE)

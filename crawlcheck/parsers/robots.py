@@ -11,7 +11,7 @@ Content-Usage (draft-ietf-aipref-attach-05 §4), License (RSL 1.0) and Sitemap.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 from crawlcheck.model import Evidence, Observation, Problem, Signal
@@ -105,13 +105,14 @@ class RobotsTxt:
     """
 
     __slots__ = (
+        "_body",
         "_built",
         "_by_agent",
         "_by_token",
+        "_facts",
         "_indexes",
         "_is_html",
         "_lines",
-        "_prepared",
         "_problems",
         "_size",
         "_source",
@@ -122,7 +123,10 @@ class RobotsTxt:
     ) -> None:
         self._source: Final = source
         self._built: Final = built
-        self._prepared: Final = prepared
+        # Kept for the per-line reading and the problems: the bytes (not their decoded
+        # text, which would double the memory a parsed file holds) and the facts about them.
+        self._body: Final = prepared.body
+        self._facts: Final = replace(prepared, text="")
         self._size: Final = size
         self._is_html: Final = is_html
         # The derived views (see the class docstring). Indexes are kept per product token
@@ -162,7 +166,7 @@ class RobotsTxt:
     @property
     def had_bom(self) -> bool:
         """Return True when the file started with a UTF-8 byte-order mark (skipped)."""
-        return self._prepared.had_bom
+        return self._facts.had_bom
 
     @property
     def is_html(self) -> bool:
@@ -177,8 +181,8 @@ class RobotsTxt:
         """Return the file's defects and lint warnings (computed on first use)."""
         if self._problems is None:
             self._problems = (
-                *file_problems(self.source, self._size, self._prepared, self.is_html),
-                *line_problems(self.source, self.lines),
+                *file_problems(self.source, self._size, self._facts, self.is_html),
+                *line_problems(self.source, self._lines or iter_lines(self._body, blanks=False)),
                 *lint(self.source, self.groups, self._rules_for),
             )
         return self._problems
@@ -187,7 +191,7 @@ class RobotsTxt:
     def lines(self) -> tuple[RobotsLine, ...]:
         """Return every line of the file as Google's parser reads it (computed on first use)."""
         if self._lines is None:
-            self._lines = tuple(iter_lines(self._prepared, blanks=True))
+            self._lines = tuple(iter_lines(self._body, blanks=True))
         return self._lines
 
     def allows(self, agent: str, url: str) -> bool:
