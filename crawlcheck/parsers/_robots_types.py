@@ -11,9 +11,8 @@ from crawlcheck.parsers._robots_syntax import is_global_agent, product_token
 class Rule(NamedTuple):
     """One Allow or Disallow rule.
 
-    A named tuple, not a dataclass: a large file has tens of thousands of rules, a tuple is
-    built several times faster than a frozen dataclass, and the garbage collector stops
-    tracking tuples of plain values, so long-lived parsed files cost it nothing.
+    A named tuple, not a dataclass: a large file has tens of thousands of rules, and a
+    tuple is built several times faster than a frozen dataclass (immutable all the same).
     """
 
     allow: bool
