@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import runpy
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -56,19 +57,16 @@ def _compiled_extensions() -> list[Any]:
 
 
 class BuildPy(build_py):
-    """Clear compiled files of earlier builds; write the sources' digests when compiling."""
+    """Start from an empty build directory; write the sources' digests when compiling."""
 
     def run(self) -> None:
-        # An earlier build's compiled files or manifest left in the build directory would
-        # be packed into this wheel too: remove them first, whatever this build is.
+        # setuptools reuses build/: what an earlier build left there (a module since
+        # removed, compiled files, a manifest) would be packed into this wheel too.
         build_lib = Path(self.build_lib)
-        stale = [
-            *(build_lib / "crawlcheck").rglob("*.so"),
-            *(build_lib / "crawlcheck").rglob("*.pyd"),
-        ]
-        stale += [*build_lib.glob("*__mypyc*"), build_lib / "crawlcheck" / "parsers" / MANIFEST]
-        for path in stale:
-            path.unlink(missing_ok=True)
+        if not getattr(self, "editable_mode", False) and build_lib.resolve() != HERE:
+            shutil.rmtree(build_lib / "crawlcheck", ignore_errors=True)
+            for path in build_lib.glob("*__mypyc*"):
+                path.unlink()
         super().run()
         if self.distribution.ext_modules:
             digests = {
