@@ -194,6 +194,8 @@ def test_generated_rules_agree_with_the_reference(
 )
 def test_path_of_shortcut_agrees_with_the_general_reading(url: str) -> None:
     assert path_of(url) == _general_path_of(url)
+    long_url = url + "/" + "a" * 300 + url  # the shortcut for long URLs
+    assert path_of(long_url) == _general_path_of(long_url)
 
 
 if __name__ == "__main__":

@@ -77,8 +77,8 @@ class AgentRules:
 
     groups: tuple[Group, ...]
     specific: bool
-    ordered: tuple[Rule, ...]
-    """Every rule that can decide, longest first, Allow before Disallow on ties."""
+    rules: tuple[Rule, ...]
+    """Every rule that can decide (non-empty pattern), in file order."""
     exact: dict[str, Rule]
     """``/path$`` patterns without ``*``: an exact-path table (the winner per path)."""
     plain: dict[str, Rule]
@@ -125,10 +125,9 @@ class AgentRules:
         root = self.match("/")
         if root is not None and not root.allow and matches_everything(root.pattern):
             return "disallowed", (root,)
-        allows = [rule for rule in self.ordered if rule.allow]
-        live = tuple(
-            rule for rule in self.ordered if not rule.allow and not _dominated(rule, allows)
-        )
+        ordered = sorted(self.rules, key=_decision_key, reverse=True)
+        allows = [rule for rule in ordered if rule.allow]
+        live = tuple(rule for rule in ordered if not rule.allow and not _dominated(rule, allows))
         return ("restricted" if live else "allowed"), live
 
 
@@ -143,44 +142,62 @@ def _dominated(rule: Rule, allows: list[Rule]) -> bool:
 
 def index_rules(groups: tuple[Group, ...], specific: bool) -> AgentRules:
     """Return the rules of *groups* indexed for :meth:`AgentRules.match`."""
-    rules = [rule for group in groups for rule in group.rules if rule.pattern]
-    # Decision order: longest first, Allow before Disallow on ties (robots.cc).
-    rules.sort(key=lambda rule: (-len(rule.pattern), not rule.allow))
+    rules = tuple(rule for group in groups for rule in group.rules if rule.pattern)
     exact: dict[str, Rule] = {}
     plain: dict[str, Rule] = {}
     lengths: dict[str, set[int]] = {}
-    headed: dict[str, list[_Wildcard]] = {}
-    rootless: list[_Wildcard] = []
-    seen_wildcards: set[str] = set()
-    for rule in rules:  # in decision order, so the first rule stored per key wins
+    wildcard_rules: list[Rule] = []
+    # One rule per pattern can decide: the first, unless a later one allows where it
+    # disallows (on equal length Allow wins, robots.cc).
+    for rule in rules:
         pattern = rule.pattern
         if "*" in pattern:
-            if pattern in seen_wildcards:  # a repeated pattern can never decide
-                continue
-            seen_wildcards.add(pattern)
-            head = pattern[: pattern.index("*")]
-            tail = pattern[pattern.rindex("*") + 1 : -1] if pattern[-1] == "$" else ""
-            entry = (len(pattern), rule.allow, rule, head, tail, compile_pattern(pattern))
-            if len(head) >= 2:
-                headed.setdefault(head[:2], []).append(entry)
-            else:
-                rootless.append(entry)
-        elif pattern[-1] == "$":
-            exact.setdefault(pattern[:-1], rule)
-        elif pattern not in plain:
-            plain[pattern] = rule
-            if len(pattern) >= 2:
+            wildcard_rules.append(rule)
+            continue
+        if pattern[-1] == "$":
+            table, key = exact, pattern[:-1]
+        else:
+            table, key = plain, pattern
+        known = table.get(key)
+        if known is None:
+            table[key] = rule
+            if table is plain and len(pattern) >= 2:
                 lengths.setdefault(pattern[:2], set()).add(len(pattern))
+        elif rule.allow and not known.allow:
+            table[key] = rule
+    # Wildcards in decision order: longest first, Allow before Disallow on ties, then file
+    # order (the sort is stable).
+    wildcard_rules.sort(key=_decision_key, reverse=True)
+    headed: dict[str, list[_Wildcard]] = {}
+    rootless: list[_Wildcard] = []
+    seen: set[str] = set()
+    for rule in wildcard_rules:
+        pattern = rule.pattern
+        if pattern in seen:  # a repeated pattern can never decide
+            continue
+        seen.add(pattern)
+        head = pattern[: pattern.index("*")]
+        tail = pattern[pattern.rindex("*") + 1 : -1] if pattern[-1] == "$" else ""
+        entry = (len(pattern), rule.allow, rule, head, tail, compile_pattern(pattern))
+        if len(head) >= 2:
+            headed.setdefault(head[:2], []).append(entry)
+        else:
+            rootless.append(entry)
     return AgentRules(
         groups=groups,
         specific=specific,
-        ordered=tuple(rules),
+        rules=rules,
         exact=exact,
         plain=plain,
         plain_lengths={head: tuple(sorted(found, reverse=True)) for head, found in lengths.items()},
         headed={head: _wildcards(entries) for head, entries in headed.items()},
         rootless=_wildcards(rootless) if rootless else None,
     )
+
+
+def _decision_key(rule: Rule) -> int:
+    """Return a key that sorts rules, descending, in Google's decision order."""
+    return 2 * len(rule.pattern) + rule.allow
 
 
 def _wildcards(entries: list[_Wildcard]) -> Wildcards:

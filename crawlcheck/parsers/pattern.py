@@ -62,14 +62,23 @@ def path_of(url: str) -> str:
         hash_pos = url.find("#")
         return url if hash_pos < 0 else url[:hash_pos]
     # The common case, http(s) with a path: what the general reading below gives when no
-    # "?", ";" or "#" comes before the first "/" after the scheme.
-    found = _HTTP_PATH.match(url)
-    if found is not None:
-        return found.group(1)
+    # "?", ";" or "#" comes before the first "/" after the scheme. One regex for a URL of
+    # usual length; for a long one, find() the fragment (the regex would step through it).
+    if len(url) <= 256:
+        found = _HTTP_PATH.match(url)
+        if found is not None:
+            return found.group(1)
+    else:
+        found = _HTTP_AUTHORITY.match(url)
+        if found is not None:
+            start = found.end()
+            hash_pos = url.find("#", start)
+            return url[start:] if hash_pos < 0 else url[start:hash_pos]
     return _general_path_of(url)
 
 
 _HTTP_PATH = re.compile(r"https?://[^/?;#]*(/[^#]*)", re.DOTALL)
+_HTTP_AUTHORITY = re.compile(r"https?://[^/?;#]*(?=/)")
 
 
 def _general_path_of(url: str) -> str:
