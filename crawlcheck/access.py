@@ -198,7 +198,9 @@ def file_outcome(doc: Fetched, signal: Signal) -> FileOutcome:
     reason = ""
     if access is FileAccess.UNREADABLE:
         name = doc.url.rsplit("/", 1)[-1] or doc.url
-        if doc.error is not None:
+        if doc.error == "blocked-address":
+            what = "not fetched: it is on a loopback, private, link-local or metadata address"
+        elif doc.error is not None:
             what = f"fetch failed: {doc.error}"
         elif doc.status is None:
             what = "no response"

@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from email.utils import parsedate_to_datetime
@@ -193,6 +194,8 @@ class OriginCache:
         self.read_only = False
         self.writable = True
         """False once writing failed: results are still computed, just not kept."""
+        self._lock = threading.RLock()
+        """Held by each read and write: threads take turns on the one connection."""
         self._db = self._open()
 
     # -- opening
@@ -208,18 +211,47 @@ class OriginCache:
                 raise UsageError(f"cache {self.path}: cannot create its directory: {exc}") from exc
         if path.is_file() and not _writable(path):
             self.read_only = _announce(f"cache {self.path} is read-only: used, not updated")
-            # immutable: no lock or WAL index to create beside a file nobody may write here.
-            return self._connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+            return self._read_only_copy()
         try:
             return self._connect(self.path)
+        except _Unwritable as exc:
+            return self._without_writing(str(exc))
         except _Damaged as exc:
             self._set_aside(str(exc))
+        try:
             return self._connect(self.path)
+        except (_Damaged, _Unwritable) as exc:
+            return self._without_writing(str(exc))
+
+    def _read_only_copy(self) -> sqlite3.Connection:
+        """Open the file only to read it (immutable: no lock or WAL index is created)."""
+        target = f"{Path(self.path).resolve().as_uri()}?mode=ro&immutable=1"
+        return self._connect(target, uri=True)
+
+    def _without_writing(self, reason: str) -> sqlite3.Connection:
+        """Use the cache without writing to it (a full disk, an I/O error): read what it
+        holds if it can be read, else keep nothing; say so once."""
+        self.writable = False
+        _announce(f"cache {self.path}: cannot write ({reason}): used, results are not cached")
+        self.read_only = True
+        try:
+            return self._read_only_copy()
+        except (UsageError, _Damaged, _Unwritable, sqlite3.Error):
+            self.read_only = False
+            db = sqlite3.connect(":memory:", isolation_level=None)
+            self._prepare(db)
+            return db
 
     def _connect(self, target: str, *, uri: bool = False) -> sqlite3.Connection:
         try:
+            # Any thread may use the cache, one at a time (self._lock): a DuckDB or polars
+            # scan pulls batches to decide on threads of its own.
             db = sqlite3.connect(
-                target, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, uri=uri
+                target,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
+                uri=uri,
+                check_same_thread=False,
             )
         except sqlite3.Error as exc:
             raise UsageError(f"cache {self.path}: cannot open: {exc}") from exc
@@ -236,7 +268,11 @@ class OriginCache:
             db.close()
             if self.read_only:
                 raise UsageError(f"cache {self.path}: read-only and damaged ({exc})") from exc
-            raise _Damaged(str(exc)) from exc
+            if _is_damage(exc):
+                raise _Damaged(str(exc)) from exc
+            # A full disk, an I/O error, a lock held too long: the file is fine, the
+            # place is not (never set a good cache aside for that).
+            raise _Unwritable(str(exc)) from exc
         return db
 
     def _prepare(self, db: sqlite3.Connection) -> None:
@@ -293,11 +329,14 @@ class OriginCache:
             self._db.close()
         if self.path == ":memory:" or self.read_only:
             self.writable = False
-            self._db = sqlite3.connect(":memory:", isolation_level=None)
+            self._db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
             self._prepare(self._db)
             return
         self._set_aside(str(exc))
-        self._db = self._connect(self.path)
+        try:
+            self._db = self._connect(self.path)
+        except (_Damaged, _Unwritable) as again:
+            self._db = self._without_writing(str(again))
 
     # -- reading and writing
 
@@ -314,7 +353,10 @@ class OriginCache:
         passes its start time so that it fetches each origin at most once. A damaged row
         is a miss; a damaged file is set aside and rebuilt (every row a miss).
         """
-        wanted = list(dict.fromkeys(origins))
+        with self._lock:
+            return self._get_many(list(dict.fromkeys(origins)), stored_since)
+
+    def _get_many(self, wanted: list[str], stored_since: float | None) -> dict[str, SiteFetches]:
         now = self._clock()
         since = float("inf") if stored_since is None else stored_since
         found: dict[str, SiteFetches] = {}
@@ -374,13 +416,15 @@ class OriginCache:
 
     def __len__(self) -> int:
         try:
-            return int(self._db.execute("SELECT count(*) FROM origins").fetchone()[0])
+            with self._lock:
+                return int(self._db.execute("SELECT count(*) FROM origins").fetchone()[0])
         except sqlite3.DatabaseError as exc:
             raise UsageError(f"cache {self.path}: {exc}") from exc
 
     def close(self) -> None:
         """Close the database connection."""
-        self._db.close()
+        with self._lock:
+            self._db.close()
 
     def __enter__(self) -> OriginCache:
         return self
@@ -390,6 +434,10 @@ class OriginCache:
 
     def _write(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         """Run one write transaction; on failure say why once and stop writing."""
+        with self._lock:
+            self._write_once(sql, rows)
+
+    def _write_once(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         for attempt in (1, 2):
             try:
                 self._db.execute("BEGIN IMMEDIATE")
@@ -422,6 +470,22 @@ class _Foreign(sqlite3.DatabaseError):
 
 class _Damaged(Exception):
     """The file is not (or no longer) a readable database."""
+
+
+class _Unwritable(Exception):
+    """The file cannot be prepared for writing where it is (disk full, I/O error, lock)."""
+
+
+#: SQLite primary result codes that mean the file itself is damaged (not the disk).
+_DAMAGE_CODES = frozenset({11, 26})  # SQLITE_CORRUPT, SQLITE_NOTADB
+
+
+def _is_damage(exc: sqlite3.DatabaseError) -> bool:
+    """Return True when *exc* says the file is damaged (versus full, locked, unwritable)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is None:  # raised by crawlcheck itself (the integrity check) or an old Python
+        return not isinstance(exc, sqlite3.OperationalError)
+    return (code & 0xFF) in _DAMAGE_CODES
 
 
 def _writable(path: Path) -> bool:

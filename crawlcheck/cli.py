@@ -2,7 +2,8 @@
 
 Exit codes (docs/cli.md): 0 ran and nothing asked for failed; 1 a requested gate failed
 (``--fail-on``, or ``robots`` with a disallowed URL); 2 usage, configuration or input error,
-with one line on stderr naming what is wrong.
+with one line on stderr naming what is wrong; 130 interrupted (SIGINT), 143 terminated
+(SIGTERM).
 """
 
 from __future__ import annotations
@@ -10,14 +11,26 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from crawlcheck._version import __version__
-from crawlcheck.errors import CrawlcheckError
+from crawlcheck.errors import CrawlcheckError, Interrupted, Terminated
 
 #: Command modules in ``crawlcheck.commands``, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("audit", "check", "filter", "robots", "agents", "diff", "demo")
+COMMANDS: tuple[str, ...] = (
+    "audit",
+    "check",
+    "filter",
+    "snapshot",
+    "robots",
+    "media",
+    "agents",
+    "diff",
+    "demo",
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -59,33 +72,75 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line and return its exit code."""
+    """Run the command line and return its exit code.
+
+    Every error is one line on stderr with one prefix, ``crawlcheck: error: COMMAND: …``
+    (docs/cli.md), whether argparse or the command found it.
+    """
     _show_warnings()
     parser = build_parser()
     try:
-        args, extras = parser.parse_known_args(argv)
-        # Positionals after an option (``robots FILE --agent X URL…``) are left over by
-        # argparse; commands that take a list of positionals name it in ``_extras``.
-        target = getattr(args, "_extras", None)
-        unknown = [e for e in extras if e.startswith("-") and e != "-"] if target else extras
-        if unknown:
-            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
-        if target and extras:
-            setattr(args, target, [*getattr(args, target), *extras])
-        if not getattr(args, "_run", None):
-            parser.print_help(sys.stderr)
-            return 2
-        code: int = args._run(args)
-        return code
+        args = _parse(parser, argv)
     except CrawlcheckError as exc:
         print(f"crawlcheck: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("crawlcheck: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        # The reader went away (e.g. `| head`); nothing more to say.
-        return 0
+    if not getattr(args, "_run", None):
+        parser.print_help(sys.stderr)
+        return 2
+    with _terminate_as_interrupt():
+        try:
+            code: int = args._run(args)
+            return code
+        except Interrupted as exc:
+            print(f"crawlcheck: {exc}", file=sys.stderr)
+            return exc.exit_code
+        except CrawlcheckError as exc:
+            print(f"crawlcheck: error: {args.command}: {exc}", file=sys.stderr)
+            return exc.exit_code
+        except Terminated:
+            print("crawlcheck: terminated", file=sys.stderr)
+            return Terminated.exit_code
+        except KeyboardInterrupt:
+            print("crawlcheck: interrupted", file=sys.stderr)
+            return 130
+        except BrokenPipeError:
+            # The reader went away (e.g. `| head`); nothing more to say.
+            return 0
+
+
+def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    args, extras = parser.parse_known_args(argv)
+    # Positionals after an option (``robots FILE --agent X URL…``) are left over by
+    # argparse; commands that take a list of positionals name it in ``_extras``.
+    target = getattr(args, "_extras", None)
+    unknown = [e for e in extras if e.startswith("-") and e != "-"] if target else extras
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if target and extras:
+        setattr(args, target, [*getattr(args, target), *extras])
+    return args
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into :class:`Terminated` while a command runs, so it can clean up.
+
+    ``kill PID`` (and CI runners' timeouts) then unwind like Ctrl-C does: finally blocks
+    run, the crawl's child process is stopped, and ``audit`` names its checkpoint.
+    """
+
+    def on_term(signum: int, frame: object) -> None:
+        raise Terminated()
+
+    try:
+        previous = signal.signal(signal.SIGTERM, on_term)
+    except ValueError:  # not the main thread (main() called from a library's thread)
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def entry_point() -> None:

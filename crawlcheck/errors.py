@@ -7,7 +7,10 @@ Our exception hierarchy::
     ├── RuleFileError       a rules YAML file is malformed (names the file and the key)
     ├── SiteDefinitionError a demo-web site definition is malformed (names the file and the
     │                       key; exit code 3: ``demo`` reads only bundled ones, so a bug)
-    └── CrawlWorkerError    the crawl's child process died: a bug (exit code 3)
+    ├── CrawlWorkerError    the crawl's child process died: a bug (exit code 3)
+    └── Interrupted         a run stopped by SIGINT/SIGTERM, saying what it kept (130/143)
+
+    Terminated (a BaseException, like KeyboardInterrupt): SIGTERM while the CLI runs
 
 Document any addition here and in docs/cli.md.
 """
@@ -57,3 +60,24 @@ class CrawlWorkerError(CrawlcheckError, RuntimeError):
     """
 
     exit_code = 3
+
+
+class Interrupted(CrawlcheckError):
+    """Raised when a run was stopped by a signal after saving what it had finished.
+
+    The message says what was kept and where (e.g. ``audit``'s checkpoint); the exit code
+    is the shell's for the signal: 130 for SIGINT, 143 for SIGTERM.
+    """
+
+    def __init__(self, message: str, exit_code: int = 130) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class Terminated(BaseException):
+    """Raised in the main thread on SIGTERM while the CLI runs (exit code 143).
+
+    A BaseException, like KeyboardInterrupt, so that no ``except Exception`` swallows it.
+    """
+
+    exit_code = 143

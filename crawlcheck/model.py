@@ -11,6 +11,10 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # media imports this module: the name is only needed for typing
+    from crawlcheck.media.planner import MediaResult
 
 
 class Purpose(StrEnum):
@@ -74,6 +78,12 @@ class Signal(StrEnum):
     CONTENT_USAGE = "content-usage"
     RSL = "rsl"
     LLMS_TXT = "llms.txt"
+    IPTC_DATA_MINING = "iptc-data-mining"
+    """XMP ``plus:DataMining`` embedded in an image or document (contract: "Additions")."""
+    C2PA_TRAINING_MINING = "c2pa-training-mining"
+    """CAWG ``cawg.training-mining`` or legacy ``c2pa.training-mining`` in a C2PA manifest."""
+    XMP_TDMREP = "xmp-tdmrep"
+    """TDMRep ``tdm:reservation`` / ``tdm:policy`` in XMP (PDF, images) or EPUB metadata."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -215,6 +225,10 @@ class Fetched:
     """The body was cut at the size limit."""
     record: ArchiveRecord | None = None
     """The web-archive record this was read from (None: fetched from the network)."""
+    ranges: tuple[tuple[int, int], ...] = ()
+    """Byte ranges of the file that ``body`` holds, as ``[start, end)`` offsets in body order
+    (an image or document read with range requests); empty: ``body`` is the file from its
+    first byte."""
 
     def header(self, name: str) -> str | None:
         """Return the first value of header *name* (case-insensitive), or None."""
@@ -244,6 +258,49 @@ class Fetched:
     def ok(self) -> bool:
         """Return True for a 2xx response."""
         return self.status is not None and 200 <= self.status < 300
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RangeRead:
+    """One HTTP request of a media read: the range asked for, and what came back."""
+
+    asked: str
+    """The ``Range`` header sent (``""``: none, the whole body was asked for)."""
+    status: int | None
+    """HTTP status (``None``: no response)."""
+    content_range: str = ""
+    """The ``Content-Range`` header of the response, as sent."""
+    received: int = 0
+    """Body bytes received (before any were dropped as past the budget)."""
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MediaFetch:
+    """One image or document read over HTTP: every range fetched, and what it embeds.
+
+    ``fetched`` is the evidence (the bytes received, at ``fetched.ranges``, and the first
+    response's headers); ``result`` what the bounded-read planner made of them, computed in
+    the crawl's process (the C2PA SDK runs there, never in the caller's). ``result`` is None
+    when the file was not fetched at all (``skipped`` says why).
+    """
+
+    url: str
+    fetched: Fetched | None = None
+    result: MediaResult | None = None
+    reads: tuple[RangeRead, ...] = ()
+    """Every request made for the file, in order (redirect hops not included)."""
+    found_on: str = ""
+    """The page that embeds or links it (audit samples)."""
+    how: str = ""
+    """How the page names it: ``img``, ``srcset``, ``og:image``, ``link`` (audit samples)."""
+    skipped: str = ""
+    """Why it was not fetched (robots.txt of its host, …); ``""`` when it was."""
+
+    @property
+    def received(self) -> int:
+        """Return the body bytes received over every request."""
+        return sum(read.received for read in self.reads)
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,8 +345,13 @@ class SiteFetches:
     """Licence documents (RSL) that robots.txt or a page pointed to."""
     skipped: tuple[tuple[str, str], ...] = ()
     """Pages not sampled, as (url, reason) — e.g. disallowed for crawlcheck by robots.txt."""
+    blocked: tuple[tuple[str, str], ...] = ()
+    """Fetches refused because the site pointed at a non-public address (SSRF), as (url,
+    why): a licence, a sitemap or a redirect hop (crawlcheck.addresses)."""
     started_at: str = ""
     finished_at: str = ""
+    media: tuple[MediaFetch, ...] = ()
+    """Images and documents the sampled pages embed or link, sampled and read (docs/media.md)."""
 
     def site_files(self) -> Iterator[tuple[SiteFile, Fetched | None]]:
         """Yield each site-level file with its fetch (None when it was not fetched)."""
@@ -341,6 +403,38 @@ class FetchRecord:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class MediaRecord:
+    """One sampled image or document, as the report's ``media_sampled[]`` shows it."""
+
+    url: str
+    found_on: str
+    how: str
+    media_type: str
+    """Detected from the bytes (``""``: not read, or not an image or document)."""
+    content_type: str
+    """As served (``Content-Type`` without parameters)."""
+    status: int | None
+    error: str | None
+    size: int | None
+    """The file's size when known (``Content-Range``, ``Content-Length``)."""
+    bytes_fetched: int
+    """Body bytes received over every request for it."""
+    requests: int
+    states: tuple[tuple[str, str], ...] = ()
+    """(purpose, ``reserved``/``permitted``/``not-reserved``/``unknown``), in PURPOSES order;
+    empty when it was not read."""
+    c2pa: str = ""
+    skipped: str = ""
+    """Why it was not fetched; ``""`` when it was."""
+    problems: tuple[str, ...] = ()
+    """Codes of the problems that made it unreadable (error level)."""
+
+    def state(self, purpose: str) -> str:
+        """Return the file's state for *purpose* (``unknown`` when it was not read)."""
+        return dict(self.states).get(purpose, "unknown")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SiteReport:
     """The audit of one site: the JSON report's ``sites[]`` entry."""
 
@@ -358,6 +452,8 @@ class SiteReport:
     finished_at: str = ""
     inputs: tuple[str, ...] = ()
     """Every input that named this site (the same origin given several ways)."""
+    media: tuple[MediaRecord, ...] = ()
+    """The images and documents sampled from its pages (``media_sampled[]``)."""
 
     def verdict(self, purpose: str) -> SiteVerdict:
         """Return the verdict for *purpose* (``unknown`` if it was not evaluated)."""

@@ -12,6 +12,7 @@ checked by :mod:`crawlcheck._rules_schema`). Schema: docs/rules.md.
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ from crawlcheck.model import PURPOSES, Effect, Finding, Observation, Signal
 
 __all__ = ["Agent", "Ruleset", "SignalMeaning", "load_ruleset"]
 
+#: Bytes read of a user's rules file at most: more is an error, never a partial read.
+MAX_RULES_BYTES = 2 * 1024 * 1024
 #: The wildcard key or value.
 ANY = "*"
 
@@ -43,6 +46,8 @@ class _Layer:
 
     path: str
     shipped: bool
+    digest: str = ""
+    """SHA-256 of the file's text (the rules digest is made of these)."""
     source: str = ""
     date: str = ""
     curated: str = ""
@@ -74,6 +79,7 @@ def _read_layer(path: str, text: str, *, shipped: bool, kind: str = "") -> _Laye
     return _Layer(
         path=path,
         shipped=shipped,
+        digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         source=f.text(top["source"], "source") if "source" in top else "",
         date=f.text(top["date"], "date") if "date" in top else "",
         curated=f.text(top["curated"], "curated") if "curated" in top else "",
@@ -99,6 +105,9 @@ class Ruleset:
     """Date crawlcheck last curated the catalogue."""
     files: tuple[str, ...]
     """Every rules file loaded, shipped ones first."""
+    digest: str = ""
+    """``sha256:`` of every loaded file's text, in load order: which rules were in use
+    (recorded with snapshots, so a decision can name the rules behind its evidence)."""
     signals: Mapping[Signal, SignalRules] = field(repr=False)
     _by_name: Mapping[str, Agent] = field(repr=False)
 
@@ -206,13 +215,23 @@ def _shipped_layers() -> tuple[_Layer, _Layer]:
 
 
 def _read_user_file(path: str) -> str:
+    """Return a user's rules file, read at most :data:`MAX_RULES_BYTES` (docs/rules.md)."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_RULES_BYTES + 1)
+    except OSError as exc:
+        raise RuleFileError(path, DOCUMENT, f"cannot read: {exc.strerror or exc}") from exc
+    if len(raw) > MAX_RULES_BYTES:
+        raise RuleFileError(
+            path,
+            DOCUMENT,
+            f"larger than {MAX_RULES_BYTES // (1024 * 1024)} MiB, the limit for a rules file "
+            "(the shipped catalogue is under 64 KiB)",
+        )
+    try:
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise RuleFileError(path, DOCUMENT, f"not UTF-8 text ({exc.reason})") from exc
-    except OSError as exc:
-        raise RuleFileError(path, DOCUMENT, f"cannot read: {exc.strerror}") from exc
 
 
 class _Merge:
@@ -223,6 +242,7 @@ class _Merge:
         self.date = catalogue.date
         self.curated = catalogue.curated
         self.files: list[str] = []
+        self.digests: list[str] = []
         self.agents: dict[str, Agent] = {}
         self.names: dict[str, str] = {}
         """Every token and alias, case-folded → the case-folded token of its agent."""
@@ -233,6 +253,7 @@ class _Merge:
 
     def add(self, layer: _Layer) -> None:
         self.files.append(layer.path)
+        self.digests.append(layer.digest)
         for index, agent in layer.agents:
             self._add_agent(layer.path, index, agent)
         if layer.agents and not layer.shipped:
@@ -270,6 +291,7 @@ class _Merge:
             catalogue_date=self.date,
             catalogue_curated=self.curated,
             files=tuple(self.files),
+            digest="sha256:" + hashlib.sha256("\n".join(self.digests).encode()).hexdigest(),
             signals=MappingProxyType(dict(self.signals)),
             _by_name=MappingProxyType(by_name),
         )

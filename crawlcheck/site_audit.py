@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -34,20 +34,26 @@ class AuditTarget:
     inputs: tuple[str, ...]
 
 
-def audit_targets(sites: Iterable[str]) -> list[AuditTarget]:
+def audit_targets(
+    sites: Iterable[str], *, locations: Iterable[str] | None = None
+) -> list[AuditTarget]:
     """Return the sites to audit in input order, one per origin; UsageError names a bad one.
 
     Blank lines and ``#`` comments are skipped; the same origin given several ways
-    (``http://x``, ``http://X/``, ``http://x:80/y``) is audited once.
+    (``http://x``, ``http://X/``, ``http://x:80/y``) is audited once. *locations*, one
+    per site (``sites.txt:12``), prefix the error that names a bad site.
     """
     by_origin: dict[str, list[str]] = {}
+    where = iter(locations) if locations is not None else None
     for site in sites:
+        location = next(where, "") if where is not None else ""
         text = site.strip()
         if not text or text.startswith("#"):
             continue
         origin = site_origin(text)
         if origin is None:
-            raise UsageError(f"not a host or an http(s) origin URL: {text!r}")
+            prefix = f"{location}: " if location else ""
+            raise UsageError(f"{prefix}not a host or an http(s) origin URL: {text!r}")
         by_origin.setdefault(origin, []).append(text)
     return [AuditTarget(names[0], origin, tuple(names)) for origin, names in by_origin.items()]
 
@@ -56,11 +62,15 @@ def iter_audit(
     targets: Sequence[AuditTarget],
     options: CrawlOptions | None = None,
     ruleset: Ruleset | None = None,
-) -> Iterator[SiteReport]:
+    *,
+    on_finished: Callable[[SiteReport], None] | None = None,
+) -> Generator[SiteReport, None, None]:
     """Yield one report per target in input order, each once it and every one before it is done.
 
     Only the reports of sites that finished before an earlier one are held, so memory is
-    bounded by the sites in flight, not by the number of sites.
+    bounded by the sites in flight, not by the number of sites. *on_finished* is called
+    with each report as soon as its site finishes, in completion order (progress, and the
+    ``audit`` checkpoint that keeps finished sites when a run is interrupted).
     """
     from crawlcheck.crawl.runner import crawl_sites
 
@@ -70,8 +80,10 @@ def iter_audit(
     next_index = 0
     for fetches in crawl_sites([t.site for t in targets], options):
         index = position[fetches.site]
-        report = evaluate_site(fetches, ruleset)
-        waiting[index] = replace(report, inputs=targets[index].inputs)
+        report = replace(evaluate_site(fetches, ruleset), inputs=targets[index].inputs)
+        if on_finished is not None:
+            on_finished(report)
+        waiting[index] = report
         while next_index in waiting:
             yield waiting.pop(next_index)
             next_index += 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote_from_bytes, urlsplit, urlunsplit
 
 __all__ = [
     "MAX_URL_LENGTH",
@@ -156,28 +156,60 @@ def _parsed_origin(url: str) -> tuple[str] | str:
 
 #: Percent-encoded unreserved characters (RFC 3986 §2.3): ``%41`` and ``A`` are the same URL.
 _ENCODED_UNRESERVED = re.compile(r"%(?:[46][1-9A-Fa-f]|[57][0-9Aa]|3[0-9]|2[DdEe]|5[Ff]|7[Ee])")
+#: Any percent-encoding with a lower-case hex digit (RFC 3986 §6.2.2.1: case-insensitive).
+_LOWER_ESCAPE = re.compile(r"%(?:[0-9A-Fa-f][a-f]|[a-f][0-9A-Fa-f])")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 
 def decision_paths(path: str) -> tuple[str, ...]:
     """Return the forms of *path* that equivalent URLs take; the path as given comes first.
 
-    RFC 9309 §2.2.2 decodes percent-encoded unreserved characters before matching, which
-    Google's parser does not; clients and servers remove dot segments (RFC 3986 §5.2.4),
-    which neither does. A URL is decided on each form, and the most restrictive answer wins.
+    The path as given is Google's reading (robots.cc matches the URL as passed). The path
+    as a client sends it follows: WHATWG URL (browsers, Scrapy's w3lib) reads ``\\`` as
+    ``/`` in an http(s) path, and every client percent-encodes non-ASCII characters as
+    UTF-8, as RFC 9309 §2.2.2 also requires before matching. Of each, the equivalent forms:
+    percent-encoded unreserved characters decoded (RFC 9309 §2.2.2, RFC 3986 §2.3; other
+    escapes compared in upper case, §6.2.2.1), dot segments removed (RFC 3986 §5.2.4, as
+    servers do). A URL is decided on every form, and the most restrictive answer wins.
 
     >>> decision_paths("/public/../private")
     ('/public/../private', '/private')
     >>> decision_paths("/%70rivate?q=%41")
     ('/%70rivate?q=%41', '/private?q=A')
+    >>> decision_paths("/public\\\\..\\\\priv\u00e9")
+    ('/public\\\\..\\\\privé', '/public/../priv%C3%A9', '/priv%C3%A9')
     """
-    if "%" not in path and "/." not in path:
+    if "%" not in path and "/." not in path and "\\" not in path and path.isascii():
         return (path,)
     forms = [path]
-    decoded = _ENCODED_UNRESERVED.sub(lambda m: chr(int(m.group(0)[1:], 16)), path)
-    for candidate in (_without_dot_segments(path), decoded, _without_dot_segments(decoded)):
-        if candidate not in forms:
-            forms.append(candidate)
+    for base in dict.fromkeys((path, _as_sent(path))):
+        decoded = _ENCODED_UNRESERVED.sub(lambda m: chr(int(m.group(0)[1:], 16)), base)
+        decoded = _LOWER_ESCAPE.sub(lambda m: m.group(0).upper(), decoded)
+        for candidate in (
+            base,
+            _without_dot_segments(base),
+            decoded,
+            _without_dot_segments(decoded),
+        ):
+            if candidate not in forms:
+                forms.append(candidate)
     return tuple(forms)
+
+
+def _as_sent(path: str) -> str:
+    """Return *path* (with its query) as an HTTP client puts it on the wire.
+
+    WHATWG URL §"path state": in a special scheme's path a ``\\`` is a ``/`` (the query
+    keeps it); non-ASCII characters are percent-encoded as UTF-8 in path and query.
+    """
+    cut = path.find("?")
+    base, query = (path, "") if cut < 0 else (path[:cut], path[cut:])
+    sent = base.replace("\\", "/") + query
+    if sent.isascii():
+        return sent
+    return _NON_ASCII.sub(
+        lambda m: quote_from_bytes(m.group(0).encode("utf-8", "surrogatepass"), safe=""), sent
+    )
 
 
 def _without_dot_segments(path: str) -> str:

@@ -2,10 +2,13 @@
 
 Used by tests/test_crawl_addon.py in a subprocess (Twisted's reactor cannot be restarted
 in one process). Argument: a JSON object with ``urls``, optional ``proxy`` (set as
-``request.meta["proxy"]``; without it, ``http_proxy`` from the environment is used) and
+``request.meta["proxy"]``; without it, ``http_proxy`` from the environment is used),
+``dont_filter`` (every URL is requested, even those Scrapy deems duplicates) and
 ``settings`` (merged over the project-like settings below). Output, one JSON object:
 ``items`` (what the spider's callback saw), ``dropped`` (URLs that reached the errback
-with IgnoreRequest), ``events`` (crawlcheck_decision signals) and ``stats``.
+with IgnoreRequest), ``events`` (crawlcheck_decision signals), ``invalid`` (URLs Scrapy
+refused to make a request of) and ``stats``. Items and events carry ``input``: the URL as
+given, before Scrapy normalised it.
 """
 
 from __future__ import annotations
@@ -30,13 +33,17 @@ class DatasetSpider(scrapy.Spider):
 
     name = "dataset"
 
-    def __init__(self, urls: list[str], proxy: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, urls: list[str], proxy: str | None = None, dont_filter: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.urls = urls
         self.proxy = proxy
+        self.dont_filter = dont_filter
         self.items: list[dict[str, Any]] = []
         self.dropped: list[str] = []
         self.events: list[dict[str, Any]] = []
+        self.invalid: list[str] = []
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> DatasetSpider:
@@ -47,13 +54,26 @@ class DatasetSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[Request]:
         for url in self.urls:
             meta = {"proxy": self.proxy} if self.proxy else {}
-            yield Request(url, meta=meta, callback=self.parse, errback=self.failed)
+            meta["input"] = url
+            try:
+                request = Request(
+                    url,
+                    meta=meta,
+                    callback=self.parse,
+                    errback=self.failed,
+                    dont_filter=self.dont_filter,
+                )
+            except ValueError:  # not a URL Scrapy can request: nothing is fetched
+                self.invalid.append(url)
+                continue
+            yield request
 
     def parse(self, response: Response) -> None:
         decision: UrlDecision | None = response.meta.get("crawlcheck")
         self.items.append(
             {
                 "url": response.url,
+                "input": response.meta.get("input"),
                 "status": response.status,
                 "decision": decision.decision if decision else None,
                 "signals": sorted({r.signal for r in decision.reasons}) if decision else [],
@@ -70,6 +90,7 @@ class DatasetSpider(scrapy.Spider):
         self.events.append(
             {
                 "url": request.url,
+                "input": request.meta.get("input"),
                 "stage": stage,
                 "decision": decision.decision,
                 "has_response": response is not None,
@@ -91,7 +112,12 @@ def main(argv: list[str]) -> int:
     settings.update(config.get("settings", {}))
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(DatasetSpider)
-    process.crawl(crawler, urls=config["urls"], proxy=config.get("proxy"))
+    process.crawl(
+        crawler,
+        urls=config["urls"],
+        proxy=config.get("proxy"),
+        dont_filter=bool(config.get("dont_filter", False)),
+    )
     process.start()
     spider = crawler.spider
     stats = crawler.stats.get_stats() if crawler.stats else {}
@@ -100,6 +126,7 @@ def main(argv: list[str]) -> int:
             "items": spider.items,
             "dropped": spider.dropped,
             "events": spider.events,
+            "invalid": spider.invalid,
             "stats": {k: v for k, v in stats.items() if isinstance(v, int | float | str)},
         },
         sys.stdout,

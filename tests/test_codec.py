@@ -52,3 +52,37 @@ def test_archive_record_round_trips_and_old_rows_without_it_still_read() -> None
     old = fetched_to_json(Fetched(url="http://e.com/"))
     del old["record"]
     assert fetched_from_json(old) == Fetched(url="http://e.com/")
+
+
+def test_media_reads_round_trip_with_their_result_and_old_rows_still_read() -> None:
+    from crawlcheck.codec import media_fetch_from_json, media_fetch_to_json
+    from crawlcheck.media import scan_bytes
+    from crawlcheck.model import MediaFetch, RangeRead
+
+    data = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40  # cut short: a result with problems
+    result = scan_bytes(data, source="http://e.com/a.png")
+    assert result.problems
+    doc = Fetched(
+        url="http://e.com/a.png",
+        status=206,
+        headers=(("Content-Range", "bytes 0-47/48"),),
+        body=data,
+        ranges=((0, 48),),
+    )
+    media = MediaFetch(
+        url="http://e.com/a.png",
+        fetched=doc,
+        result=result,
+        reads=(RangeRead(asked="bytes=0-16383", status=206, content_range="x", received=48),),
+        found_on="http://e.com/",
+        how="img",
+    )
+    wire = json.loads(json.dumps(media_fetch_to_json(media, digests=True)))
+    assert media_fetch_from_json(wire) == media
+    site = SiteFetches(site="e.com", origin="http://e.com", media=(media,))
+    assert site_from_json(json.loads(json.dumps(site_to_json(site)))) == site
+    # A site row written before media sampling has no "media"; a fetch none of "ranges".
+    old = site_to_json(SiteFetches(site="e.com", origin="http://e.com"))
+    assert "media" not in old
+    assert site_from_json(old).media == ()
+    assert "ranges" not in fetched_to_json(Fetched(url="http://e.com/"))

@@ -90,7 +90,7 @@ def test_bad_rules_file_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str
     assert code == 2
     assert out == ""
     assert err.count("\n") == 1
-    assert err.startswith(f"crawlcheck: error: {bad}: agents[0].purposes[1]: ")
+    assert err.startswith(f"crawlcheck: error: agents: {bad}: agents[0].purposes[1]: ")
 
 
 def test_unknown_purpose_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

@@ -49,7 +49,7 @@ def test_text_lists_site_reasons_then_the_page(
         "decision: reserved  (purpose ai-train, any catalogued agent)",
     ]
     site, page = out.split("the page itself:")
-    assert "site-level files:\n  (nothing applies)" in site
+    assert "site-level files (fetched now):\n  (nothing applies)" in site
     assert "x-robots-tag" in page
     assert "header X-Robots-Tag: noai" in page
     assert "from http://open.example/noai-header" in page

@@ -66,8 +66,12 @@ def test_default_keeps_allowed_in_input_order(web: FixtureWeb, cache: Path) -> N
         "http://tdm.example/blog",
         "http://open.example/noai-header",  # its own header is read only with --pages
     ]
-    err = run.stderr.decode()
-    assert err.count("\n") == 1
+    summary, malformed = run.stderr.decode().splitlines()
+    assert summary.startswith("crawlcheck: filter: 8 URLs in ")
+    assert ": 2 reserved, 3 allowed (kept), 1 unknown, 2 malformed (never kept); " in summary
+    assert summary.endswith(" from the cache)")
+    assert "; 4 origins (" in summary
+    err = malformed
     assert "2 malformed line(s) in <stdin> skipped" in err
     assert "'not a url': contains whitespace" in err
 
@@ -158,7 +162,7 @@ def test_output_to_a_closed_pipe_is_quiet(web: FixtureWeb, cache: Path, tmp_path
         (["-i", "/nonexistent/urls.txt"], "-i: cannot read '/nonexistent/urls.txt'"),
         (["--keep", "maybe"], "--keep: unknown decision 'maybe'"),
         (["--concurrency", "0"], "--concurrency"),
-        (["--format", "csv"], "invalid choice"),
+        (["--format", "xml"], "invalid choice"),
     ],
 )
 def test_bad_options_exit_2(web: FixtureWeb, args: list[str], message: str) -> None:

@@ -302,7 +302,8 @@ def test_disabled_means_not_configured_and_nothing_checked(web: FixtureWeb) -> N
 def test_the_addon_enables_the_middleware_just_after_robots_txt() -> None:
     settings = Settings()
     CrawlcheckAddon().update_settings(settings)
-    order = settings.get_component_priority_dict_with_base("DOWNLOADER_MIDDLEWARES")
+    # getwithbase, not Scrapy 2.16's get_component_priority_dict_with_base: 2.15 is supported.
+    order = dict(settings.getwithbase("DOWNLOADER_MIDDLEWARES").items())
     robots = order["scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware"]
     assert order[CrawlcheckMiddleware] == MIDDLEWARE_ORDER
     others = [v for k, v in order.items() if k is not CrawlcheckMiddleware and v is not None]
@@ -321,7 +322,7 @@ def test_the_users_own_settings_win_over_the_addon() -> None:
         }
     )
     CrawlcheckAddon().update_settings(settings)
-    assert settings.getdict("DOWNLOADER_MIDDLEWARES") == {MW_PATH: 543}
+    assert settings.getdict("DOWNLOADER_MIDDLEWARES")[MW_PATH] == 543
     assert settings["CRAWLCHECK_PURPOSE"] == "tdm"
     assert settings.getbool("CRAWLCHECK_ENABLED") is False
 

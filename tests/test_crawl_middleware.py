@@ -100,6 +100,26 @@ def test_the_agent_defaults_to_the_crawlers_robots_token_and_star_means_any() ->
     assert options_from_settings(star).agent is None
 
 
+def test_a_full_user_agent_string_is_read_as_its_product_token(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Issue 7.5: Scrapy's ROBOTSTXT_USER_AGENT "MyCrawler/1.0 (+…)" decides as MyCrawler."""
+    ua = "MyCrawler/1.0 (+https://example.org/bot)"
+    mw, _, _ = middleware(Web({}), {"ROBOTSTXT_USER_AGENT": ua})
+    assert mw.options.agent == "MyCrawler"
+    mw, _, _ = middleware(Web({}), {"CRAWLCHECK_AGENT": "GPTBot/1.2"})
+    assert mw.options.agent == "GPTBot"
+    with caplog.at_level("WARNING", logger="crawlcheck"):
+        mw, _, _ = middleware(Web({}), {"CRAWLCHECK_AGENT": "GTPBot"})
+    assert mw.options.agent == "GTPBot"
+    assert "did you mean GPTBot" in caplog.text
+
+
+def test_an_agent_without_a_product_token_stops_the_crawl() -> None:
+    with pytest.raises(UsageError, match=r"ROBOTSTXT_USER_AGENT: '123' has no product token"):
+        middleware(Web({}), {"ROBOTSTXT_USER_AGENT": "123"})
+
+
 def test_keep_accepts_a_list_or_a_comma_separated_string() -> None:
     keep = options_from_settings(Settings({"CRAWLCHECK_KEEP": "allowed, unknown"})).keep
     assert keep == {"allowed", "unknown"}

@@ -1,11 +1,14 @@
 """Real crawls through the fixture web: fetch order, RFC 9309 outcomes, politeness, proxies.
 
 One module-scoped crawl covers tests/fixtureweb plus a few sites defined here; the other
-tests each run one small crawl. Timeouts are short so the module stays fast.
+tests each run one small crawl. The timeout is what the hanging site costs; it is long
+enough that no other fetch meets it even on a loaded machine (a 1.5 s timeout did: the
+500 KiB robots.txt of huge.test then failed now and then).
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -24,7 +27,7 @@ from crawlcheck.model import SiteFetches
 from crawlcheck.parsers.robots import MAX_BYTES
 
 CORPUS = Path(__file__).parent / "fixtureweb"
-TIMEOUT = 1.5
+TIMEOUT = 10.0
 
 
 def html(*links: str, head: str = "") -> dict[str, Any]:
@@ -311,13 +314,25 @@ def test_pages_disallowed_for_crawlcheck_are_skipped_and_listed(crawl: dict[str,
     assert fetched <= {"/robots.txt", "/ai.txt", "/.well-known/tdmrep.json", "/llms.txt"}
 
 
-def test_a_hanging_site_is_reported_after_the_others(crawl: dict[str, Any]) -> None:
-    order = crawl["order"]
-    hanging = order.index("http://www.slow-river.example")
-    quick = [s for s in order if s not in ("http://www.slow-river.example",)]
-    assert hanging >= len(order) - 4, order[-6:]
-    assert order.index("http://sampler.test") < hanging
-    assert len(quick) == len(order) - 1
+def test_a_site_that_does_not_answer_holds_up_no_other_site() -> None:
+    # No timing: the held site's robots.txt is answered only once every other site has
+    # come back, so any other order means a slow site held up the rest (docs/crawl.md).
+    quick = [
+        {"host": f"quick{i}.test", "resources": {"/robots.txt": {"status": 404}, "*": html()}}
+        for i in range(6)
+    ]
+    held = {"host": "held.test", "resources": {"/robots.txt": {"status": 404}, "*": html()}}
+    with FixtureWeb([parse_site(spec) for spec in [held, *quick]]) as web:
+        release = web.hold("held.test", "/robots.txt")
+        sites = [f"http://{spec['host']}" for spec in [held, *quick]]
+        options = CrawlOptions(proxy=web.proxy_url, timeout=120, retries=0, pages=1)
+        order: list[str] = []
+        for result in crawl_sites(sites, options):
+            order.append(result.site)
+            if len(order) == len(sites) - 1:
+                release.set()
+    assert order[-1] == "http://held.test", order
+    assert sorted(order) == sorted(sites)
 
 
 def test_no_more_than_two_requests_at_a_time_per_host() -> None:
@@ -375,9 +390,7 @@ def test_fetch_urls_obeys_robots_per_origin_and_can_run_twice(web: FixtureWeb) -
     ]
     for _ in range(2):  # the reactor lives in a child process: a second run works
         web.clear_log()
-        started = time.monotonic()
         results = {doc.url: doc for doc in fetch_urls(urls, options)}
-        assert time.monotonic() - started < 15
         assert set(results) == set(urls)
         assert results["http://sampler.test/p1"].status == 200
         assert results["http://sampler.test/no-cc/secret"].error == "robots-disallowed"
@@ -448,3 +461,50 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def test_sites_that_wait_for_nothing_are_closed_even_while_the_window_is_full() -> None:
+    # A bug that leaves a site waiting for a fetch nobody makes must not hang the crawl:
+    # Scrapy never calls the spider idle while start() waits for room in the window, so
+    # the spider recovers when the scheduler runs dry. Injected here: robots.txt answers
+    # leave one fetch unaccounted for, with a window of 2 sites for 3 sites.
+    script = (
+        "import sys\n"
+        "from crawlcheck.crawl import jobs, worker\n"
+        "def stuck(self, order, doc):\n"
+        "    self.pending += 1\n"
+        "    return []\n"
+        "jobs.SiteJob._on_robots = stuck\n"
+        "sys.exit(worker.main())\n"
+    )
+    specs = [
+        {"host": f"w{i}.test", "resources": {"/robots.txt": {"status": 404}}} for i in range(3)
+    ]
+    with FixtureWeb([parse_site(spec) for spec in specs]) as web:
+        options = CrawlOptions(proxy=web.proxy_url, timeout=TIMEOUT, retries=0, concurrency=1)
+        sites = [f"http://w{i}.test" for i in range(3)]
+        job = [{"mode": "sites", "options": options.to_json(), "count": 3}, *sites]
+        with subprocess.Popen(
+            [sys.executable, "-c", script],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as proc:
+            assert proc.stdin is not None
+            assert proc.stdout is not None
+            assert proc.stderr is not None
+            # stdin stays open while the crawl runs: its end tells the worker to stop.
+            proc.stdin.write("".join(json.dumps(line) + "\n" for line in job))
+            proc.stdin.flush()
+            kinds: list[str] = []
+            while not kinds or kinds[-1] != "done":
+                line = proc.stdout.readline()
+                if not line:
+                    break
+                kinds.append(json.loads(line)["kind"])
+            proc.stdin.close()
+            proc.wait(timeout=60)
+            stderr = proc.stderr.read()
+    assert kinds == ["site", "site", "site", "done"], stderr
+    assert "fetches unaccounted for" in stderr

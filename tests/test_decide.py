@@ -410,6 +410,8 @@ def test_disallow_finding_is_built_once_per_plan(ruleset: Ruleset) -> None:
         "/%70%72ivate/x?y",
         "/public/%2e%2e/private",
         "/a/b/../../private",
+        "/public\\..\\private",  # WHATWG (browsers, Scrapy's w3lib) send /public/../private
+        "/public\\../private/x",
     ],
 )
 def test_every_form_of_the_url_a_client_sends_is_decided(ruleset: Ruleset, path: str) -> None:
@@ -418,6 +420,15 @@ def test_every_form_of_the_url_a_client_sends_is_decided(ruleset: Ruleset, path:
     for agent in ("GPTBot", None):
         check(site, Row(path, "reserved", agent=agent, reason="Disallow: /private"), ruleset)
     check(site, Row("/public/x/../y", "allowed", agent="GPTBot"), ruleset)
+
+
+@pytest.mark.parametrize("path", ["/privé/x", "/priv%c3%a9/x", "/priv%C3%A9/x", "/PRIV\u00c9"])
+def test_non_ascii_paths_are_decided_as_clients_send_them(ruleset: Ruleset, path: str) -> None:
+    """RFC 9309 §2.2.2: non-ASCII octets are percent-encoded (UTF-8) before comparison;
+    escapes compare case-insensitively (RFC 3986 §6.2.2.1); letters themselves do not."""
+    site = signals(ruleset, "User-agent: GPTBot\nDisallow: /privé\n")
+    expected = "allowed" if path.startswith("/PRIV") else "reserved"
+    check(site, Row(path, expected, agent="GPTBot"), ruleset)
 
 
 def test_an_allow_on_the_raw_form_does_not_hide_a_disallow_on_the_decoded_one(
@@ -489,3 +500,26 @@ def test_contradictory_page_tdm_values_are_unknown_for_tdm_only(ruleset: Ruleset
     check(site, Row("/a", "unknown", purpose="tdm", page=both), ruleset)
     check(site, Row("/a", "unknown", purpose="ai-train", page=both), ruleset)
     check(site, Row("/a", "allowed", purpose="search", page=both), ruleset)
+
+
+def test_a_star_group_disallow_keeps_the_url_out_named_as_a_crawl_rule(ruleset: Ruleset) -> None:
+    """Issue 8: `check` names `*` + Disallow: /admin/ as audit does: robots.txt forbids the
+    fetch (the URL stays excluded), not an AI reservation."""
+    plan = plan_for(signals(ruleset, "User-agent: *\nDisallow: /admin/\n"), ruleset=ruleset)
+    decision = decide_url(ORIGIN + "/admin/x", plan)
+    assert decision.decision == "reserved"
+    (reason,) = decision.reasons
+    assert reason.key == "fetch-disallowed"
+    assert reason.evidence.startswith("line 2: Disallow: /admin/ (group: line 1: User-agent: *)")
+    assert "robots.txt forbids every crawler without a group of its own" in reason.evidence
+    own = plan_for(signals(ruleset, "User-agent: GPTBot\nDisallow: /\n"), ruleset=ruleset)
+    assert decide_url(ORIGIN + "/x", own).reasons[0].key == "disallow"
+
+
+def test_a_content_usage_value_that_is_not_y_or_n_makes_urls_unknown(ruleset: Ruleset) -> None:
+    site = signals(ruleset, "User-agent: *\nContent-Usage: /blog/ train-ai=no\n")
+    decision = decide_url(ORIGIN + "/x", plan_for(site, ruleset=ruleset))
+    assert decision.decision == "unknown"
+    assert decision.problems[0].code == "robots.content-usage-value"
+    search = decide_url(ORIGIN + "/x", plan_for(site, purpose="search", ruleset=ruleset))
+    assert search.decision == "allowed"

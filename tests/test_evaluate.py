@@ -314,7 +314,9 @@ CASES = [
         "tdm-header-every-page",
         site(pages=(page(headers=(("tdm-reservation", "1"),)),)),
         {"tdm": "reserved", "ai-train": "reserved"},
-        {"tdm": "every sampled page (1)"},
+        {
+            "tdm": "every sampled page read (1 page, the only one read: pages not sampled may differ)"
+        },
     ),
     # §5.6-3: a meta 0 overrides a header 1 on the same page.
     Case(
@@ -341,13 +343,13 @@ CASES = [
         ),
         # Contract vocabulary: noai speaks to ai-train (not to ai-input).
         {"ai-train": "reserved", "ai-input": "not-reserved", "search": "not-reserved"},
-        {"ai-train": "every sampled page (2)"},
+        {"ai-train": "every sampled page read (2 pages, a sample"},
     ),
     Case(
         "noai-some-pages",
         site(pages=(page("/", '<meta name="robots" content="noai">'), page("/a"))),
         {"ai-train": "partial"},
-        {"ai-train": "1 of 2 pages read"},
+        {"ai-train": "1 of 2 sampled pages read"},
     ),
     # noimageai reserves images only => partial even on every page.
     Case(
@@ -746,3 +748,55 @@ def test_evaluate_never_raises(
     if robots_status is None or robots_status >= 500:
         assert {a.robots for a in report.agents} == {"unreachable"}
         assert all(v.verdict in ("reserved", "unknown") for v in report.verdicts)
+
+
+def test_one_files_own_scopes_are_not_a_conflict(ruleset: Ruleset) -> None:
+    """Issue 8: tdmrep.json reserving /img/ and not / is one file's scopes, not two signals."""
+    fetches = site(
+        "User-agent: *\nAllow: /\n",
+        tdmrep='[{"location": "/img/*", "tdm-reservation": 1}, {"location": "/*", "tdm-reservation": 0}]',
+    )
+    report = _report(fetches, ruleset)
+    assert report.verdict("tdm") == "partial"
+    assert not [p for p in report.problems if p.code == "evaluate.conflict"]
+
+
+@pytest.mark.parametrize("value", ["no", '"n"', "?0", "N"])
+def test_a_content_usage_value_that_is_not_y_or_n_is_unknown_and_says_the_fix(
+    ruleset: Ruleset, value: str
+) -> None:
+    """aipref vocab: only the Token y/n is a preference; a statement that does not read is
+    doubt about training, not silence, so ai-train is unknown (fail closed)."""
+    fetches = site(f"User-agent: *\nContent-Usage: train-ai={value}\nAllow: /\n")
+    report = _report(fetches, ruleset)
+    assert report.verdict("ai-train") == "unknown"
+    assert report.verdict("search") == "not-reserved"
+    (problem,) = [p for p in report.problems if p.code == "robots.content-usage-value"]
+    assert problem.level == "error"
+    assert problem.line == 2
+    assert "write train-ai=n to disallow it" in problem.message
+    reasons = next(v.reasons for v in report.verdicts if v.purpose == "ai-train")
+    assert problem.message in reasons
+
+
+def test_not_reserved_reasons_say_which_files_were_read_or_absent(ruleset: Ruleset) -> None:
+    report = _report(site("User-agent: *\nAllow: /\n", tdmrep="[]"), ruleset)
+    (reason, *_) = next(v.reasons for v in report.verdicts if v.purpose == "tdm")
+    assert "no ai.txt (HTTP 404)" in reason
+    assert "tdmrep.json read" in reason
+    html = _report(site("User-agent: *\nAllow: /\n", tdmrep="<!doctype html><p>x"), ruleset)
+    (reason, *_) = next(v.reasons for v in html.verdicts if v.purpose == "tdm")
+    assert "tdmrep.json answered but is not one (see problems)" in reason
+
+
+def test_the_star_groups_path_rules_are_named_as_robots_forbidding_the_fetch(
+    ruleset: Ruleset,
+) -> None:
+    report = _report(site("User-agent: *\nDisallow: /admin/\n"), ruleset)
+    assert report.verdict("ai-train") == "not-reserved"
+    reasons = next(v.reasons for v in report.verdicts if v.purpose == "ai-train")
+    assert any(
+        r.startswith("robots.txt forbids every crawler to fetch some paths (the * group: line 2")
+        and "not an AI reservation" in r
+        for r in reasons
+    )

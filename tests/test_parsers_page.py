@@ -206,3 +206,20 @@ def test_arbitrary_responses_never_raise(
     if not ok:
         assert signals.observations == ()
         assert signals.problems
+
+
+def test_a_page_cut_at_the_cap_is_not_read() -> None:
+    """A body cut at the size cap may hide a reservation past the cut: unknown, not read."""
+    head = b"<html><head><style>" + b"p{}" * 1000
+    doc = Fetched(
+        url="https://e.com/big",
+        status=200,
+        headers=(("Content-Type", "text/html"),),
+        body=head,
+        truncated=True,
+    )
+    page = parse_page(doc)
+    assert not page.read
+    assert [(p.code, p.level) for p in page.problems] == [("page.too-large", "error")]
+    whole = parse_page(Fetched(url=doc.url, status=200, headers=doc.headers, body=head))
+    assert whole.read

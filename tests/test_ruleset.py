@@ -11,7 +11,7 @@ import yaml
 
 from crawlcheck.errors import RuleFileError, UsageError
 from crawlcheck.model import PURPOSES, Effect, Evidence, Observation, Signal
-from crawlcheck.ruleset import Ruleset, load_ruleset
+from crawlcheck.ruleset import MAX_RULES_BYTES, Ruleset, load_ruleset
 
 DATA = Path(__file__).parent / "data" / "rules"
 BAD = sorted((DATA / "bad").glob("*.yaml"))
@@ -285,6 +285,18 @@ def test_unreadable_files(tmp_path: Path) -> None:
     latin1.write_bytes("agents: []\n# caf\xe9\n".encode("latin-1"))
     with pytest.raises(RuleFileError, match=r"latin1\.yaml: \(document\): not UTF-8"):
         load_ruleset([latin1])
+
+
+def test_a_rules_file_over_the_size_cap_fails_without_reading_it_whole(tmp_path: Path) -> None:
+    """Issue 7: a 100 MB --rules file took 6.4 GB; now at most MAX_RULES_BYTES are read."""
+    huge = tmp_path / "huge.yaml"
+    with huge.open("wb") as handle:
+        handle.truncate(100 * 1024 * 1024)  # sparse: no 100 MB written to the disk
+    with pytest.raises(RuleFileError, match=r"huge\.yaml: \(document\): larger than 2 MiB"):
+        load_ruleset([huge])
+    exact = tmp_path / "exact.yaml"
+    exact.write_bytes(b"agents: []\n" + b"#" * (MAX_RULES_BYTES - 12) + b"\n")
+    assert load_ruleset([exact]).files[-1] == str(exact)
 
 
 # --- layering ------------------------------------------------------------------------------

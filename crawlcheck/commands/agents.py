@@ -21,14 +21,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--format", choices=("text", "json"), default="text", help="output format (default: text)"
     )
     parser.add_argument(
-        "--purpose", choices=PURPOSES, help="only the agents whose fetches serve this purpose"
+        "--purpose",
+        choices=PURPOSES,
+        help="only the agents whose fetches serve this purpose (default: every agent)",
     )
     parser.add_argument(
         "--rules",
         action="append",
         default=[],
         metavar="PATH",
-        help="a rules YAML file layered over the shipped catalogue (repeatable; docs/rules.md)",
+        help="a rules YAML file layered over the shipped catalogue (repeatable; docs/rules.md; "
+        "default: none)",
     )
 
 

@@ -5,208 +5,285 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from typing import IO
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TextIO
 
+from crawlcheck.commands._audit_run import AuditRun
+from crawlcheck.commands._output import check_writable, to_stdout
+from crawlcheck.commands.check import add_address_argument
 from crawlcheck.crawl.options import CrawlOptions
 from crawlcheck.errors import UsageError
 from crawlcheck.model import PURPOSES, SiteReport, SiteVerdict
-from crawlcheck.report import FORMATS, ReportMeta, render, render_site_jsonl
+from crawlcheck.report import CSV_LAYOUTS, FORMATS
+from crawlcheck.report.document import unreachable_reason
+from crawlcheck.report.terminal import AuditTally
 from crawlcheck.ruleset import load_ruleset
-from crawlcheck.site_audit import audit_targets, iter_audit, report_meta
+from crawlcheck.safe_text import safe_text
+from crawlcheck.site_audit import audit_targets, report_meta
 
 NAME = "audit"
 HELP = "Crawl each site politely and write the per-site report (json, jsonl, csv, html, md)."
 VERDICTS: tuple[str, ...] = tuple(SiteVerdict)
+#: ``--fail-on`` word for a site that could not be reached at all (not a verdict).
+UNREACHABLE = "unreachable"
+#: ``--format`` of the terminal table (besides the report formats).
+TEXT = "text"
+#: Report format by the extension of ``-o PATH`` when ``--format`` is not given.
+EXTENSIONS = {
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".html": "html",
+    ".htm": "html",
+    ".md": "md",
+    ".markdown": "md",
+    ".txt": TEXT,
+}
+#: Longest line of a sites file (a site is a host or an origin URL).
+MAX_SITE_LINE = 4096
+#: Lines on stderr naming sites that tripped --fail-on or were unreachable, at most.
+MAX_NAMED = 100
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the command's arguments to *parser*."""
     parser.add_argument("sites", metavar="SITE", nargs="*", help="bare host or origin URL")
     parser.add_argument(
-        "-i", "--input", metavar="FILE", help="read sites from FILE, one per line ('-': stdin)"
+        "-i",
+        "--input",
+        metavar="FILE",
+        help="also read sites from FILE, one per line ('-': stdin; default: none)",
     )
-    parser.add_argument("--format", choices=FORMATS, default="json")
-    parser.add_argument("-o", "--output", metavar="PATH", help="write here instead of stdout")
+    parser.add_argument(
+        "--format",
+        choices=(TEXT, *FORMATS),
+        help="text: the verdict table; json, jsonl, csv, html, md: the report (default: with "
+        "-o, from PATH's extension, else json; without -o, text on a terminal, else json)",
+    )
+    parser.add_argument(
+        "--csv-layout",
+        choices=CSV_LAYOUTS,
+        default=CSV_LAYOUTS[0],
+        help="csv: one row per site, or long: rows per site and purpose and per site and "
+        f"agent (default: {CSV_LAYOUTS[0]})",
+    )
+    parser.add_argument(
+        "-o", "--output", metavar="PATH", help="write the report here (default: stdout)"
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="finish an interrupted run: keep the sites in PATH's checkpoint and audit only "
+        "the others (needs -o; default: off)",
+    )
     parser.add_argument(
         "--fail-on",
-        metavar="VERDICT[,…]",
-        help="exit 1 when any site has one of these verdicts, for any purpose "
-        "(or PURPOSE=VERDICT for one purpose), e.g. 'unknown' or 'ai-train=not-reserved'",
+        metavar="GATE[,…]",
+        help="exit 1 when any site has one of these verdicts for any purpose, or "
+        "PURPOSE=VERDICT for one purpose, or 'unreachable' when a site could not be reached "
+        "at all, e.g. 'unknown' or 'ai-train=not-reserved,unreachable' (default: none)",
     )
-    parser.add_argument("--concurrency", type=_positive_int, default=64, metavar="N")
-    parser.add_argument("--timeout", type=_positive_float, default=15.0, metavar="SECONDS")
-    parser.add_argument("--pages", type=_non_negative_int, default=5, metavar="N")
-    parser.add_argument("--proxy", metavar="URL", help="proxy for every request")
-    parser.add_argument("--rules", metavar="PATH", action="append", default=[])
+    parser.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=64,
+        metavar="N",
+        help="requests in flight over all hosts; per host always 2 (default: 64)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=15.0,
+        metavar="SECONDS",
+        help="seconds allowed for one download (default: 15)",
+    )
+    parser.add_argument(
+        "--pages",
+        type=_non_negative_int,
+        default=5,
+        metavar="N",
+        help="same-origin pages sampled besides the home page (default: 5)",
+    )
+    parser.add_argument(
+        "--media-sample",
+        type=_non_negative_int,
+        default=5,
+        metavar="N",
+        help="images and documents the sampled pages show or link, read per site for what "
+        "they embed (0: none; default: 5)",
+    )
+    parser.add_argument(
+        "--proxy",
+        metavar="URL",
+        help="proxy for every request (default: http_proxy, https_proxy, no_proxy)",
+    )
+    parser.add_argument(
+        "--rules",
+        metavar="PATH",
+        action="append",
+        default=[],
+        help="extra rules YAML layered on the shipped ones; repeatable (default: none)",
+    )
+    add_address_argument(parser)
     parser.set_defaults(_extras="sites")
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """One ``--fail-on`` condition: a verdict (for one purpose or any), or unreachable."""
+
+    purpose: str | None
+    verdict: str
+
+    def tripped(self, report: SiteReport) -> list[str]:
+        """Return what *report* trips, as ``PURPOSE is VERDICT`` (or ``unreachable``)."""
+        if self.verdict == UNREACHABLE:
+            return [UNREACHABLE] if unreachable_reason(report) is not None else []
+        return [
+            f"{v.purpose} is {v.verdict}"
+            for v in report.verdicts
+            if v.verdict == self.verdict and (self.purpose is None or v.purpose == self.purpose)
+        ]
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the audit; return 1 when a --fail-on gate matched, else 0."""
     gates = parse_gates(args.fail_on)
-    targets = audit_targets([*args.sites, *_read_sites(args.input)])
+    texts, locations = _site_entries(args.sites, args.input)
+    targets = audit_targets(texts, locations=locations)
     if not targets:
         raise UsageError("no sites to audit: give SITE arguments or -i FILE")
+    fmt = report_format(args.format, args.output)
+    if args.resume and to_stdout(args.output):
+        raise UsageError("--resume needs -o PATH: the checkpoint is kept beside the report")
     ruleset = load_ruleset(args.rules)
     check_writable(args.output)
     options = CrawlOptions(
-        concurrency=args.concurrency, timeout=args.timeout, pages=args.pages, proxy=args.proxy
+        concurrency=args.concurrency,
+        timeout=args.timeout,
+        pages=args.pages,
+        proxy=args.proxy,
+        allow_private_addresses=args.allow_private_addresses,
+        media_sample=args.media_sample,
+        rules=tuple(args.rules),
     )
-    reports = write_reports(
-        iter_audit(targets, options, ruleset),
-        args.format,
-        args.output,
-        report_meta(ruleset, command=" ".join(["crawlcheck", *sys.argv[1:]])),
-        total=len(targets),
-    )
-    return 1 if any(gate_matches(gates, report) for report in reports) else 0
+    tripped: list[str] = []
+
+    def gate(report: SiteReport) -> None:
+        for what in dict.fromkeys(w for g in gates for w in g.tripped(report)):
+            tripped.append(f"{report.origin}: {what}")
+
+    tally = AuditRun(
+        targets=targets,
+        options=options,
+        ruleset=ruleset,
+        fmt=fmt,
+        output=args.output,
+        meta=report_meta(ruleset, command=" ".join(["crawlcheck", *sys.argv[1:]])),
+        resume=args.resume,
+        colour=colour_wanted(sys.stdout),
+        csv_layout=args.csv_layout,
+        on_report=gate,
+    ).run()
+    say_how_it_went(tally, fmt, args.output)
+    _name_all(f"fail-on: {line}" for line in tripped)
+    return 1 if tripped else 0
 
 
-def write_reports(
-    reports: Iterable[SiteReport],
-    fmt: str,
-    output: str | None,
-    meta: ReportMeta,
-    total: int,
-) -> list[SiteReport]:
-    """Write *reports* (in input order) in *fmt* to *output* (stdout when None).
+def say_how_it_went(tally: AuditTally, fmt: str, output: str | None) -> None:
+    """Print the end of a run: unreachable sites (always), the summary and the report's path.
 
-    JSONL goes out site by site, flushed, so a run that is killed keeps every finished
-    site. Other formats are written whole at the end through a temporary file renamed into
-    place, so an existing file is never left half-written.
+    The table on a terminal ends with the summary on stdout; a report written to a file
+    is followed by the summary and its path on stderr; a report piped elsewhere gets the
+    summary only when stderr is a terminal (a script's stderr stays quiet).
     """
-    done: list[SiteReport] = []
-    progress = _Progress(total)
-    if fmt == "jsonl":
-        with _open_stream(output) as stream:
-            for report in reports:
-                stream.write(render_site_jsonl(report))
-                stream.flush()
-                done.append(report)
-                progress.step(report)
-        progress.close()
-        return done
-    for report in reports:
-        done.append(report)
-        progress.step(report)
-    progress.close()
-    text = render(fmt, done, meta)
-    if output is None or output == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    else:
-        _write_atomically(output, text)
-    return done
+    _name_all(f"warning: {origin}: unreachable: {why}" for origin, why in tally.unreachable)
+    if fmt == TEXT and to_stdout(output):
+        print(f"\n{tally.summary()}")
+    elif not to_stdout(output):
+        print(f"{tally.summary()}\nreport written to {output}", file=sys.stderr)
+    elif sys.stderr.isatty():
+        print(tally.summary(), file=sys.stderr)
 
 
-def parse_gates(value: str | None) -> list[tuple[str | None, str]]:
-    """Return (purpose or None, verdict) pairs of a --fail-on value; UsageError if bad."""
-    if not value:
+def _name_all(lines: Iterable[str]) -> None:
+    """Print ``crawlcheck: LINE`` for each line on stderr, at most MAX_NAMED, then a count."""
+    shown = 0
+    for line in lines:
+        if shown < MAX_NAMED:
+            print(safe_text(f"crawlcheck: {line}"), file=sys.stderr)
+        shown += 1
+    if shown > MAX_NAMED:
+        print(f"crawlcheck: … and {shown - MAX_NAMED} more", file=sys.stderr)
+
+
+def report_format(fmt: str | None, output: str | None) -> str:
+    """Return the format asked for, else the one ``-o``'s extension names, else the default."""
+    if fmt is not None:
+        return fmt
+    if not to_stdout(output):
+        assert output is not None
+        return EXTENSIONS.get(os.path.splitext(output)[1].lower(), "json")
+    return TEXT if sys.stdout.isatty() else "json"
+
+
+def parse_gates(value: str | None) -> list[Gate]:
+    """Return the gates of a --fail-on value; UsageError if any part is not one."""
+    if value is None:
         return []
-    gates: list[tuple[str | None, str]] = []
+    gates: list[Gate] = []
     for part in value.split(","):
         part = part.strip()
         purpose, sep, verdict = part.rpartition("=")
         if not sep:
             purpose, sep, verdict = part.rpartition(":")
-        if verdict not in VERDICTS or (sep and purpose not in PURPOSES):
+        known = verdict in VERDICTS or (verdict == UNREACHABLE and not sep)
+        if not known or (sep and purpose not in PURPOSES):
             raise UsageError(
-                f"--fail-on: {part!r} is not VERDICT or PURPOSE=VERDICT "
+                f"--fail-on: {part!r} is not VERDICT, PURPOSE=VERDICT or {UNREACHABLE} "
                 f"(verdicts: {', '.join(VERDICTS)}; purposes: {', '.join(PURPOSES)})"
             )
-        gates.append((purpose or None, verdict))
+        gates.append(Gate(purpose or None, verdict))
     return gates
 
 
-def gate_matches(gates: list[tuple[str | None, str]], report: SiteReport) -> bool:
-    """Return True when *report* has a verdict a gate asks to fail on."""
-    return any(
-        v.verdict == verdict and (purpose is None or v.purpose == purpose)
-        for purpose, verdict in gates
-        for v in report.verdicts
-    )
-
-
-def check_writable(output: str | None) -> None:
-    """Raise UsageError now, before any crawl, if *output* cannot be written."""
-    if output is None or output == "-":
-        return
-    directory = os.path.dirname(os.path.abspath(output))
-    if os.path.isdir(output):
-        raise UsageError(f"-o {output!r} is a directory")
-    if not os.path.isdir(directory) or not os.access(directory, os.W_OK):
-        raise UsageError(
-            f"-o {output!r}: directory {directory!r} does not exist or is not writable"
-        )
-
-
-def _read_sites(path: str | None) -> list[str]:
+def _site_entries(sites: list[str], path: str | None) -> tuple[list[str], list[str]]:
+    """Return every site given, and where each came from (``argument 2``, ``FILE:LINE``)."""
+    texts = list(sites)
+    locations = [f"argument {n}" for n in range(1, len(sites) + 1)]
     if path is None:
-        return []
+        return texts, locations
+    name = "<stdin>" if path == "-" else path
     try:
         if path == "-":
-            return sys.stdin.read().splitlines()
-        with open(path, encoding="utf-8") as handle:
-            return handle.read().splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read sites file '{path}': {exc}") from exc
-
-
-@contextmanager
-def _open_stream(output: str | None) -> Iterator[IO[str]]:
-    if output is None or output == "-":
-        yield sys.stdout
-        return
-    try:
-        handle = open(output, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+            _read_lines(sys.stdin, name, texts, locations)
+        else:
+            if os.path.isdir(path):
+                raise UsageError(f"-i: '{path}' is a directory")
+            with open(path, encoding="utf-8") as handle:
+                _read_lines(handle, name, texts, locations)
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"-i: {name} is not UTF-8 text ({exc.reason})") from exc
     except OSError as exc:
-        raise UsageError(f"cannot write '{output}': {exc.strerror or exc}") from exc
-    with handle:
-        yield handle
+        raise UsageError(f"-i: cannot read '{name}': {exc.strerror or exc}") from exc
+    return texts, locations
 
 
-def _write_atomically(path: str, text: str) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    try:
-        fd, temp = tempfile.mkstemp(prefix=".crawlcheck-", dir=directory)
-    except OSError as exc:
-        raise UsageError(f"cannot write '{path}': {exc.strerror or exc}") from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        # mkstemp creates the file 0600; give it the mode a plain open() would have.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)
-        os.replace(temp, path)
-    except OSError as exc:
-        os.unlink(temp)
-        raise UsageError(f"cannot write '{path}': {exc.strerror or exc}") from exc
+def _read_lines(handle: TextIO, name: str, texts: list[str], locations: list[str]) -> None:
+    number = 0
+    while line := handle.readline(MAX_SITE_LINE + 1):
+        number += 1
+        if len(line) > MAX_SITE_LINE and not line.endswith("\n"):
+            raise UsageError(f"{name}:{number}: longer than {MAX_SITE_LINE} characters")
+        texts.append(line)
+        locations.append(f"{name}:{number}")
 
 
-class _Progress:
-    """One status line on stderr while sites finish, only when stderr is a terminal."""
-
-    def __init__(self, total: int) -> None:
-        self.total = total
-        self.done = 0
-        self.enabled = sys.stderr.isatty()
-
-    def step(self, report: SiteReport) -> None:
-        self.done += 1
-        if self.enabled:
-            verdict = report.verdict("ai-train")
-            line = f"[{self.done}/{self.total}] {report.origin}: ai-train {verdict}"
-            sys.stderr.write("\r\033[K" + line[:200])
-            sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.enabled and self.done:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
+def colour_wanted(stream: TextIO) -> bool:
+    """Return True when verdict words may be coloured on *stream* (https://no-color.org)."""
+    return stream.isatty() and not os.environ.get("NO_COLOR")
 
 
 def _positive_int(text: str) -> int:
@@ -225,6 +302,6 @@ def _non_negative_int(text: str) -> int:
 
 def _positive_float(text: str) -> float:
     value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive: {text}")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number: {text}")
     return value

@@ -5,14 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 
-from crawlcheck.commands.audit import check_writable, write_reports
+from crawlcheck.commands._audit_run import AuditRun
+from crawlcheck.commands._output import check_writable, to_stdout
+from crawlcheck.commands.audit import colour_wanted
 from crawlcheck.crawl.options import CrawlOptions
 from crawlcheck.demo.server import StaticWeb
 from crawlcheck.demo.sites import bundled_sites
-from crawlcheck.model import PURPOSES
+from crawlcheck.model import SiteReport
 from crawlcheck.report import FORMATS
+from crawlcheck.report.terminal import VerdictTable
 from crawlcheck.ruleset import load_ruleset
-from crawlcheck.site_audit import audit_targets, iter_audit, report_meta
+from crawlcheck.site_audit import audit_targets, report_meta
 
 NAME = "demo"
 HELP = (
@@ -28,32 +31,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--output",
         metavar="PATH",
         default="crawlcheck-demo.html",
-        help="report file (default: crawlcheck-demo.html; '-' for stdout)",
+        help="report file ('-' for stdout; default: crawlcheck-demo.html)",
     )
-    parser.add_argument("--format", choices=FORMATS, default="html")
+    parser.add_argument(
+        "--format", choices=FORMATS, default="html", help="report format (default: html)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    """Serve the demo web, audit every site through it, write the report, print a summary."""
+    """Serve the demo web, audit every site through it, write the report, print the table."""
     check_writable(args.output)
     ruleset = load_ruleset()
+    rows: list[SiteReport] = []
     with StaticWeb(bundled_sites()) as web:
-        targets = audit_targets(f"http://{host}" for host in web.hosts)
-        # Through the demo web's proxy, as a crawl through http_proxy would go.
-        options = CrawlOptions(proxy=web.proxy_url, timeout=10.0)
-        reports = write_reports(
-            iter_audit(targets, options, ruleset),
-            args.format,
-            args.output,
-            report_meta(ruleset, command="crawlcheck demo"),
-            total=len(targets),
-        )
-    out = sys.stderr if args.output == "-" else sys.stdout
-    width = max(len(r.origin) for r in reports)
-    print(f"{'SITE'.ljust(width)}  " + "  ".join(f"{p:<12}" for p in PURPOSES), file=out)
-    for report in sorted(reports, key=lambda r: r.origin):
-        cells = "  ".join(f"{report.verdict(p):<12}" for p in PURPOSES)
-        print(f"{report.origin.ljust(width)}  {cells}", file=out)
-    if args.output != "-":
-        print(f"\nreport written to {args.output}", file=out)
+        targets = audit_targets(f"http://{host}" for host in sorted(web.hosts))
+        tally = AuditRun(
+            targets=targets,
+            # Through the demo web's proxy, as a crawl through http_proxy would go.
+            options=CrawlOptions(proxy=web.proxy_url, timeout=10.0),
+            ruleset=ruleset,
+            fmt=args.format,
+            output=args.output,
+            meta=report_meta(ruleset, command="crawlcheck demo"),
+            on_report=rows.append,
+        ).run()
+    # The same table as `audit` shows on a terminal; on stderr when stdout has the report.
+    out = sys.stderr if to_stdout(args.output) else sys.stdout
+    table = VerdictTable((t.origin for t in targets), colour=colour_wanted(out))
+    print(table.header(), file=out)
+    for report in rows:
+        print(table.row(report), file=out)
+    print(f"\n{tally.summary()}", file=out)
+    if not to_stdout(args.output):
+        print(f"report written to {args.output}", file=out)
     return 0

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from crawlcheck.commands.audit import parse_gates
+from crawlcheck.commands.audit import UNREACHABLE, parse_gates
 from crawlcheck.diff import (
     CHANGE_KINDS,
     FindingChange,
@@ -34,16 +34,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the command's arguments to *parser*."""
     parser.add_argument("old", metavar="OLD", help="the earlier report (JSON or JSONL)")
     parser.add_argument("new", metavar="NEW", help="the later report (JSON or JSONL)")
-    parser.add_argument("--format", choices=FORMATS, default="text")
+    parser.add_argument(
+        "--format", choices=FORMATS, default="text", help="output format (default: text)"
+    )
     parser.add_argument(
         "--fail-on",
         metavar="WHAT[,…]",
         help="exit 1 when a change matches: 'any', 'verdicts', 'agents', 'findings', 'sites', "
         "a VERDICT or PURPOSE=VERDICT a site newly has (e.g. 'ai-train=reserved'), or "
-        "AGENT=STATE an agent newly has (e.g. 'GPTBot=disallowed')",
+        "AGENT=STATE an agent newly has (e.g. 'GPTBot=disallowed'; default: none)",
     )
     parser.add_argument(
-        "--all", action="store_true", help="also list the sites that did not change"
+        "--all",
+        action="store_true",
+        help="also list the sites that did not change (default: off)",
     )
 
 
@@ -75,7 +79,10 @@ def parse_diff_gates(value: str | None) -> list[Gate]:
             gates.append(Gate(kind="agent", subject=name, value=wanted))
         else:
             try:
-                (purpose, verdict), *_ = parse_gates(part)
+                verdict_gate = parse_gates(part)[0]
+                if verdict_gate.verdict == UNREACHABLE:  # a site state, not a change
+                    raise UsageError(part)
+                purpose, verdict = verdict_gate.purpose, verdict_gate.verdict
             except UsageError as exc:
                 raise UsageError(
                     f"--fail-on: {part!r} is not {', '.join(CHANGE_KINDS)}, VERDICT, "

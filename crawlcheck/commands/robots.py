@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
+import logging
 import sys
 from dataclasses import dataclass
 from typing import Any
 
+from crawlcheck.agent_names import resolve_agent
 from crawlcheck.errors import UsageError
 from crawlcheck.model import PURPOSES
 from crawlcheck.parsers.robots import Decision, RobotsTxt, parse_robots
 from crawlcheck.ruleset import Ruleset, load_ruleset
+from crawlcheck.safe_text import dumps, safe_text
+
+logger = logging.getLogger(__name__)
 
 NAME = "robots"
 HELP = (
@@ -38,9 +42,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="purpose whose catalogued agents are checked when --agent is not given "
         "(default: ai-train)",
     )
-    parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument(
-        "--rules", metavar="PATH", action="append", default=[], help="extra rules YAML file"
+        "--format", choices=("text", "json"), default="text", help="output format (default: text)"
+    )
+    parser.add_argument(
+        "--rules",
+        metavar="PATH",
+        action="append",
+        default=[],
+        help="extra rules YAML layered on the shipped ones; repeatable (default: none)",
     )
     parser.set_defaults(_extras="urls")
 
@@ -49,16 +59,25 @@ def run(args: argparse.Namespace) -> int:
     """Run the command; return 1 when any URL is disallowed, else 0."""
     body = _read(args.file)
     ruleset = load_ruleset(args.rules)
+    choice = resolve_agent(args.agent, ruleset)
+    for note in choice.notes:
+        logger.warning(note)
     robots = parse_robots(body, source=args.file)
     if args.urls:
-        results = [_decide_url(robots, ruleset, url, args.agent, args.purpose) for url in args.urls]
+        results = [
+            _decide_url(robots, ruleset, url, choice.token, args.purpose) for url in args.urls
+        ]
         if args.format == "json":
             _print_json({"file": args.file, "urls": [r.as_dict() for r in results]})
         else:
             for result in results:
-                print(f"{'allowed' if result.allowed else 'disallowed'} {result.url}")
+                # stdout keeps the contract's one line per URL; why goes to stderr.
+                print(safe_text(f"{'allowed' if result.allowed else 'disallowed'} {result.url}"))
+                sys.stdout.flush()
+                for decision in result.decisions:
+                    print(safe_text(f"  {why(decision)}"), file=sys.stderr)
         return 0 if all(r.allowed for r in results) else 1
-    report = _file_report(robots, ruleset, body, args.file, args.agent)
+    report = _file_report(robots, ruleset, body, args.file, choice.token)
     if args.format == "json":
         _print_json(report)
     else:
@@ -74,6 +93,16 @@ def _read(path: str) -> bytes:
             return handle.read()
     except OSError as exc:
         raise UsageError(f"cannot read robots.txt file '{path}': {exc.strerror or exc}") from exc
+
+
+def why(decision: Decision) -> str:
+    """Return which agent, group and line decided *decision*, on one line."""
+    group = next(
+        (g for g in decision.groups if decision.rule is not None and decision.rule in g.rules),
+        decision.groups[0] if decision.groups else None,
+    )
+    where = f" (group {group.describe()})" if group is not None else ""
+    return f"{decision.agent}: {decision.explain()}{where}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +192,7 @@ _STATE_ORDER = {"disallowed": 0, "restricted": 1, "allowed": 2}
 
 
 def _print_table(report: dict[str, Any]) -> None:
-    print(
+    _say(
         f"{report['file']}: {report['size']:,} bytes, {report['groups']} groups, "
         f"sha256 {report['sha256'][:16]}…"
     )
@@ -173,30 +202,39 @@ def _print_table(report: dict[str, Any]) -> None:
         key=lambda kv: (kv[1]["group"] != "own", _STATE_ORDER[kv[1]["robots"]], kv[0].lower()),
     )
     width = max([len(token) for token, _ in rows] + [5])
-    print(f"\n{'AGENT'.ljust(width)}  {'STATE':<10}  {'GROUP':<5}  {'PURPOSES':<24}  EVIDENCE")
+    _say()
+    _say(f"{'AGENT'.ljust(width)}  {'STATE':<10}  {'GROUP':<5}  {'PURPOSES':<24}  EVIDENCE")
     for token, info in rows:
         purposes = ",".join(info["purposes"]) or "-"
-        print(
+        _say(
             f"{token.ljust(width)}  {info['robots']:<10}  {info['group']:<5}  {purposes:<24}  "
             f"{info['evidence']}"
         )
     counts = {state: sum(1 for _, i in rows if i["robots"] == state) for state in _STATE_ORDER}
     catalogue = report["agents_catalogue"]
-    print(
-        f"\n{counts['disallowed']} disallowed, {counts['restricted']} restricted, "
+    _say()
+    _say(
+        f"{counts['disallowed']} disallowed, {counts['restricted']} restricted, "
         f"{counts['allowed']} allowed (catalogue: {catalogue['count']} agents, "
         f"{catalogue['source']}, {catalogue['date']})"
     )
     if report["records"]:
-        print("\nRecords:")
+        _say()
+        _say("Records:")
         for record in report["records"]:
-            print(f"  line {record['line']}: {record['name']}: {record['value']}")
+            _say(f"  line {record['line']}: {record['name']}: {record['value']}")
     if report["problems"]:
-        print("\nLint:")
+        _say()
+        _say("Lint:")
         for problem in report["problems"]:
             where = f"line {problem['line']}: " if problem["line"] else ""
-            print(f"  {where}{problem['level']} {problem['code']}: {problem['message']}")
+            _say(f"  {where}{problem['level']} {problem['code']}: {problem['message']}")
+
+
+def _say(text: str = "") -> None:
+    """Print one line of the table; every value may come from the file, so make it inert."""
+    print(safe_text(text))
 
 
 def _print_json(data: dict[str, Any]) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False))
+    print(dumps(data, indent=2))

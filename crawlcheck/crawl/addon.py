@@ -9,18 +9,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from crawlcheck.crawl.middleware import CrawlcheckMiddleware
+from crawlcheck.crawl.middleware import CrawlcheckMiddleware, ReceivedBodyMiddleware
 from crawlcheck.crawl.middleware_settings import DEFAULTS
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
-__all__ = ["MIDDLEWARE_ORDER", "CrawlcheckAddon"]
+__all__ = ["MIDDLEWARE_ORDER", "RECEIVED_ORDER", "CrawlcheckAddon"]
 
 #: Just after Scrapy's RobotsTxtMiddleware (100): a request robots.txt forbids is dropped
 #: before crawlcheck spends a decision on it; before every other built-in middleware, so
 #: a dropped request costs no cookies, headers, proxy or retry work.
 MIDDLEWARE_ORDER = 110
+#: Between Scrapy's HttpCompressionMiddleware (590) and RedirectMiddleware (600): responses
+#: reach it before they are decoded, and only responses that are not redirects.
+RECEIVED_ORDER = 595
 
 
 class CrawlcheckAddon:
@@ -34,6 +37,9 @@ class CrawlcheckAddon:
         """
         settings.setdefault_in_component_priority_dict(
             "DOWNLOADER_MIDDLEWARES", CrawlcheckMiddleware, MIDDLEWARE_ORDER
+        )
+        settings.setdefault_in_component_priority_dict(
+            "DOWNLOADER_MIDDLEWARES", ReceivedBodyMiddleware, RECEIVED_ORDER
         )
         for name, value in DEFAULTS.items():
             if value is not None:

@@ -23,9 +23,11 @@ HEADERS_TOO_LARGE = "headers-too-large"
 ROBOTS_DISALLOWED = "robots-disallowed"
 ROBOTS_UNREACHABLE = "robots-unreachable"
 INVALID_URL = "invalid-url"
+BLOCKED_ADDRESS = "blocked-address"
 OTHER = "error"
 
 __all__ = [
+    "BLOCKED_ADDRESS",
     "CONNECTION",
     "CONTENT_ENCODING",
     "DNS",
@@ -48,6 +50,7 @@ __all__ = [
 
 #: Exception class names (anywhere in the MRO) and the error code each means.
 _FAILURE_NAMES: tuple[tuple[frozenset[str], str], ...] = (
+    (frozenset({"BlockedAddressError"}), BLOCKED_ADDRESS),
     (frozenset({"TunnelError"}), PROXY),
     (frozenset({"CannotResolveHostError", "DNSLookupError", "NoResolverError"}), DNS),
     (

@@ -24,13 +24,15 @@ from crawlcheck.crawl.discover import (
 from crawlcheck.crawl.failures import (
     CONNECTION,
     INVALID_URL,
+    OFFSITE_REDIRECT,
     PROXY,
     ROBOTS_DISALLOWED,
     ROBOTS_UNREACHABLE,
     TLS,
 )
+from crawlcheck.crawl.media_sampling import MediaCandidate, MediaSampler
 from crawlcheck.crawl.options import MAX_LICENSES, ROBOTS_TOKEN, CrawlOptions
-from crawlcheck.model import SITE_FILES, Fetched, SiteFetches
+from crawlcheck.model import SITE_FILES, Fetched, MediaFetch, SiteFetches
 from crawlcheck.parsers.robots import MAX_BYTES as ROBOTS_MAX_BYTES
 from crawlcheck.parsers.robots import RobotsTxt, parse_robots
 from crawlcheck.urls import origin_of, site_origin, without_fragment
@@ -54,6 +56,10 @@ class Kind(StrEnum):
     SITEMAP = "sitemap"
     LICENSE = "license"
     URL = "url"
+    MEDIA = "media"
+    """An image or document, read with range requests (crawlcheck.crawl.media_reads)."""
+    MEDIA_ROBOTS = "media-robots"
+    """The robots.txt of a host serving a sampled image or document."""
 
 
 @dataclass(slots=True, kw_only=True)
@@ -69,6 +75,11 @@ class Order:
     slot: str = ""
     """Which field the result fills (``ai_txt``…), or the page's sampling position."""
     index: int = 0
+    media: str = ""
+    """``ranges``: read as an image or document from the start; ``sniff``: fetched as a
+    page, read as one when the response is an image or document; ``""``: neither."""
+    candidate: MediaCandidate | None = None
+    """The sampled image or document a MEDIA or MEDIA_ROBOTS order is for (site audits)."""
 
 
 class Job:
@@ -80,7 +91,7 @@ class Job:
         self.rules: RobotsTxt | None = None
         self.access: RobotsAccess | None = None
         self.pending = 0
-        self.outbox: list[SiteFetches | Fetched] = []
+        self.outbox: list[SiteFetches | Fetched | MediaFetch] = []
 
     def allows(self, url: str) -> bool:
         """Return True when crawlcheck may fetch page *url* under this origin's robots.txt."""
@@ -97,9 +108,25 @@ class Job:
     def skip(self, url: str, reason: str) -> None:
         """Record that page *url* was not fetched, and why."""
 
+    def blocked(self, url: str, reason: str) -> None:
+        """Record that *url* (any fetch, or a hop of one) was refused by the address guard."""
+
     def on_fetched(self, order: Order, doc: Fetched) -> list[Order]:
         """Take the result of *order*; return the fetches it makes necessary."""
         raise NotImplementedError
+
+    def on_media(self, order: Order, media: MediaFetch) -> list[Order]:
+        """Take the read of the image or document of *order*; return what it makes necessary."""
+        raise NotImplementedError
+
+    def media_hop_error(self, url: str) -> str | None:
+        """Return the error that ends a media read's redirect to *url* (None: follow it).
+
+        Hops stay on the origin, obeying its robots.txt, as pages do.
+        """
+        if origin_of(url) != self.origin:
+            return OFFSITE_REDIRECT
+        return None if self.allows(url) else ROBOTS_DISALLOWED
 
     def _robots_order(self) -> Order:
         return Order(kind=Kind.ROBOTS, url=f"{self.origin}/robots.txt", cap=ROBOTS_MAX_BYTES)
@@ -138,8 +165,12 @@ class SiteJob(Job):
         self.licenses: list[Fetched] = []
         self.licence_urls: set[str] = set()
         self.skipped: list[tuple[str, str]] = []
+        self.refused: list[tuple[str, str]] = []
         self.sample = _Sample()
         self.fell_back = False
+        self.media = MediaSampler(self.origin or "", options.media_sample)
+        self.page_work = 0
+        """Home page, sitemap and page fetches outstanding: media are chosen once all are in."""
 
     @property
     def home(self) -> str:
@@ -159,6 +190,12 @@ class SiteJob(Job):
         if len(self.skipped) < MAX_SKIPPED and all(url != done for done, _ in self.skipped):
             self.skipped.append((url, reason))
 
+    def blocked(self, url: str, reason: str) -> None:
+        """Record a fetch the address guard refused, always (a site makes few such fetches:
+        its site files, up to three licences, two sitemaps, and their redirect hops)."""
+        if (url, reason) not in self.refused:
+            self.refused.append((url, reason))
+
     def on_fetched(self, order: Order, doc: Fetched) -> list[Order]:
         """Take the result of *order*; return the fetches it makes necessary."""
         self.pending -= 1
@@ -169,11 +206,25 @@ class SiteJob(Job):
             Kind.PAGE: self._on_page,
             Kind.SITEMAP: self._on_sitemap,
             Kind.LICENSE: self._on_license,
+            Kind.MEDIA_ROBOTS: self._on_media_robots,
         }[order.kind]
-        orders = self._issue(handler(order, doc))
+        orders = self._issue(self._with_media(order, handler(order, doc)))
         if self.pending == 0:
             self._finish()
         return orders
+
+    def on_media(self, order: Order, media: MediaFetch) -> list[Order]:
+        """Take the read of a sampled image or document."""
+        self.pending -= 1
+        if order.candidate is not None:
+            self.media.on_media(order.candidate, media)
+        if self.pending == 0:
+            self._finish()
+        return []
+
+    def media_hop_error(self, url: str) -> str | None:
+        """Return the error that ends a sampled file's redirect to *url* (None: follow it)."""
+        return self.media.hop_error(url, self.refusal)
 
     def result(self) -> SiteFetches:
         """Return what was fetched so far, as the evaluator's input."""
@@ -189,8 +240,10 @@ class SiteJob(Job):
             pages=(*home, *sampled),
             licenses=tuple(self.licenses),
             skipped=tuple(self.skipped),
+            blocked=tuple(self.refused),
             started_at=self.started_at,
             finished_at=now(),
+            media=self.media.sampled(),
         )
 
     def _finish(self) -> None:
@@ -305,6 +358,48 @@ class SiteJob(Job):
                 ]
         return self._sampled()
 
+    # -- media sample (crawlcheck.crawl.media_sampling)
+
+    def _with_media(self, order: Order, orders: list[Order]) -> list[Order]:
+        """Return *orders*, plus the media sample's once every page is in."""
+        paging = (Kind.HOME, Kind.PAGE, Kind.SITEMAP)
+        self.page_work += sum(o.kind in paging for o in orders) - (order.kind in paging)
+        if order.kind is Kind.HOME or order.kind is Kind.PAGE:
+            self.media.add_page(order.index, self.pages[order.index])
+        if self.page_work or self.media.begun or order.kind is Kind.MEDIA_ROBOTS:
+            return orders
+        if self.robots is None or not self.media.limit:
+            return orders
+        extra: list[Order] = []
+        for step, candidate in self.media.begin(self.refusal):
+            if step == "media":
+                extra.append(self._media_order(candidate))
+            else:
+                origin = origin_of(candidate.url)
+                extra.append(
+                    Order(
+                        kind=Kind.MEDIA_ROBOTS,
+                        url=f"{origin}/robots.txt",
+                        cap=ROBOTS_MAX_BYTES,
+                        candidate=candidate,
+                    )
+                )
+        return [*orders, *extra]
+
+    def _media_order(self, candidate: MediaCandidate) -> Order:
+        return Order(
+            kind=Kind.MEDIA,
+            url=candidate.url,
+            cap=self.options.media_budget,
+            page=True,
+            media="ranges",
+            candidate=candidate,
+        )
+
+    def _on_media_robots(self, order: Order, doc: Fetched) -> list[Order]:
+        origin = origin_of(order.url) or ""
+        return [self._media_order(c) for c in self.media.on_robots(origin, doc)]
+
     # -- helpers
 
     def _sampled(self) -> list[Order]:
@@ -377,10 +472,27 @@ class OriginJob(Job):
         waiting, self.waiting = self.waiting, []
         return self._issue([order for url in waiting for order in self._decide(url)])
 
+    def on_media(self, order: Order, media: MediaFetch) -> list[Order]:
+        """Take the read of an image or document (``CrawlOptions.media``)."""
+        self.pending -= 1
+        self.outbox.append(media)
+        return []
+
     def _decide(self, url: str) -> list[Order]:
         reason = self.refusal(url)
+        if reason is None and self.options.media == "ranges":
+            cap = self.options.media_budget
+            return [Order(kind=Kind.MEDIA, url=url, cap=cap, page=True, media="ranges")]
         if reason is None:
-            return [Order(kind=Kind.URL, url=url, cap=self.options.max_bytes, page=True)]
+            return [
+                Order(
+                    kind=Kind.URL,
+                    url=url,
+                    cap=self.options.max_bytes,
+                    page=True,
+                    media=self.options.media,
+                )
+            ]
         error = ROBOTS_UNREACHABLE if self.access is RobotsAccess.UNREACHABLE else ROBOTS_DISALLOWED
         self.outbox.append(Fetched(url=url, error=error, fetched_at=now()))
         return []

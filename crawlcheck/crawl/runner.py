@@ -20,10 +20,10 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
-from crawlcheck.codec import fetched_from_json, site_from_json
+from crawlcheck.codec import fetched_from_json, media_fetch_from_json, site_from_json
 from crawlcheck.crawl.options import CrawlOptions
 from crawlcheck.errors import CrawlWorkerError
-from crawlcheck.model import Fetched, SiteFetches
+from crawlcheck.model import Fetched, MediaFetch, SiteFetches
 
 #: Last lines of the child's stderr quoted in a :class:`CrawlWorkerError`.
 _STDERR_TAIL = 4000
@@ -47,12 +47,38 @@ def fetch_urls(urls: Iterable[str], options: CrawlOptions | None = None) -> Iter
     ``crawlcheck``, or whose robots.txt is unreachable, is not fetched and comes back with
     ``error`` ``robots-disallowed`` or ``robots-unreachable``.
     """
-    for record in _run_worker("urls", urls, options or CrawlOptions()):
-        yield fetched_from_json(record)
+    for result in fetch_resources(urls, options):
+        yield result if isinstance(result, Fetched) else _evidence(result)
+
+
+def fetch_resources(
+    urls: Iterable[str], options: CrawlOptions | None = None
+) -> Iterator[Fetched | MediaFetch]:
+    """Yield one result per URL, in completion order, as :func:`fetch_urls` fetches them.
+
+    With ``options.media`` (``ranges`` or ``sniff``), a URL read as an image or document
+    comes back as a :class:`MediaFetch`: the ranges fetched and what they embed, read in
+    the crawl's process (docs/crawl.md, "Media"); any other as a :class:`Fetched`.
+    """
+    for kind, record in _run_worker_items("urls", urls, options or CrawlOptions()):
+        yield media_fetch_from_json(record) if kind == "media" else fetched_from_json(record)
+
+
+def _evidence(media: MediaFetch) -> Fetched:
+    """Return a media read's evidence as the :class:`Fetched` of its URL."""
+    return media.fetched or Fetched(url=media.url, error="not-fetched")
 
 
 def _run_worker(mode: str, targets: Iterable[str], options: CrawlOptions) -> Iterator[Any]:
     """Yield the ``data`` of each result line the worker writes for *targets*."""
+    for _, data in _run_worker_items(mode, targets, options):
+        yield data
+
+
+def _run_worker_items(
+    mode: str, targets: Iterable[str], options: CrawlOptions
+) -> Iterator[tuple[str, Any]]:
+    """Yield (``kind``, ``data``) of each result line the worker writes for *targets*."""
     items = [str(target) for target in targets]
     if not items:
         return
@@ -74,7 +100,7 @@ def _run_worker(mode: str, targets: Iterable[str], options: CrawlOptions) -> Ite
                 if message.get("kind") == "done":
                     finished = True
                     break
-                yield message["data"]
+                yield str(message.get("kind")), message["data"]
         except BrokenPipeError:
             pass  # the child died early; its exit status and stderr say why
         finally:

@@ -10,6 +10,10 @@ from typing import Any
 
 from crawlcheck.crawl.options import CrawlOptions
 
+#: Host names whose DNS answers Scrapy keeps for a crawl: more than a crawl meets, so that
+#: an answer checked by the address guard is the one connected to (crawlcheck.crawl.guard).
+DNS_CACHE_SIZE = 1_000_000
+
 #: Exceptions worth one more try: timeouts and connection failures only. A DNS failure is
 #: not transient enough to repeat, and an incomplete body is recorded as the site sent it.
 RETRY_EXCEPTIONS = (
@@ -67,6 +71,9 @@ def scrapy_settings(options: CrawlOptions) -> dict[str, Any]:
         "RETRY_EXCEPTIONS": list(RETRY_EXCEPTIONS),
         "RETRY_GIVE_UP_LOG_LEVEL": "INFO",
         "HTTPPROXY_ENABLED": True,
+        "CRAWLCHECK_ALLOW_PRIVATE_ADDRESSES": options.allow_private_addresses,
+        "DNSCACHE_ENABLED": True,
+        "DNSCACHE_SIZE": DNS_CACHE_SIZE,
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": "WARNING",
         # Callbacks return a handful of requests and no items; Scrapy starts this many
@@ -75,6 +82,7 @@ def scrapy_settings(options: CrawlOptions) -> dict[str, Any]:
         "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue",
         "REACTOR_THREADPOOL_MAXSIZE": 20,
         "DOWNLOADER_MIDDLEWARES": {
+            "crawlcheck.crawl.guard.AddressGuard": 760,  # after HttpProxyMiddleware (750)
             "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
             "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
         },

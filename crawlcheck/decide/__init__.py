@@ -23,6 +23,9 @@ The rules, in plain words (docs/verdicts.md):
   Content-Usage / Content-Signal headers.
 * A directive scoped to a crawler (``X-Robots-Tag: googlebot: noai``) applies only to
   that crawler; without an agent, it counts when it names a catalogued agent of the purpose.
+* An image or document's embedded signals (``media``: IPTC Data Mining, C2PA/CAWG,
+  TDMRep XMP) count like the page's own: a reservation reserves the URL; metadata that
+  could not be read makes the decision ``unknown`` unless something reserves it.
 * Any reservation wins: a permission never cancels another signal's reservation.
 * The URL is decided on every form equivalent URLs take (:func:`crawlcheck.urls.decision_paths`:
   as given, dot segments removed, unreserved characters decoded); the most restrictive wins.
@@ -32,22 +35,61 @@ from __future__ import annotations
 
 from crawlcheck.decide.plans import Bucket, Plan, UsageRule, plan_for
 from crawlcheck.evaluate.signals import SiteSignals, rsl_findings, site_signals, tdm_finding
-from crawlcheck.model import Effect, Finding, Problem, Signal, UrlDecision, UrlVerdict
+from crawlcheck.media.signals import MediaSignals
+from crawlcheck.model import (
+    Effect,
+    Finding,
+    Problem,
+    Purpose,
+    Signal,
+    UrlDecision,
+    UrlVerdict,
+    split_effects,
+)
 from crawlcheck.parsers.page import PageSignals
 from crawlcheck.parsers.pattern import path_of
-from crawlcheck.parsers.robots import Rule
+from crawlcheck.parsers.robots import Rule, matches_everything
 from crawlcheck.parsers.tdmrep import TdmStatement, resolve_tdm
 from crawlcheck.urls import decision_paths, origin_of
 
-__all__ = ["Plan", "SiteSignals", "decide_url", "plan_for", "site_signals"]
+__all__ = [
+    "FETCH_DISALLOWED",
+    "Plan",
+    "SiteSignals",
+    "decide_unknown",
+    "decide_url",
+    "plan_for",
+    "same_for_every_path",
+    "site_signals",
+]
 
 
-def decide_url(url: str, plan: Plan, page: PageSignals | None = None) -> UrlDecision:
+def decide_unknown(
+    url: str, purpose: str, agent: str | None, *problems: Problem | None
+) -> UrlDecision:
+    """Return ``unknown`` for *url*, because of *problems* (no site files to decide from).
+
+    The decision of a URL whose origin has no usable evidence: a malformed URL, an origin
+    a snapshot lacks or holds only a stale capture of. Never ``allowed`` (fail closed).
+    """
+    return UrlDecision(
+        url=url,
+        purpose=Purpose(purpose),
+        agent=agent,
+        decision=UrlVerdict.UNKNOWN,
+        problems=tuple(p for p in problems if p is not None),
+    )
+
+
+def decide_url(
+    url: str, plan: Plan, page: PageSignals | None = None, media: MediaSignals | None = None
+) -> UrlDecision:
     """Return whether *url* is reserved for the plan's purpose (and agent, if any).
 
     *page* is the URL's own response, when it was fetched; its headers and meta then count
     too, and a page that could not be read makes the decision ``unknown`` unless a
-    site-level signal already reserves the URL.
+    site-level signal already reserves the URL. *media* is what the URL embeds when it is
+    an image or document (read with bounded range requests), and counts the same way.
     """
     site = plan.site
     reserves: list[Finding] = []
@@ -82,6 +124,8 @@ def decide_url(url: str, plan: Plan, page: PageSignals | None = None) -> UrlDeci
             _page(page, plan, reserves, permits, problems, unknown)
         else:
             unknown.extend(page.problems[:1])
+    if media is not None:
+        _media(media, plan, reserves, permits, problems, unknown)
     if len(paths) > 1:
         reserves = list(dict.fromkeys(reserves))
         permits = list(dict.fromkeys(permits))
@@ -100,6 +144,31 @@ def decide_url(url: str, plan: Plan, page: PageSignals | None = None) -> UrlDeci
         reasons=(*reserves, *permits),
         problems=(*unknown, *problems),
     )
+
+
+def same_for_every_path(plan: Plan) -> bool:
+    """Return True when :func:`decide_url` (without a page) answers alike for every URL.
+
+    Then the decision, reasons and problems of one URL of the origin are those of all its
+    URLs, and a batch decides one and shares it (:mod:`crawlcheck.tables`). Conservative, and
+    kept in step with :func:`decide_url`: robots.txt counts only when no Disallow and no
+    Content-Usage rule applies to any bucket, or a bucket's one rule disallows every path;
+    ai.txt rules, tdmrep.json and RSL licences, which depend on the path, make it False.
+    """
+    site = plan.site
+    if site.tdmrep is not None or site.licenses:
+        return False
+    if plan.ai_agents and site.ai_txt is not None and site.ai_txt.robots is not None:
+        return False
+    for bucket in plan.buckets:
+        # An empty Disallow matches nothing (robots.cc skips it), so it is no rule at all.
+        rules = [rule for group in bucket.groups for rule in group.rules if rule.pattern]
+        if all(rule.allow for rule in rules):
+            if bucket.usage:  # read on every path no Disallow covers
+                return False
+        elif not (len(rules) == 1 and matches_everything(rules[0].pattern)):
+            return False
+    return True
 
 
 def _site_files(
@@ -247,10 +316,49 @@ def _page(
         (reserves if finding.effect is Effect.RESERVE else permits).append(finding)
 
 
+#: ``key`` of a robots.txt finding from the ``*`` group: robots.txt forbids every crawler
+#: (without a group of its own) to fetch the URL. The URL stays excluded, but this is a
+#: crawl rule, not an AI reservation (contract: "generic * path rules are not an AI
+#: reservation"); ``audit`` names the same rule the same way.
+FETCH_DISALLOWED = "fetch-disallowed"
+
+
+def _media(
+    media: MediaSignals,
+    plan: Plan,
+    reserves: list[Finding],
+    permits: list[Finding],
+    problems: list[Problem],
+    unknown: list[Problem],
+) -> None:
+    """Add what the image or document embeds (the planner has classified it already)."""
+    reserving, permitting = split_effects(media.findings, plan.purpose)
+    reserves.extend(reserving)
+    permits.extend(permitting)
+    # As crawlcheck.media's per-file state: metadata not read completely is unknown.
+    unknown.extend(media.unread)
+    problems.extend(p for p in media.notes if p.level == "warning")
+
+
 def _disallow_finding(plan: Plan, bucket: Bucket, rule: Rule) -> Finding:
     site = plan.site
     group = next((g for g in bucket.groups if rule in g.rules), None)
     where = f" (group: {group.describe()})" if group is not None else ""
+    if group is not None and group.is_global:
+        return Finding(
+            signal=Signal.ROBOTS,
+            source=site.robots.source if site.robots is not None else site.robots_outcome.source,
+            effect=Effect.RESERVE,
+            purposes=(plan.purpose,),
+            agents=bucket.tokens,
+            scope=rule.pattern,
+            evidence=f"line {rule.line}: {rule.text.strip()}{where}: robots.txt forbids every "
+            "crawler without a group of its own to fetch this path (a crawl rule, not an AI "
+            "reservation)",
+            line=rule.line,
+            key=FETCH_DISALLOWED,
+            value=rule.pattern,
+        )
     return Finding(
         signal=Signal.ROBOTS,
         source=site.robots.source if site.robots is not None else site.robots_outcome.source,

@@ -6,6 +6,10 @@ or fetches the missing ones in one concurrent crawl, optionally fetches the page
 themselves, and yields one :class:`~crawlcheck.model.UrlDecision` per URL in input order.
 Memory depends on the window and on the number of origins, never on the number of URLs.
 :func:`check_url` is the one-URL form used by ``crawlcheck check``; it reads the page too.
+
+With ``snapshot=`` the site-level files come from an origin snapshot
+(:mod:`crawlcheck.snapshot`) instead: no network, no cache, and an origin the snapshot
+lacks (or holds only an old capture of) is ``unknown`` with the snapshot's problem.
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ import os
 import tempfile
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import Enum
 from itertools import islice
 from pathlib import Path
@@ -26,20 +31,22 @@ from typing import Final, TypedDict, Unpack
 
 from crawlcheck.cache import OriginCache, default_cache_path
 from crawlcheck.crawl.options import CrawlOptions
-from crawlcheck.crawl.runner import crawl_sites, fetch_urls
-from crawlcheck.decide import Plan, decide_url, plan_for, site_signals
+from crawlcheck.crawl.runner import crawl_sites, fetch_resources
+from crawlcheck.decide import Plan, decide_unknown, decide_url, plan_for, site_signals
 from crawlcheck.errors import UsageError
+from crawlcheck.media.signals import MediaSignals, media_signals
 from crawlcheck.model import (
     PURPOSES,
     Fetched,
+    MediaFetch,
     Problem,
     Purpose,
     SiteFetches,
     UrlDecision,
-    UrlVerdict,
 )
 from crawlcheck.parsers.page import PageSignals, parse_page
 from crawlcheck.ruleset import Ruleset, load_ruleset
+from crawlcheck.snapshot.reader import Snapshot
 from crawlcheck.urls import malformed_reason, origin_of
 
 __all__ = [
@@ -47,9 +54,13 @@ __all__ = [
     "MALFORMED",
     "CacheChoice",
     "CheckerOptions",
+    "CheckerStats",
+    "SnapshotChoice",
     "UrlChecker",
     "check_url",
     "check_urls",
+    "collector_paused",
+    "read_target",
 ]
 
 #: URLs read per window when only site-level files are fetched.
@@ -70,18 +81,45 @@ class _Default(Enum):
 DEFAULT: Final = _Default.TOKEN
 #: What ``cache=`` accepts: DEFAULT, None (no cache kept after the run), a path or a cache.
 CacheChoice = _Default | None | str | os.PathLike[str] | OriginCache
+#: What ``snapshot=`` accepts: a snapshot's path or URL (opened with the default maximum
+#: age), or a :class:`~crawlcheck.snapshot.Snapshot` opened by the caller.
+SnapshotChoice = str | os.PathLike[str] | Snapshot
+
+
+@dataclass(slots=True)
+class CheckerStats:
+    """What a checker has done so far: for progress lines, summaries and cache ages."""
+
+    origins_fetched: int = 0
+    """Origins whose site-level files were fetched in this run."""
+    origins_cached: int = 0
+    """Origins whose site-level files came from the cache."""
+    pages_fetched: int = 0
+    """URLs fetched (with ``pages=True`` or ``media=True``), whatever their answer."""
+    oldest_cached: float | None = None
+    """When the oldest site-level files taken from the cache were fetched (epoch seconds)."""
 
 
 class CheckerOptions(TypedDict, total=False):
     """The keyword options of :class:`UrlChecker`, :func:`check_url` and :func:`check_urls`."""
 
+    max_age: float | None
+    """Use cached site-level files only when fetched at most this many seconds ago (0:
+    fetch every origin anew); None: as long as the cache keeps them (docs/check-and-filter.md)."""
+    on_fetch: Callable[[CheckerStats], None] | None
+    """Called after each origin or page fetched (to redraw a progress line)."""
+
     pages: bool
     """Also fetch every URL and read its own headers and meta."""
+    media: bool
+    """Also read what every URL embeds when it is an image or document (docs/media.md)."""
     cache: CacheChoice
     options: CrawlOptions | None
     """How to crawl (timeout, concurrency, proxy…)."""
     ruleset: Ruleset | None
     """The rules in use (``load_ruleset([...])`` with extra files)."""
+    snapshot: SnapshotChoice | None
+    """Decide from this origin snapshot, with no network (docs/snapshots.md)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +127,42 @@ class _Target:
     url: str
     origin: str | None
     problem: Problem | None
+
+
+def read_target(value: object) -> tuple[str, str | None, Problem | None]:
+    """Return (URL text, origin, None) for a usable URL, else (text, None, why not).
+
+    The one reading of an input value for per-URL decisions: a ``str``; bytes decoded as
+    UTF-8 (``not UTF-8`` otherwise, shown with ``\\xNN`` escapes); a pyarrow scalar as its
+    Python value (iterating a pyarrow column yields scalars); anything else is malformed.
+
+    >>> read_target(b"https://example.com/a")
+    ('https://example.com/a', 'https://example.com', None)
+    >>> read_target("ftp://example.com/")[2].message
+    "not an http(s) URL: scheme 'ftp'"
+    """
+    if not isinstance(value, str):
+        if isinstance(value, bytes | bytearray | memoryview):
+            raw = bytes(value)
+            try:
+                value = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                text = raw.decode("utf-8", "backslashreplace")
+                problem = Problem(code=MALFORMED, message="not UTF-8", source=text[:200])
+                return text, None, replace(problem, level="error")
+        elif type(value).__module__.startswith("pyarrow") and hasattr(value, "as_py"):
+            return read_target(value.as_py())
+    # origin_of is None exactly when malformed_reason names a reason: one reading per URL.
+    origin = origin_of(value) if isinstance(value, str) else None
+    if origin is None:
+        if value is None:  # a missing value in a table column
+            problem = Problem(code=MALFORMED, message="missing (null)", source="", level="error")
+            return "", None, problem
+        reason = malformed_reason(value) or "not a URL"
+        problem = Problem(code=MALFORMED, message=reason, source=str(value)[:200], level="error")
+        return str(value), None, problem
+    assert isinstance(value, str)
+    return value, origin, None
 
 
 class UrlChecker:
@@ -110,15 +184,34 @@ class UrlChecker:
         self.agent = agent.strip() if agent and agent.strip() else None
         self.purpose = Purpose(purpose)
         self.pages = settings.get("pages", False)
+        self.media = settings.get("media", False)
         self.options = settings.get("options") or CrawlOptions()
         self.ruleset = settings.get("ruleset") or load_ruleset()
         self._crawler_names = tuple(a.token for a in self.ruleset.agents)
-        self._memory: OrderedDict[str, Plan] = OrderedDict()
-        """Each origin's decision plan (its parsed site files), least recently used first."""
+        self._memory: OrderedDict[str, Plan | Problem] = OrderedDict()
+        """Each origin's decision plan (its parsed site files), or why it has none (a
+        snapshot without a usable capture of it), least recently used first."""
         self._memory_origins = max(1, memory_origins)
         self._started = time.time()
+        max_age = settings.get("max_age")
+        if max_age is not None and not max_age >= 0:
+            raise UsageError(f"max_age must be a number of seconds >= 0, not {max_age}")
+        self.max_age = max_age
+        self.stats = CheckerStats()
+        self._on_fetch = settings.get("on_fetch")
         self._tempdir: tempfile.TemporaryDirectory[str] | None = None
-        cache = settings.get("cache", DEFAULT)
+        snapshot = settings.get("snapshot")
+        self._own_snapshot = snapshot is not None and not isinstance(snapshot, Snapshot)
+        self.snapshot: Snapshot | None = None
+        """The origin snapshot decisions come from (None: fetched, through the cache)."""
+        if snapshot is not None:
+            if self.pages or self.media:
+                flag = "--pages" if self.pages else "--media"
+                raise UsageError(
+                    f"{flag} fetches every URL; a snapshot holds site-level files only"
+                )
+            self.snapshot = snapshot if isinstance(snapshot, Snapshot) else Snapshot(snapshot)
+        cache = settings.get("cache", DEFAULT) if snapshot is None else None
         self._own_cache = not isinstance(cache, OriginCache)
         self.cache = self._open_cache(cache)
 
@@ -135,9 +228,11 @@ class UrlChecker:
         return OriginCache(cache)
 
     def close(self) -> None:
-        """Close the cache (unless the caller passed it in) and remove temporary files."""
+        """Close the cache and snapshot (unless the caller passed them in); remove temp files."""
         if self._own_cache:
             self.cache.close()
+        if self._own_snapshot and self.snapshot is not None:
+            self.snapshot.close()
         if self._tempdir is not None:
             self._tempdir.cleanup()
             self._tempdir = None
@@ -157,67 +252,69 @@ class UrlChecker:
         self, urls: Iterable[object], window: int | None = None
     ) -> Iterator[list[UrlDecision]]:
         """Yield the decisions of *urls* one window (a list, in input order) at a time."""
-        size = window or (PAGE_WINDOW if self.pages else SITE_WINDOW)
+        size = window or (PAGE_WINDOW if self.pages or self.media else SITE_WINDOW)
         iterator = iter(urls)
         while batch := list(islice(iterator, size)):
             yield self._decide_window(batch)
 
     def _decide_window(self, urls: list[object]) -> list[UrlDecision]:
-        with _collector_paused():
+        with collector_paused():
             targets = [self._target(url) for url in urls]
         origins = list(dict.fromkeys(t.origin for t in targets if t.origin is not None))
-        if not self.pages:
-            plans = self._plans(origins)
-            with _collector_paused():
+        if not self.pages and not self.media:
+            plans = self.plans(origins)
+            with collector_paused():
                 # The hot loop of `filter`: names bound once, one call per URL.
                 decide = decide_url
                 return [
-                    decide(t.url, plans[t.origin]) if t.origin is not None else self._malformed(t)
+                    (
+                        decide(t.url, plan)
+                        if isinstance(plan := plans[t.origin], Plan)
+                        else self._unknown(t.url, plan)
+                    )
+                    if t.origin is not None
+                    else self._malformed(t)
                     for t in targets
                 ]
         # The page fetch obeys robots.txt on its own, so both crawls run side by side.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="crawlcheck-pages") as pool:
             pending = pool.submit(self._fetch_pages, targets)
             try:
-                plans = self._plans(origins)
+                plans = self.plans(origins)
             finally:
-                pages = pending.result()
+                pages, media = pending.result()
         return [
-            decide_url(t.url, plans[t.origin], pages.get(t.url))
+            (
+                decide_url(t.url, plan, pages.get(t.url), media.get(t.url))
+                if isinstance(plan := plans[t.origin], Plan)
+                else self._unknown(t.url, plan)
+            )
             if t.origin is not None
             else self._malformed(t)
             for t in targets
         ]
 
     def _target(self, url: object) -> _Target:
-        if isinstance(url, bytes | bytearray | memoryview):
-            raw = bytes(url)
-            try:
-                url = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                text = raw.decode("utf-8", "backslashreplace")
-                problem = Problem(code=MALFORMED, message="not UTF-8", source=text[:200])
-                return _Target(text, None, replace(problem, level="error"))
-        reason = malformed_reason(url)
-        if reason is not None:
-            problem = Problem(code=MALFORMED, message=reason, source=str(url)[:200], level="error")
-            return _Target(str(url), None, problem)
-        assert isinstance(url, str)
-        return _Target(url, origin_of(url), None)
+        return _Target(*read_target(url))
 
     def _malformed(self, target: _Target) -> UrlDecision:
-        return UrlDecision(
-            url=target.url,
-            purpose=self.purpose,
-            agent=self.agent,
-            decision=UrlVerdict.UNKNOWN,
-            problems=(target.problem,) if target.problem else (),
-        )
+        return self._unknown(target.url, target.problem)
+
+    def _unknown(self, url: str, problem: Problem | None) -> UrlDecision:
+        """Return ``unknown`` for *url*, because of *problem* (fail closed)."""
+        return decide_unknown(url, self.purpose, self.agent, problem)
 
     # -- site-level files: memory, then cache, then one crawl for the rest
 
-    def _plans(self, origins: list[str]) -> dict[str, Plan]:
-        found: dict[str, Plan] = {}
+    def plans(self, origins: list[str]) -> dict[str, Plan | Problem]:
+        """Return each origin's decision plan, or the problem why it has none.
+
+        From memory, else the snapshot (no network) or the cache, else one crawl of the
+        origins still missing. For callers that decide many URLs per origin themselves
+        (the batch API in
+        :mod:`crawlcheck.tables`): ``decide_url(url, plan)``, or ``decide_unknown`` for a problem.
+        """
+        found: dict[str, Plan | Problem] = {}
         missing: list[str] = []
         for origin in origins:
             plan = self._memory.get(origin)
@@ -226,18 +323,43 @@ class UrlChecker:
             else:
                 self._memory.move_to_end(origin)
                 found[origin] = plan
-        if missing:
+        if missing and self.snapshot is not None:
+            for origin, lookup in self.snapshot.lookup_many(missing).items():
+                if lookup.fetches is None:
+                    assert lookup.problem is not None
+                    found[origin] = self._remember(origin, lookup.problem)
+                else:
+                    found[origin] = self._remember(origin, self._plan(lookup.fetches))
+        elif missing:
             # Rows this run stored are used even when already expired (max-age=0):
             # each origin is fetched once per run (and once per cache lifetime).
-            cached = self.cache.get_many(missing, stored_since=self._started)
+            cached = self._fresh_enough(self.cache.get_many(missing, stored_since=self._started))
             fetched = self._fetch_sites([o for o in missing if o not in cached])
             for origin in missing:
-                site = site_signals(cached.get(origin) or fetched[origin], self.ruleset)
-                found[origin] = self._remember(
-                    origin,
-                    plan_for(site, purpose=self.purpose, agent=self.agent, ruleset=self.ruleset),
-                )
+                fetches = cached.get(origin) or fetched[origin]
+                found[origin] = self._remember(origin, self._plan(fetches))
         return found
+
+    def _plan(self, fetches: SiteFetches) -> Plan:
+        site = site_signals(fetches, self.ruleset)
+        return plan_for(site, purpose=self.purpose, agent=self.agent, ruleset=self.ruleset)
+
+    def _fresh_enough(self, cached: dict[str, SiteFetches]) -> dict[str, SiteFetches]:
+        """Return the cached copies *max_age* allows, and count them."""
+        if self.max_age is not None:
+            # Copies this run fetched (and stored) always count: once per run.
+            cutoff = min(self._started, time.time() - self.max_age)
+            cached = {o: s for o, s in cached.items() if fetched_time(s) >= cutoff}
+        self.stats.origins_cached += len(cached)
+        for site in cached.values():
+            when = fetched_time(site)
+            if self.stats.oldest_cached is None or when < self.stats.oldest_cached:
+                self.stats.oldest_cached = when
+        return cached
+
+    def _fetched(self) -> None:
+        if self._on_fetch is not None:
+            self._on_fetch(self.stats)
 
     def _fetch_sites(self, origins: list[str]) -> dict[str, SiteFetches]:
         if not origins:
@@ -247,6 +369,8 @@ class UrlChecker:
         batch: list[SiteFetches] = []
         for fetches in crawl_sites(origins, options):
             results[fetches.site] = fetches
+            self.stats.origins_fetched += 1
+            self._fetched()
             batch.append(fetches)
             if len(batch) >= 100:
                 self.cache.put_many(batch)
@@ -257,7 +381,7 @@ class UrlChecker:
                 results[origin] = SiteFetches(site=origin, origin=origin)
         return results
 
-    def _remember(self, origin: str, plan: Plan) -> Plan:
+    def _remember(self, origin: str, plan: Plan | Problem) -> Plan | Problem:
         self._memory[origin] = plan
         if len(self._memory) > self._memory_origins:
             self._memory.popitem(last=False)
@@ -265,15 +389,51 @@ class UrlChecker:
 
     # -- pages (only with pages=True): robots.txt is obeyed by the runner for crawlcheck
 
-    def _fetch_pages(self, targets: list[_Target]) -> dict[str, PageSignals]:
+    def _fetch_pages(
+        self, targets: list[_Target]
+    ) -> tuple[dict[str, PageSignals], dict[str, MediaSignals]]:
+        """Return the pages' own signals (``pages``) and what media URLs embed (``media``)."""
         urls = list(dict.fromkeys(t.url for t in targets if t.origin is not None))
         pages: dict[str, PageSignals] = {}
-        for doc in fetch_urls(urls, replace(self.options, fetch_pages=True)):
-            pages[doc.url] = _slim(parse_page(doc, self._crawler_names))
+        media: dict[str, MediaSignals] = {}
+        for result in fetch_resources(urls, self._fetch_options()):
+            doc = result.fetched if isinstance(result, MediaFetch) else result
+            url = result.url
+            if self.pages:
+                fetched = doc or Fetched(url=url, error="not-fetched")
+                pages[url] = _slim(parse_page(fetched, self._crawler_names))
+            if isinstance(result, MediaFetch):
+                media[url] = media_signals(result.result, url)
+            elif self.media and not self.pages:
+                # Read as media from the first byte, yet no read came back: refused by
+                # robots.txt, or not a requestable URL. Unknown, never allowed.
+                media[url] = media_signals(None, url, not_read=result.error or "not fetched")
+            self.stats.pages_fetched += 1
+            self._fetched()
         for url in urls:
-            if url not in pages:
+            if self.pages and url not in pages:
                 pages[url] = parse_page(Fetched(url=url, error="not-fetched"))
-        return pages
+            if self.media and not self.pages and url not in media:
+                media[url] = media_signals(None, url)
+        return pages, media
+
+    def _fetch_options(self) -> CrawlOptions:
+        """Return the crawl options of the URL fetches (media: sniffed, or read as such)."""
+        mode = ("sniff" if self.pages else "ranges") if self.media else ""
+        shipped = set(load_ruleset().files)
+        extra = tuple(name for name in self.ruleset.files if name not in shipped)
+        return replace(self.options, fetch_pages=True, media=mode, rules=extra)
+
+
+def fetched_time(site: SiteFetches) -> float:
+    """Return when *site*'s files were fetched (epoch seconds; 0.0 when no time reads)."""
+    for _, doc in site.site_files():
+        if doc is not None and doc.fetched_at:
+            try:
+                return datetime.fromisoformat(doc.fetched_at).timestamp()
+            except ValueError:
+                return 0.0
+    return 0.0
 
 
 def _slim(page: PageSignals) -> PageSignals:
@@ -282,7 +442,7 @@ def _slim(page: PageSignals) -> PageSignals:
 
 
 @contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector for a loop of decisions, then restore it.
 
     Deciding allocates only short-lived, acyclic objects, yet each full collection walks
@@ -323,7 +483,14 @@ def check_url(
     purpose: str = "ai-train",
     **settings: Unpack[CheckerOptions],
 ) -> UrlDecision:
-    """Return the decision for *url*: its site-level files and (by default) the page itself."""
-    settings.setdefault("pages", True)
+    """Return the decision for *url*: its site-level files and (by default) the page itself.
+
+    When the response is an image or document (its Content-Type, else its first bytes),
+    what it embeds counts too (``media``, on by default; docs/media.md). With
+    ``snapshot=`` neither the page nor the media is fetched (no network): site-level files only.
+    """
+    offline = settings.get("snapshot") is not None
+    settings.setdefault("pages", not offline)
+    settings.setdefault("media", not offline)
     with UrlChecker(agent, purpose, **settings) as checker:
         return next(checker.check([url], 1))

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from crawlcheck.access import RobotsAccess
+from crawlcheck.access import FileAccess, RobotsAccess, file_access
 from crawlcheck.evaluate._claims import (
     Claim,
     PageView,
@@ -37,6 +37,13 @@ from crawlcheck.evaluate._claims import (
     robots_claims,
     rsl_claims,
     tdmrep_claims,
+)
+from crawlcheck.evaluate._media import (
+    media_claims,
+    media_findings,
+    media_problems,
+    media_records,
+    with_media_reason,
 )
 from crawlcheck.evaluate._records import fetch_records
 from crawlcheck.evaluate.signals import SiteSignals, site_signals, tdm_finding
@@ -85,6 +92,7 @@ def evaluate_site(fetches: SiteFetches, ruleset: Ruleset) -> SiteReport:
         problems.extend(issues)
         linked += [(url, doc.url) for url in licenses]
     problems.extend(_crawl_problems(fetches, views, linked))
+    problems.extend(media_problems(fetches.media))
 
     verdicts: list[Verdict] = []
     for purpose in PURPOSES:
@@ -96,15 +104,21 @@ def evaluate_site(fetches: SiteFetches, ruleset: Ruleset) -> SiteReport:
             *tdmrep_claims(site, views, purpose),
             *rsl_claims(site, purpose, ruleset),
             *page_claims(views, purpose),
+            *media_claims(fetches.media, purpose),
         ]
         permits = [
             f
             for f in (*site.findings, *(f for v in views for f in v.effective))
             if f.effect is Effect.PERMIT and purpose in f.purposes
         ]
-        verdicts.append(_verdict(purpose, claims, permits, site, views, fetches, agents, states))
-        if claims and permits:
-            problems.append(_conflict(purpose, claims, permits, fetches.origin))
+        verdict = _verdict(purpose, claims, permits, site, views, fetches, agents, states)
+        verdicts.append(with_media_reason(verdict, fetches.media))
+        # A conflict is two signals disagreeing; one file's own scopes (tdmrep.json's
+        # "/img/" reserved, "/" not) are not one.
+        reserving = {c.signal for c in claims}
+        others = [f for f in permits if f.signal not in reserving]
+        if claims and others:
+            problems.append(_conflict(purpose, claims, others, fetches.origin))
 
     return SiteReport(
         site=fetches.site,
@@ -116,12 +130,14 @@ def evaluate_site(fetches: SiteFetches, ruleset: Ruleset) -> SiteReport:
             *_global_group_findings(site),
             *site.findings,
             *page_findings,
+            *media_findings(fetches.media),
         ),
         fetches=fetch_records(fetches),
         problems=_unique(problems),
         skipped=fetches.skipped,
         started_at=fetches.started_at,
         finished_at=fetches.finished_at,
+        media=media_records(fetches.media),
     )
 
 
@@ -132,7 +148,9 @@ def _read_page(
     page = parse_page(doc, names)
     problems = list(page.problems)
     licenses = [link.url for link in page.license_links]
-    if page.status is None or not 200 <= page.status < 300 or doc.error is not None:
+    if not page.read:
+        # parse_page's one reading of "could not be read" (failed, non-2xx, undecodable,
+        # cut at the cap): the audit and the per-URL decisions never disagree on a page.
         return PageView(doc.url, False, (), None), [], problems, licenses
     findings = [ruleset.classify(o) for o in page.observations]
     effective = [f for f in findings if f.effect is not Effect.INFO]
@@ -195,7 +213,7 @@ def _verdict(
     return Verdict(
         purpose=purpose,
         verdict=SiteVerdict.NOT_RESERVED,
-        reasons=_nothing_reserved(purpose, permits, site, views, len(agents), states),
+        reasons=_nothing_reserved(purpose, permits, site, fetches, views, len(agents), states),
     )
 
 
@@ -203,6 +221,7 @@ def _nothing_reserved(
     purpose: str,
     permits: list[Finding],
     site: SiteSignals,
+    fetches: SiteFetches,
     views: list[PageView],
     agent_count: int,
     states: dict[str, AgentState],
@@ -214,8 +233,8 @@ def _nothing_reserved(
         robots = f"robots.txt keeps none of the {agent_count} catalogued {purpose} agents out"
     else:
         robots = f"robots.txt names no {purpose} agent (none is catalogued)"
-    ai_txt = "ai.txt read" if site.ai_txt is not None and site.ai_txt.usable else "no ai.txt"
-    tdm = "tdmrep.json read" if site.tdmrep is not None else "no tdmrep.json"
+    ai_txt = _file_state("ai.txt", fetches.ai_txt, site.ai_txt is not None and site.ai_txt.usable)
+    tdm = _file_state("tdmrep.json", fetches.tdmrep, site.tdmrep is not None)
     read = sum(1 for v in views if v.read)
     reasons = [
         f"no signal reserves {purpose}: {robots}; {ai_txt}; {tdm}; "
@@ -230,14 +249,29 @@ def _nothing_reserved(
     )
     if generic:
         reasons.append(
-            f"the * group's path rules ({'; '.join(generic[:3])}) restrict every crawler on "
-            "some paths: not an AI reservation"
+            f"robots.txt forbids every crawler to fetch some paths (the * group: "
+            f"{'; '.join(generic[:3])}): a crawl rule, not an AI reservation (check and "
+            "filter keep those URLs out)"
         )
     if permits:
         reasons.append(
             "explicit permissions: " + "; ".join(f"{f.signal} {f.evidence}" for f in permits[:3])
         )
     return tuple(reasons)
+
+
+def _file_state(name: str, doc: Fetched | None, parsed: bool) -> str:
+    """Return what became of a site file: read, absent (4xx), or read but not such a file.
+
+    (An unreadable one makes the verdict ``unknown``, so it is never named here.)
+    """
+    if doc is None:
+        return f"{name} not fetched"
+    if parsed:
+        return f"{name} read"
+    if file_access(doc) is FileAccess.ABSENT:
+        return f"no {name} (HTTP {doc.status})"
+    return f"{name} answered but is not one (see problems)"
 
 
 def _conflict(purpose: str, claims: list[Claim], permits: list[Finding], origin: str) -> Problem:
@@ -364,6 +398,17 @@ def _crawl_problems(
         )
         for url, reason in fetches.skipped
     ]
+    problems.extend(
+        Problem(
+            code="crawl.blocked-address",
+            message=f"not fetched: {why} (crawlcheck does not follow a site to loopback, "
+            "private, link-local or cloud metadata addresses; --allow-private-addresses "
+            "lifts this)",
+            source=url,
+            level="warning",
+        )
+        for url, why in fetches.blocked
+    )
     if (views or fetches.skipped) and not any(v.read for v in views):
         problems.append(
             Problem(

@@ -256,10 +256,12 @@ def page_claims(pages: Sequence[PageView], purpose: str) -> list[Claim]:
     if full:
         cite = f"{full[0][1].signal} {full[0][1].evidence}"
         complete = len(full) == len(read)
+        # The contract reads "every sampled page" as the whole site; say how small the
+        # sample is, so that one page (--pages 0) does not read as "every page".
         count = (
-            f"every sampled page ({len(read)})"
+            f"every sampled page read ({_sample(len(read))})"
             if complete
-            else f"{len(full)} of {len(read)} pages read"
+            else f"{len(full)} of {len(read)} sampled pages read"
         )
         claims.append(
             Claim(
@@ -274,6 +276,13 @@ def page_claims(pages: Sequence[PageView], purpose: str) -> list[Claim]:
             Claim("page", False, f"{finding.signal} {finding.evidence} on {url} reserves {limit}")
         )
     return claims
+
+
+def _sample(pages: int) -> str:
+    """Return what a sample of *pages* pages read can support, for a verdict's reason."""
+    if pages == 1:
+        return "1 page, the only one read: pages not sampled may differ"
+    return f"{pages} pages, a sample: pages not sampled may differ"
 
 
 def _reserving(findings: Iterable[Finding], purpose: str) -> list[Finding]:

@@ -12,6 +12,7 @@ def fetch_records(fetches: SiteFetches) -> tuple[FetchRecord, ...]:
     ]
     kinds += [("page", page) for page in fetches.pages]
     kinds += [("license", doc) for doc in fetches.licenses]
+    kinds += [("media", media.fetched) for media in fetches.media]
     return tuple(fetch_record(doc, kind) for kind, doc in kinds if doc is not None)
 
 

@@ -25,9 +25,10 @@ from crawlcheck.model import (
     SiteFetches,
     split_effects,
 )
+from crawlcheck.parsers.aipref import invalid_value_message
 from crawlcheck.parsers.aitxt import AiTxt, parse_ai_txt
 from crawlcheck.parsers.llms import LlmsTxt, parse_llms_txt
-from crawlcheck.parsers.robots import RobotsTxt, parse_robots
+from crawlcheck.parsers.robots import USAGE_VALUE, RobotsTxt, parse_robots, split_usage_rule
 from crawlcheck.parsers.rsl import RslContent, RslLicense, parse_rsl
 from crawlcheck.parsers.tdmrep import TdmRepFile, TdmResolution, parse_tdmrep_json
 
@@ -96,6 +97,12 @@ def site_signals(fetches: SiteFetches, ruleset: Ruleset) -> SiteSignals:
                 line = observation.evidence.line or 0
                 robots_records.setdefault(line, []).append(finding)
 
+    if robots is not None:
+        for problem, purposes in _unreadable_usage(robots, ruleset):
+            problems.append(problem)
+            for purpose in purposes:
+                unread.setdefault(purpose, []).append(problem)
+
     def read(doc: Fetched, signal: Signal) -> bool:
         """Return True when *doc* may be parsed; else record why its purposes are unknown."""
         found = file_outcome(doc, signal)
@@ -159,6 +166,32 @@ def site_signals(fetches: SiteFetches, ruleset: Ruleset) -> SiteSignals:
         robots_records=MappingProxyType({k: tuple(v) for k, v in robots_records.items()}),
         unread=MappingProxyType({k: tuple(v) for k, v in unread.items()}),
     )
+
+
+def _unreadable_usage(robots: RobotsTxt, ruleset: Ruleset) -> list[tuple[Problem, tuple[str, ...]]]:
+    """Return each Content-Usage value in a group that is not the Token y/n, and its purposes.
+
+    ``train-ai=no`` states a preference the vocabulary cannot read (aipref vocab
+    §"Serialization" makes it unknown, not absent): the publisher said something about
+    training, so crawlcheck does not read it as silence. The purposes the category speaks
+    to become unknown for the site, fail closed, until the publisher writes ``n`` or ``y``.
+    """
+    found = []
+    for group in robots.groups:
+        for record in group.records:
+            if record.name != "content-usage":
+                continue
+            for key, value in split_usage_rule(record.value)[1].invalid:
+                problem = Problem(
+                    code=USAGE_VALUE,
+                    message=invalid_value_message(key, value),
+                    source=robots.source,
+                    line=record.line,
+                    level="error",
+                )
+                meaning = ruleset.meaning(Signal.CONTENT_USAGE, key, "n")
+                found.append((problem, meaning.purposes))
+    return found
 
 
 def tdm_finding(resolution: TdmResolution, scope: str, ruleset: Ruleset) -> Finding | None:

@@ -21,7 +21,10 @@ from crawlcheck.parsers._robots_syntax import (
     product_token,
 )
 from crawlcheck.parsers._robots_types import Group
+from crawlcheck.parsers.aipref import invalid_value_message
 
+#: Problem code of a robots.txt Content-Usage value that is not the Token y/n.
+USAGE_VALUE = "robots.content-usage-value"
 #: Records Google documents as unsupported but that are common and harmless.
 _KNOWN_UNSUPPORTED = frozenset(
     {"crawl-delay", "host", "noindex", "clean-param", "request-rate", "visit-time", "nofollow"}
@@ -109,13 +112,19 @@ def line_problems(source: str, lines: Iterable[RobotsLine]) -> list[Problem]:
                     for message in parse_content_signal(line.raw_value)[1]:
                         problem("robots.content-signal-invalid", line, message)
                 else:
-                    error = split_usage_rule(line.raw_value)[1].error
-                    if error:
+                    pref = split_usage_rule(line.raw_value)[1]
+                    if pref.error:
                         problem(
                             "robots.content-usage-invalid",
                             line,
-                            f"Content-Usage is not an SF Dictionary ({error}): every category unknown",
+                            f"Content-Usage is not an SF Dictionary ({pref.error}): every "
+                            "category unknown",
                         )
+                    for key, value in pref.invalid:
+                        # A statement the vocabulary cannot read: the purpose is unknown
+                        # (fail closed, crawlcheck.evaluate.signals), and the publisher is
+                        # told the fix.
+                        problem(USAGE_VALUE, line, invalid_value_message(key, value), "error")
             elif name in _KNOWN_UNSUPPORTED:
                 problem(
                     "robots.unsupported-directive",

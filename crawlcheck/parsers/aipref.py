@@ -30,6 +30,9 @@ class UsagePreference:
     """Keys present but unknown, or known keys whose value was not the Token y/n."""
     error: str | None
     """Why the value failed to parse as an SF Dictionary (then every category is unknown)."""
+    invalid: tuple[tuple[str, str], ...] = ()
+    """Known categories whose value was not the Token y/n, with the value as written
+    (``("train-ai", "no")``): the publisher stated something the vocabulary cannot read."""
 
     def get(self, category: str) -> str | None:
         """Return ``y``, ``n`` or None (unknown) for *category*."""
@@ -46,6 +49,8 @@ def parse_usage(text: str) -> UsagePreference:
     (('train-ai', 'n'), ('search', 'y'))
     >>> parse_usage("train-ai=no").preferences
     ()
+    >>> parse_usage("train-ai=no").invalid
+    (('train-ai', 'no'),)
     """
     try:
         parsed = http_sf.parse(text.encode("utf-8"), tltype="dictionary")
@@ -55,14 +60,45 @@ def parse_usage(text: str) -> UsagePreference:
         return UsagePreference(text=text, preferences=(), ignored=(), error="not a dictionary")
     preferences: list[tuple[str, str]] = []
     ignored: list[str] = []
+    invalid: list[tuple[str, str]] = []
     for key, member in parsed.items():
         value = member[0] if isinstance(member, tuple) else member
         if key in KNOWN_CATEGORIES and isinstance(value, Token) and str(value) in ("y", "n"):
             preferences.append((key, str(value)))
         else:
             ignored.append(key)
+            if key in KNOWN_CATEGORIES:
+                invalid.append((key, _written(value)))
     return UsagePreference(
-        text=text, preferences=tuple(preferences), ignored=tuple(ignored), error=None
+        text=text,
+        preferences=tuple(preferences),
+        ignored=tuple(ignored),
+        error=None,
+        invalid=tuple(invalid),
+    )
+
+
+def _written(value: object) -> str:
+    """Return an SF bare item roughly as written (RFC 9651 §3.3): for messages only."""
+    if isinstance(value, bool):
+        return "?1" if value else "?0"
+    if isinstance(value, str) and not isinstance(value, Token):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "(" + " ".join(_written(v[0] if isinstance(v, tuple) else v) for v in value) + ")"
+    return str(value)
+
+
+def invalid_value_message(key: str, value: str) -> str:
+    """Return what is wrong with ``key=value`` and how the publisher writes it instead.
+
+    >>> invalid_value_message("train-ai", "no")[:60]
+    "Content-Usage train-ai=no: 'no' is not a preference (the aip"
+    """
+    return (
+        f"Content-Usage {key}={value}: {value!r} is not a preference (the aipref vocabulary "
+        f"takes only the Token y or n), so the {key} preference is unknown: write {key}=n to "
+        f"disallow it, or {key}=y to allow it"
     )
 
 

@@ -70,6 +70,11 @@ class HtmlDocument:
     anchors: tuple[str, ...]
     """Absolute http(s) targets of ``<a href>``, fragments dropped, first occurrence order."""
     problems: tuple[Problem, ...]
+    media: tuple[tuple[str, str], ...] = ()
+    """(absolute http(s) URL, how) of the images and documents the page shows or links, in
+    document order: ``og:image`` (``<meta property=og:image>``, ``twitter:image``), ``img``
+    (``<img src>``), ``srcset`` (each ``<img srcset>`` / ``<source srcset>`` candidate) and
+    ``link`` (an ``<a href>`` whose path ends in ``.pdf`` or ``.epub``)."""
 
     def meta_pairs(self) -> tuple[tuple[str, str], ...]:
         """Return ``(name, content)`` of every meta tag (the input of ``tdm_from_meta``)."""
@@ -102,12 +107,14 @@ def parse_html(body: bytes, url: str, content_type_header: str | None = None) ->
         )
         return HtmlDocument(source=url, metas=(), links=(), anchors=(), problems=tuple(problems))
     base = _base_url(soup, url)
+    anchors = tuple(dict.fromkeys(_anchors(soup, base)))
     return HtmlDocument(
         source=url,
         metas=tuple(_metas(soup)),
         links=tuple(_links(soup, base)),
-        anchors=tuple(dict.fromkeys(_anchors(soup, base))),
+        anchors=anchors,
         problems=tuple(problems),
+        media=tuple(dict.fromkeys(_media(soup, base, anchors))),
     )
 
 
@@ -226,3 +233,51 @@ def _anchors(soup: BeautifulSoup, base: str) -> Iterable[str]:
             continue
         if scheme in ("http", "https"):
             yield href
+
+
+#: ``<meta>`` properties and names that name a page's image (Open Graph, Twitter cards).
+_IMAGE_METAS = frozenset({"og:image", "og:image:url", "og:image:secure_url", "twitter:image"})
+#: Link targets read as documents (by the path's extension: a page links them by name).
+_DOCUMENT_SUFFIXES = (".pdf", ".epub")
+
+
+def _media(soup: BeautifulSoup, base: str, anchors: tuple[str, ...]) -> Iterable[tuple[str, str]]:
+    """Yield (URL, how) of the images and documents a page shows or links."""
+    for tag in soup.find_all("meta"):
+        if isinstance(tag, Tag):
+            name = (_attr(tag, "property") or _attr(tag, "name")).strip().lower()
+            if name in _IMAGE_METAS:
+                yield from _http(base, _attr(tag, "content"), "og:image")
+    for tag in soup.find_all(["img", "source"]):
+        if not isinstance(tag, Tag):
+            continue
+        if tag.name == "img":
+            yield from _http(base, _attr(tag, "src"), "img")
+        # HTML §4.8.4.2.1: comma-separated candidates, each a URL and an optional descriptor.
+        for candidate in _attr(tag, "srcset").split(","):
+            parts = candidate.split()
+            if parts:
+                yield from _http(base, parts[0], "srcset")
+    for href in anchors:
+        try:
+            path = urlsplit(href).path.lower()
+        except ValueError:
+            continue
+        if path.endswith(_DOCUMENT_SUFFIXES):
+            yield href, "link"
+
+
+def _http(base: str, value: str, how: str) -> Iterable[tuple[str, str]]:
+    """Yield (absolute http(s) URL without fragment, how) for a URL attribute, if usable."""
+    if not value.strip() or value.strip().lower().startswith("data:"):
+        return
+    href = _resolve(base, value)
+    if href is None:
+        return
+    href = urldefrag(href).url
+    try:
+        scheme = urlsplit(href).scheme.lower()
+    except ValueError:
+        return
+    if scheme in ("http", "https"):
+        yield href, how

@@ -128,6 +128,17 @@ def _failure(doc: Fetched) -> Problem | None:
             source=doc.url,
             level="error",
         )
+    if doc.truncated and doc.ok:
+        # As for a site file (crawlcheck.access): a body cut at the size cap is never read
+        # as if whole, since the part not read may carry a reservation (a robots meta late
+        # in a huge <head>, say).
+        return Problem(
+            code="page.too-large",
+            message=f"the page is larger than the {len(doc.body):,} bytes read: what the rest "
+            "says is unknown, so its signals were not read",
+            source=doc.url,
+            level="error",
+        )
     if not doc.ok:
         return Problem(
             code="page.http-error",

@@ -22,7 +22,7 @@ from crawlcheck.parsers._robots_build import (
     split_usage_rule,
 )
 from crawlcheck.parsers._robots_index import AgentRules, index_rules
-from crawlcheck.parsers._robots_lint import file_problems, line_problems, lint
+from crawlcheck.parsers._robots_lint import USAGE_VALUE, file_problems, line_problems, lint
 from crawlcheck.parsers._robots_syntax import (
     MAX_BYTES,
     PreparedBody,
@@ -41,6 +41,7 @@ _AGENT_NAMES_KEPT = 64
 
 __all__ = [
     "MAX_BYTES",
+    "USAGE_VALUE",
     "AgentState",
     "Decision",
     "ExtensionRecord",

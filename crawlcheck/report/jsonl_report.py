@@ -7,9 +7,7 @@ from collections.abc import Sequence
 
 from crawlcheck.model import SiteReport
 from crawlcheck.report.document import ReportMeta, site_to_dict
-
-# Only possible inside JSON strings, where the escape means the same character.
-_LINE_BREAKS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+from crawlcheck.safe_text import json_safe
 
 
 def render_site(report: SiteReport) -> str:
@@ -17,10 +15,11 @@ def render_site(report: SiteReport) -> str:
 
     ``json.dumps`` escapes control characters, so a newline in site text never splits
     the line; NEL, U+2028 and U+2029 are escaped too, for readers (Python's
-    ``str.splitlines``, JavaScript) that treat them as line breaks.
+    ``str.splitlines``, JavaScript) that treat them as line breaks, and so are the other
+    characters a terminal would obey (:func:`crawlcheck.safe_text.json_safe`).
     """
     line = json.dumps(site_to_dict(report), ensure_ascii=False, separators=(",", ":"))
-    return line.translate(_LINE_BREAKS) + "\n"
+    return json_safe(line) + "\n"
 
 
 def render(reports: Sequence[SiteReport], meta: ReportMeta) -> str:

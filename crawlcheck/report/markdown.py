@@ -23,14 +23,16 @@ from crawlcheck.report.document import (
     ordered_verdicts,
     verdict_counts,
 )
+from crawlcheck.safe_text import safe_text
 
 #: Longest evidence or reason shown before it is cut with an ellipsis (the JSON has it all).
 MAX_TEXT = 160
 
 _PUNCTUATION = re.compile(r"([\\`*_\[\]|~$])")
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
-# Line breaks (including the ones Python's splitlines knows) and other control characters.
-_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+# Line breaks (the ones Python's splitlines knows) become spaces; every other control,
+# bidi or zero-width character is shown as an escape by crawlcheck.safe_text.
+_BREAKS = re.compile(r"[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]+")
 
 
 def escape(text: str, limit: int | None = None) -> str:
@@ -41,7 +43,7 @@ def escape(text: str, limit: int | None = None) -> str:
     """
     if limit is not None and len(text) > limit:
         text = text[: limit - 1] + "…"
-    text = _BREAKS.sub(" ", text)
+    text = safe_text(_BREAKS.sub(" ", text))
     text = "".join(_ENTITIES.get(ch, ch) for ch in text)
     return _PUNCTUATION.sub(r"\\\1", text)
 

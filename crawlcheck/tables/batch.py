@@ -1,0 +1,148 @@
+"""Decide a batch of rows at once: grouped by origin, one plan per origin, outcomes shared.
+
+The rows of a table are decided together, not one by one: each value is read once
+(:func:`~crawlcheck.decide.checker.read_target`), rows are grouped by origin, each
+origin's :class:`~crawlcheck.decide.plans.Plan` is taken once from the checker (memory,
+cache or one crawl for the missing), and then
+
+* an origin whose plan answers alike for every path (no path rule applies:
+  :func:`~crawlcheck.decide.same_for_every_path`) is decided once for all its rows;
+* a URL repeated in the batch is decided once;
+* every other URL is decided with :func:`~crawlcheck.decide.decide_url`.
+
+Rows with the same decision, reasons and problems share one *outcome*, so writers turn
+each distinct outcome into JSON or Arrow once and repeat it per row. With ``pages`` every
+URL is fetched anyway: the checker's own window does that, and outcomes are still shared.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from crawlcheck.decide import Plan, decide_unknown, decide_url, same_for_every_path
+from crawlcheck.decide.checker import UrlChecker, collector_paused, read_target
+from crawlcheck.model import Problem, UrlDecision
+
+__all__ = ["Decided", "decide_rows"]
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """The decisions of a batch of rows: one outcome index per row, the distinct outcomes."""
+
+    rows: tuple[int, ...]
+    """Per row, in input order: the index of its outcome in ``outcomes``."""
+    outcomes: tuple[UrlDecision, ...]
+    """The distinct outcomes. An outcome's ``url`` is one of its rows': never print it for
+    another row."""
+    urls: tuple[str, ...]
+    """Per row, the URL as read (a value that is not text: its text form; '' if none)."""
+    purpose: str
+    agent: str | None
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def decision(self, row: int) -> UrlDecision:
+        """Return the outcome of *row* (its ``url`` may be another row's)."""
+        return self.outcomes[self.rows[row]]
+
+    def counts(self) -> Counter[str]:
+        """Return how many rows have each decision."""
+        per_outcome = Counter(self.rows)
+        counts: Counter[str] = Counter()
+        for index, count in per_outcome.items():
+            counts[self.outcomes[index].decision] += count
+        return counts
+
+
+class _Outcomes:
+    """Distinct outcomes, keyed by the identity of their reasons and problems.
+
+    Plans memoise their findings, so decisions on one rule share the same objects; keying
+    by ``id`` is then exact and cheap. Every outcome kept holds its findings alive, so an
+    id in a key is never reused by another object while the batch is built.
+    """
+
+    def __init__(self) -> None:
+        self.outcomes: list[UrlDecision] = []
+        self._index: dict[tuple[object, ...], int] = {}
+
+    def add(self, decision: UrlDecision) -> int:
+        key = (
+            decision.decision,
+            *map(id, decision.reasons),
+            None,
+            *map(id, decision.problems),
+        )
+        index = self._index.get(key)
+        if index is None:
+            index = self._index[key] = len(self.outcomes)
+            self.outcomes.append(decision)
+        return index
+
+
+def decide_rows(
+    checker: UrlChecker, values: Sequence[object], unreadable: Mapping[int, Problem] | None = None
+) -> Decided:
+    """Return the decisions of *values*, one per row, in order.
+
+    *unreadable* maps rows that hold no URL at all (a line too long, a JSON line that is
+    not an object) to why (a ``url.malformed`` problem): those rows are ``unknown``.
+    """
+    unreadable = unreadable or {}
+    rows = [0] * len(values)
+    outcomes = _Outcomes()
+    for row, why in unreadable.items():
+        rows[row] = outcomes.add(decide_unknown("", checker.purpose, checker.agent, why))
+    good = [row for row in range(len(values)) if row not in unreadable]
+    urls: list[str] = [""] * len(values)
+    question = (str(checker.purpose), checker.agent)
+    if checker.pages:
+        batch = [values[row] for row in good]
+        decided = next(checker.windows(batch, len(batch)), []) if batch else []
+        for row, decision in zip(good, decided, strict=True):
+            rows[row] = outcomes.add(decision)
+            urls[row] = decision.url
+        return Decided(tuple(rows), tuple(outcomes.outcomes), tuple(urls), *question)
+
+    by_origin: dict[str, list[int]] = {}
+    with collector_paused():
+        for row in good:
+            url, origin, problem = read_target(values[row])
+            urls[row] = url
+            if origin is None:
+                malformed = decide_unknown(url, checker.purpose, checker.agent, problem)
+                rows[row] = outcomes.add(malformed)
+                continue
+            group = by_origin.get(origin)
+            if group is None:
+                by_origin[origin] = [row]
+            else:
+                group.append(row)
+    plans = checker.plans(list(by_origin))
+    with collector_paused():
+        for origin, members in by_origin.items():
+            plan = plans[origin]
+            if not isinstance(plan, Plan):
+                # Why the origin has no plan (e.g. a snapshot that lacks it): unknown.
+                problem = plan
+                for row in members:
+                    rows[row] = outcomes.add(
+                        decide_unknown(urls[row], checker.purpose, checker.agent, problem)
+                    )
+            elif same_for_every_path(plan):
+                shared = outcomes.add(decide_url(urls[members[0]], plan))
+                for row in members:
+                    rows[row] = shared
+            else:
+                seen: dict[str, int] = {}
+                for row in members:
+                    url = urls[row]
+                    index = seen.get(url)
+                    if index is None:
+                        index = seen[url] = outcomes.add(decide_url(url, plan))
+                    rows[row] = index
+    return Decided(tuple(rows), tuple(outcomes.outcomes), tuple(urls), *question)
