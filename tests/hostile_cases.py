@@ -612,10 +612,6 @@ PENDING = {
     "robots-cut-mid-line": "robots.txt cut mid-line keeps 'Allow: /' (issue 7 item 4): the "
     "fix (_robots_syntax.prepare drops the cut line) is on branch speed, not on main yet",
 }
-SSRF_PENDING = (
-    "redirects to loopback/private/metadata addresses are followed (issue 7, SSRF): refusing "
-    "them is the crawl helper's (branch crawl), not on main yet"
-)
 
 
 def catalogue() -> tuple[list[Case], list[FixtureSite]]:
@@ -628,9 +624,7 @@ def catalogue() -> tuple[list[Case], list[FixtureSite]]:
             surfaces = case.surfaces
             if case.name not in checked and not _malformed(case):
                 surfaces = tuple(s for s in surfaces if s != CHECK)
-            pending = PENDING.get(case.name) or (
-                SSRF_PENDING if "-redirect-to-" in case.name else None
-            )
+            pending = PENDING.get(case.name)
             xfail = dict.fromkeys(surfaces, pending) if pending else {}
             cases.append(replace(case, surfaces=surfaces, xfail=xfail))
             sites.extend(case_sites)

@@ -279,16 +279,33 @@ def test_a_cache_path_that_is_a_directory_is_one_line(web: FixtureWeb, tmp_path:
 # -- hostile input files ------------------------------------------------------------------------
 
 
-def test_filter_on_binary_garbage(web: FixtureWeb, tmp_path: Path) -> None:
+def test_filter_on_binary_garbage_is_one_line_naming_it(web: FixtureWeb, tmp_path: Path) -> None:
+    # A NUL byte in the first block: not a URL list or table (crawlcheck.tables.sniff), so
+    # the user's input is refused whole rather than decided row by row.
     garbage = bytes((i * 197 + 13) % 256 for i in range(64 * 1024))
     stdin = garbage + b"\n" + "\n".join(URLS).encode() + b"\n"
+    result = run(web, tmp_path, "filter", "--no-cache", "--format", "jsonl", stdin=stdin)
+    err = assert_clean(result)
+    assert result.returncode == 2
+    assert "is binary (a NUL byte at offset" in err
+    assert err.count("\n") == 1
+    assert result.stdout == b""
+
+
+def test_filter_on_garbage_lines_after_urls(web: FixtureWeb, tmp_path: Path) -> None:
+    # Past the first block, garbage lines (control bytes, invalid UTF-8) are malformed rows:
+    # each `unknown`, never `allowed`, and the URLs around them still decided.
+    garbage = bytes(b for b in ((i * 197 + 13) % 256 for i in range(64 * 1024)) if b)
+    filler = "\n".join(f"http://a.cache.test/pad{i}" for i in range(400)).encode()
+    stdin = filler + b"\n" + garbage + b"\n" + "\n".join(URLS).encode() + b"\n"
     result = run(web, tmp_path, "filter", "--no-cache", "--format", "jsonl", stdin=stdin)
     err = assert_clean(result)
     assert result.returncode == 0
     decisions = [json.loads(line) for line in result.stdout.decode().splitlines()]
     by_url = {d["url"]: d["decision"] for d in decisions}
     assert [by_url[u] for u in URLS] == ["reserved", "allowed", "allowed"]
-    garbage_lines = [d for d in decisions if d["url"] not in URLS]
+    known = set(URLS) | {f"http://a.cache.test/pad{i}" for i in range(400)}
+    garbage_lines = [d for d in decisions if d["url"] not in known]
     assert garbage_lines
     assert all(d["decision"] == "unknown" for d in garbage_lines)
     assert "malformed" in err

@@ -165,11 +165,6 @@ def _one_line(size: int) -> Iterator[bytes]:
     yield b"\nhttp://big.hostile.test/after\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="filter reads a whole input line before checking its length (issue 7, 'Memory'): "
-    "bounded line reading is the pipelines helper's rewrite of filter input, not on main yet",
-)
 def test_a_2_gib_line_to_filter_is_read_in_bounded_memory(tmp_path: Path) -> None:
     run = measure(
         ["filter", "--no-cache", "--format", "jsonl", "--timeout", "1"],

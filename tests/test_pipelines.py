@@ -24,6 +24,9 @@ from crawlcheck.decide.checker import check_urls
 from crawlcheck.errors import UsageError
 from crawlcheck.pipelines.datatrove import CrawlcheckFilter
 from crawlcheck.pipelines.huggingface import UrlPredicate
+from crawlcheck.snapshot.build import build_snapshot
+from crawlcheck.tables import annotate_batches, decide_column
+from crawlcheck.urls import origin_of
 
 SITES = Path(__file__).parent / "data" / "urlcheck" / "sites.yaml"
 ROWS = [
@@ -185,3 +188,49 @@ def test_datasets_predicate_pickles_as_its_settings(warm_cache: Path) -> None:
         UrlPredicate("link", cache=str(warm_cache))({"url": ["x"]})
     predicate.close()
     copy.close()
+
+
+@pytest.fixture(scope="module")
+def origin_snapshot(tmp_path_factory: pytest.TempPathFactory, web: FixtureWeb) -> Path:
+    """An origin snapshot of ROWS' origins, built through the fixture web."""
+    path = tmp_path_factory.mktemp("snapshot") / "snap"
+    origins = {origin_of(url) for url, _ in ROWS if url is not None} - {None}
+    build_snapshot(sorted(o for o in origins if o), path, options=CrawlOptions(proxy=web.proxy_url))
+    return path
+
+
+def test_every_pipeline_step_decides_from_a_snapshot_with_no_network(
+    tmp_path: Path, web: FixtureWeb, origin_snapshot: Path
+) -> None:
+    expected = [decision for _, decision in ROWS]
+    web.clear_log()
+    # Arrow batch API
+    column = decide_column([url for url, _ in ROWS], snapshot=str(origin_snapshot))
+    assert column.column("decision").to_pylist() == expected
+    batches = annotate_batches(
+        [pa.RecordBatch.from_pylist([{"url": url} for url, _ in ROWS])],
+        snapshot=str(origin_snapshot),
+    )
+    assert [d for b in batches for d in b.column("decision").to_pylist()] == expected
+    # Hugging Face datasets, two processes: the predicate pickles as what to open
+    rows = ROWS * 3
+    dataset = Dataset.from_dict({"n": list(range(len(rows))), "url": [u for u, _ in rows]})
+    kept = dataset.filter(
+        UrlPredicate("url", snapshot=str(origin_snapshot)), batched=True, num_proc=2
+    )
+    assert kept["n"] == [n for n, (_, d) in enumerate(rows) if d == "allowed"]
+    # datatrove, two tasks
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "part.jsonl").write_text("".join(json.dumps(d) + "\n" for d in _documents()))
+    LocalPipelineExecutor(
+        pipeline=[
+            JsonlReader(str(inputs)),
+            CrawlcheckFilter(snapshot=str(origin_snapshot)),
+            JsonlWriter(str(tmp_path / "kept")),
+        ],
+        tasks=1,
+        logging_dir=str(tmp_path / "logs"),
+    ).run()
+    assert sorted(d["id"] for d in _read_jsonl_gz(tmp_path / "kept")) == [f"d{n}" for n in ALLOWED]
+    assert web.requests == []  # decided from the snapshot alone

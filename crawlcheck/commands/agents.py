@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import json
 
+from crawlcheck.commands.check import add_rules_argument
 from crawlcheck.model import PURPOSES
 from crawlcheck.ruleset import Agent, Ruleset, load_ruleset
 
@@ -25,14 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=PURPOSES,
         help="only the agents whose fetches serve this purpose (default: every agent)",
     )
-    parser.add_argument(
-        "--rules",
-        action="append",
-        default=[],
-        metavar="PATH",
-        help="a rules YAML file layered over the shipped catalogue (repeatable; docs/rules.md; "
-        "default: none)",
-    )
+    add_rules_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:

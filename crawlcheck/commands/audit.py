@@ -11,7 +11,7 @@ from typing import TextIO
 
 from crawlcheck.commands._audit_run import AuditRun
 from crawlcheck.commands._output import check_writable, to_stdout
-from crawlcheck.commands.check import add_address_argument
+from crawlcheck.commands.check import add_address_argument, add_rules_argument
 from crawlcheck.crawl.options import CrawlOptions
 from crawlcheck.errors import UsageError
 from crawlcheck.model import PURPOSES, SiteReport, SiteVerdict
@@ -119,13 +119,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="proxy for every request (default: http_proxy, https_proxy, no_proxy)",
     )
-    parser.add_argument(
-        "--rules",
-        metavar="PATH",
-        action="append",
-        default=[],
-        help="extra rules YAML layered on the shipped ones; repeatable (default: none)",
-    )
+    add_rules_argument(parser)
     add_address_argument(parser)
     parser.set_defaults(_extras="sites")
 

@@ -50,13 +50,7 @@ def add_decision_arguments(parser: argparse.ArgumentParser) -> None:
         default="ai-train",
         help="the use to decide for (default: ai-train)",
     )
-    parser.add_argument(
-        "--rules",
-        metavar="PATH",
-        action="append",
-        default=[],
-        help="extra rules YAML layered on the shipped ones; repeatable (default: none)",
-    )
+    add_rules_argument(parser)
     fresh = parser.add_mutually_exclusive_group()
     fresh.add_argument(
         "--max-age",
@@ -90,7 +84,8 @@ def add_decision_arguments(parser: argparse.ArgumentParser) -> None:
         "--snapshot",
         metavar="PATH",
         help="decide from this origin snapshot (a directory or URL; `snapshot build`), "
-        "with no network: an origin it lacks, or holds only a stale capture of, is unknown",
+        "with no network: an origin it lacks, or holds only a stale capture of, is unknown "
+        "(default: none, site files are fetched or taken from the cache)",
     )
     parser.add_argument(
         "--timeout",
@@ -100,6 +95,18 @@ def add_decision_arguments(parser: argparse.ArgumentParser) -> None:
         help="seconds allowed for one download (default: 15)",
     )
     add_address_argument(parser)
+
+
+def add_rules_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--rules`` (every command that reads the catalogue; :func:`load_rules` reads it)."""
+    parser.add_argument(
+        "--rules",
+        metavar="PATH",
+        action="append",
+        default=[],
+        help="a rules YAML file layered over the shipped catalogue (repeatable; docs/rules.md; "
+        "default: none)",
+    )
 
 
 def add_address_argument(parser: argparse.ArgumentParser) -> None:
@@ -211,6 +218,7 @@ def run(args: argparse.Namespace) -> int:
         chosen_agent(args, ruleset),
         args.purpose,
         pages=True,
+        media=True,  # an image or document: what it embeds counts too (docs/media.md)
         cache=cache_choice(args),
         options=options,
         ruleset=ruleset,

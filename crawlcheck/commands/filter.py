@@ -74,7 +74,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--output",
         metavar="PATH",
         help="write here instead of stdout (required for parquet; the format follows the "
-        "extension unless --format is given)",
+        "extension unless --format is given; default: stdout)",
     )
     add_decision_arguments(parser)
     parser.add_argument(
@@ -265,7 +265,7 @@ def _write(checker: UrlChecker, reader: Reader, writer: Writer, tally: FilterTal
     table = reader.kind != "text"
     # A URL list streams a window at a time (`| head` sees output early); tables are
     # decided in larger batches (bounded in bytes by the reader), which share more.
-    size = PAGE_WINDOW if checker.pages else BATCH_ROWS if table else SITE_WINDOW
+    size = PAGE_WINDOW if checker.fetches_urls else BATCH_ROWS if table else SITE_WINDOW
     seen = 0
     for chunk in reader.chunks(size):
         decided = decide_rows(checker, chunk.values, chunk.unreadable)

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from crawlcheck.commands._output import check_writable, open_output
+from crawlcheck.commands.check import add_rules_argument
 from crawlcheck.crawl.media_reads import MEDIA_BUDGET
 from crawlcheck.crawl.options import CrawlOptions
 from crawlcheck.crawl.runner import fetch_resources
@@ -80,13 +81,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="PEM file of C2PA trust anchors (roots) besides the SDK's: signers chaining to "
         "them make a manifest 'valid' (needed for its permissions to count; default: none)",
     )
-    parser.add_argument(
-        "--rules",
-        metavar="PATH",
-        action="append",
-        default=[],
-        help="extra rules YAML layered on the shipped ones; repeatable (default: none)",
-    )
+    add_rules_argument(parser)
     parser.set_defaults(_extras="paths")
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crawlcheck.agent_names import resolve_agent
+from crawlcheck.commands.check import add_rules_argument
 from crawlcheck.errors import UsageError
 from crawlcheck.model import PURPOSES
 from crawlcheck.parsers.robots import Decision, RobotsTxt, parse_robots
@@ -45,13 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format", choices=("text", "json"), default="text", help="output format (default: text)"
     )
-    parser.add_argument(
-        "--rules",
-        metavar="PATH",
-        action="append",
-        default=[],
-        help="extra rules YAML layered on the shipped ones; repeatable (default: none)",
-    )
+    add_rules_argument(parser)
     parser.set_defaults(_extras="urls")
 
 

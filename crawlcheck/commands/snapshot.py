@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from typing import IO
 
-from crawlcheck.commands.check import crawl_options, load_rules
+from crawlcheck.commands.check import add_rules_argument, crawl_options, load_rules
 from crawlcheck.errors import UsageError
 from crawlcheck.model import SiteFetches
 from crawlcheck.snapshot.build import build_snapshot
@@ -63,9 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=1,
         help="shard files, each holding whole registrable domains (default: 1)",
     )
-    build.add_argument(
-        "--rules", metavar="PATH", action="append", default=[], help="extra rules YAML file"
-    )
+    add_rules_argument(build)
     build.add_argument(
         "--timeout",
         metavar="S",

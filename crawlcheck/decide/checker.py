@@ -186,6 +186,8 @@ class UrlChecker:
         self.purpose = Purpose(purpose)
         self.pages = settings.get("pages", False)
         self.media = settings.get("media", False)
+        self.fetches_urls = self.pages or self.media
+        """Whether each URL itself is fetched (its page, or what an image embeds)."""
         self.options = settings.get("options") or CrawlOptions()
         self.ruleset = settings.get("ruleset") or load_ruleset()
         self._crawler_names = tuple(a.token for a in self.ruleset.agents)
@@ -253,7 +255,7 @@ class UrlChecker:
         self, urls: Iterable[object], window: int | None = None
     ) -> Iterator[list[UrlDecision]]:
         """Yield the decisions of *urls* one window (a list, in input order) at a time."""
-        size = window or (PAGE_WINDOW if self.pages or self.media else SITE_WINDOW)
+        size = window or (PAGE_WINDOW if self.fetches_urls else SITE_WINDOW)
         iterator = iter(urls)
         while batch := list(islice(iterator, size)):
             yield self._decide_window(batch)
@@ -268,7 +270,7 @@ class UrlChecker:
                 for url in urls
             ]
         origins = list(dict.fromkeys(t.origin for t in targets if t.origin is not None))
-        if not self.pages and not self.media:
+        if not self.fetches_urls:
             plans = self.plans(origins)
             with collector_paused():
                 # The hot loop of `filter`: names bound once, one call per URL.

@@ -1,4 +1,4 @@
-"""Drive the planner over a source of bytes: local files now, HTTP range requests later.
+"""Drive the planner over a source of bytes: a local file (HTTP: crawl/media_reads.py).
 
 :func:`drive` is the loop every source shares: read what the planner asks for (at least
 ``Limits.min_read`` bytes, never past the budget), hand it back, repeat. A source is any

@@ -128,10 +128,12 @@ def _failure(doc: Fetched) -> Problem | None:
             source=doc.url,
             level="error",
         )
-    if doc.truncated and doc.ok:
+    if doc.truncated and doc.ok and _is_html(doc):
         # As for a site file (crawlcheck.access): a body cut at the size cap is never read
         # as if whole, since the part not read may carry a reservation (a robots meta late
-        # in a huge <head>, say).
+        # in a huge <head>, say). Only an HTML body is read for signals: an image's or a
+        # PDF's page signals are its headers, read whole (what it embeds is the media
+        # reader's, with its own budget).
         return Problem(
             code="page.too-large",
             message=f"the page is larger than the {len(doc.body):,} bytes read: what the rest "

@@ -296,7 +296,7 @@ def decide_column(
     schema = decision_schema()
     converter = ArrowConverter()
     with open_checker(agent, purpose, origins, settings) as checker:
-        size = PAGE_WINDOW if checker.pages else BATCH_ROWS
+        size = PAGE_WINDOW if checker.fetches_urls else BATCH_ROWS
         parts: list[list[Any]] = [[] for _ in ADDED_COLUMNS]
         for values in _python_chunks(urls, size):
             decided = decide_rows(checker, values)
@@ -385,7 +385,7 @@ def annotate_batches(
     def generate() -> Iterator[Any]:
         converter = ArrowConverter()
         with open_checker(agent, purpose, origins, settings) as checker:
-            size = PAGE_WINDOW if checker.pages else BATCH_ROWS
+            size = PAGE_WINDOW if checker.fetches_urls else BATCH_ROWS
             pending = [first] if first is not None else []
             for batch in itertools.chain(pending, iterator):
                 parts: list[list[Any]] = [[] for _ in ADDED_COLUMNS]

@@ -11,7 +11,7 @@ cache or one crawl for the missing), and then
 * every other URL is decided with :func:`~crawlcheck.decide.decide_url`.
 
 Rows with the same decision, reasons and problems share one *outcome*, so writers turn
-each distinct outcome into JSON or Arrow once and repeat it per row. With ``pages`` every
+each distinct outcome into JSON or Arrow once and repeat it per row. With ``pages`` (or ``media``) every
 URL is fetched anyway: the checker's own window does that, and outcomes are still shared.
 """
 
@@ -100,7 +100,7 @@ def decide_rows(
     good = [row for row in range(len(values)) if row not in unreadable]
     urls: list[str] = [""] * len(values)
     question = (str(checker.purpose), checker.agent)
-    if checker.pages:
+    if checker.fetches_urls:
         batch = [values[row] for row in good]
         decided = next(checker.windows(batch, len(batch)), []) if batch else []
         for row, decision in zip(good, decided, strict=True):
