@@ -233,7 +233,12 @@ def test_rows_without_a_url_are_unknown_rows_naming_their_line(
         ("urls.txt", b"http://open.example/a\n", ["--column", "url"], "is a URL list"),
         ("urls.txt", b"http://open.example/a\n", ["--format", "parquet"], "needs -o PATH"),
         ("d.jsonl", b'{"text": "x", "metadata": {"url": "u"}}\n', [], "--column metadata.url"),
-        ("cut.txt.gz", gzip.compress(b"http://open.example/a\n" * 500, mtime=0)[:-20], [], "cannot read"),
+        (
+            "cut.txt.gz",
+            gzip.compress(b"http://open.example/a\n" * 500, mtime=0)[:-20],
+            [],
+            "cannot read",
+        ),
         (
             "bad.zst",
             zstd.compress(b"http://open.example/a\n" * 500)[:-9] + b"\xff" * 9,
