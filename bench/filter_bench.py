@@ -3,11 +3,15 @@
 No network: synthetic robots.txt / ai.txt / tdmrep.json bodies for N origins go straight
 into a throw-away cache file, then :func:`crawlcheck.decide.checker.check_urls` decides the URLs
 (every site-level signal, every catalogued agent of the purpose) and Protego's
-``can_fetch`` answers for the same URLs with its parsers prebuilt.
+``can_fetch`` answers for the same URLs with its parsers prebuilt. Each question is asked
+for several rounds, crawlcheck and Protego taking turns in each round; the script prints
+median rates (per second of this process's CPU time, as bench/robots_bench.py: the 2-core
+machine is shared) and the median of the per-round ratios. It says which build of the
+robots.txt parser it measured (pure Python, or compiled: docs/signals/robots.md "Speed").
 
     python bench/filter_bench.py                 # 1M URLs over 10k origins; 10M-line memory run
     python bench/filter_bench.py --quick         # memory run over 1M lines instead
-    python bench/filter_bench.py --urls 200000 --origins 2000 --memory-lines 0
+    python bench/filter_bench.py --urls 200000 --origins 2000 --memory-lines 0 --rounds 3
 """
 
 from __future__ import annotations
@@ -16,17 +20,20 @@ import argparse
 import json
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from crawlcheck.cache import OriginCache
 from crawlcheck.decide.checker import UrlChecker, check_urls
 from crawlcheck.model import Fetched, SiteFetches
+from crawlcheck.parsers import compiled_modules
 from crawlcheck.ruleset import load_ruleset
 
 _ROBOTS = (
@@ -104,6 +111,10 @@ def fill_cache(path: Path, origins: int) -> float:
     return time.perf_counter() - start
 
 
+#: CPU time of this process (every contender is single-threaded).
+CLOCK = time.process_time
+
+
 def bench_crawlcheck(
     path: Path, urls: list[str], purpose: str, agent: str | None = None
 ) -> tuple[float, float, dict[str, int]]:
@@ -115,34 +126,39 @@ def bench_crawlcheck(
     """
     counts: dict[str, int] = {}
     with UrlChecker(agent, purpose, cache=path) as checker:
-        start = time.perf_counter()
+        start = CLOCK()
         for decision in checker.check(urls):
             counts[decision.decision] = counts.get(decision.decision, 0) + 1
-        cold = len(urls) / (time.perf_counter() - start)
-        start = time.perf_counter()
+        cold = len(urls) / (CLOCK() - start)
+        start = CLOCK()
         for _ in checker.check(urls):
             pass
-        prebuilt = len(urls) / (time.perf_counter() - start)
+        prebuilt = len(urls) / (CLOCK() - start)
     return cold, prebuilt, counts
 
 
-def bench_protego(origins: int, urls: list[str], agents: list[str]) -> tuple[float, int]:
-    """Return (URLs per second, disallowed count) for Protego over *agents*, parsers prebuilt."""
+def protego_parsers(origins: int) -> dict[str, object]:
+    """Return Protego's parser of each synthetic origin's robots.txt, by origin."""
     from protego import Protego
 
-    parsers = {}
+    parsers: dict[str, object] = {}
     for i in range(origins):
         site = synthetic_site(i)
         assert site.robots is not None
         parsers[site.origin] = Protego.parse(site.robots.body.decode())
+    return parsers
+
+
+def bench_protego(parsers: dict[str, Any], urls: list[str], agents: list[str]) -> tuple[float, int]:
+    """Return (URLs per second, disallowed count) for Protego over *agents*, parsers prebuilt."""
     disallowed = 0
-    start = time.perf_counter()
+    start = CLOCK()
     for url in urls:
         parts = urlsplit(url)
         parser = parsers[f"{parts.scheme}://{parts.netloc}"]
         if not all(parser.can_fetch(url, agent) for agent in agents):
             disallowed += 1
-    return len(urls) / (time.perf_counter() - start), disallowed
+    return len(urls) / (CLOCK() - start), disallowed
 
 
 def _rss_mib() -> float:
@@ -173,6 +189,8 @@ def main() -> int:
     parser.add_argument("--purpose", default="ai-train")
     parser.add_argument("--memory-lines", type=int, default=10_000_000)
     parser.add_argument("--quick", action="store_true", help="memory run over 1M lines")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--questions", choices=("one", "all", "both"), default="both")
     parser.add_argument("--memory-child", nargs=3, metavar=("CACHE", "LINES", "ORIGINS"))
     args = parser.parse_args()
     if args.memory_child:
@@ -183,30 +201,45 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.sqlite3"
         filled = fill_cache(path, args.origins)
+        compiled = compiled_modules()
+        build = f"compiled ({len(compiled)} modules, mypyc)" if compiled else "pure Python"
+        print(f"crawlcheck build: {build}; Python {sys.version.split()[0]}; CPU time")
         print(
             f"cache: {args.origins} origins stored in {filled:.1f} s ({path.stat().st_size} bytes)"
         )
         urls = list(synthetic_urls(args.urls, args.origins))
         agents = [a.token for a in load_ruleset().agents_for(args.purpose)]
+        parsers = protego_parsers(args.origins)
+        # Protego caches the rule set it picks per agent: a first pass warms it, as the
+        # second crawlcheck pass finds its files parsed.
+        bench_protego(parsers, urls[:100_000], agents)
 
         # The same question both ways: one agent, then every catalogued agent of the purpose.
-        rows = []
-        for label, agent, baseline_agents in (
+        questions = [
             ("one agent (GPTBot)", "GPTBot", ["GPTBot"]),
             (f"all {len(agents)} {args.purpose} agents", None, agents),
-        ):
-            cold, prebuilt, counts = bench_crawlcheck(path, urls, args.purpose, agent)
-            theirs, blocked = bench_protego(args.origins, urls, baseline_agents)
-            rows.append((label, cold, prebuilt, theirs))
-            print(f"{label}: crawlcheck {counts}; protego {blocked} disallowed")
+        ]
+        if args.questions != "both":
+            questions = questions[:1] if args.questions == "one" else questions[1:]
         print(
+            f"median of {args.rounds} rounds; {args.urls:,} URLs over {args.origins:,} origins"
             f"\n{'question':<26} {'crawlcheck, files loaded':>25} {'crawlcheck, prebuilt':>21}"
-            f" {'protego, prebuilt':>18}  ratio (prebuilt / protego)"
+            f" {'protego, prebuilt':>18}  ratio (prebuilt / protego)",
+            flush=True,
         )
-        for label, cold, prebuilt, theirs in rows:
+        for label, agent, baseline_agents in questions:
+            rounds: list[tuple[float, float, float]] = []
+            for _ in range(args.rounds):
+                cold, prebuilt, counts = bench_crawlcheck(path, urls, args.purpose, agent)
+                theirs, blocked = bench_protego(parsers, urls, baseline_agents)
+                rounds.append((cold, prebuilt, theirs))
+            cold, prebuilt, theirs = (statistics.median(r[i] for r in rounds) for i in range(3))
+            ratio = statistics.median(r[1] / r[2] for r in rounds)
             print(
                 f"{label:<26} {cold:>19,.0f} URL/s {prebuilt:>15,.0f} URL/s"
-                f" {theirs:>12,.0f} URL/s  {prebuilt / theirs:.2f}x"
+                f" {theirs:>12,.0f} URL/s  {ratio:.2f}x"
+                f"\n  (crawlcheck {dict(counts)}; protego {blocked:,} disallowed)",
+                flush=True,
             )
 
         lines = 1_000_000 if args.quick else args.memory_lines

@@ -11,7 +11,6 @@ import base64
 from collections.abc import Mapping
 from typing import Any
 
-from crawlcheck.media.planner import MediaResult
 from crawlcheck.model import (
     SITE_FILES,
     ArchiveRecord,
@@ -19,6 +18,7 @@ from crawlcheck.model import (
     Fetched,
     Finding,
     MediaFetch,
+    MediaResult,
     Problem,
     RangeRead,
     Signal,

@@ -11,10 +11,6 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # media imports this module: the name is only needed for typing
-    from crawlcheck.media.planner import MediaResult
 
 
 class Purpose(StrEnum):
@@ -273,6 +269,46 @@ class RangeRead:
     received: int = 0
     """Body bytes received (before any were dropped as past the budget)."""
     error: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MediaResult:
+    """Every embedded signal of one file, classified, with what could not be read."""
+
+    source: str
+    media_type: str
+    """Detected from the bytes (``""`` when not a container crawlcheck reads)."""
+    size: int | None
+    bytes_read: int
+    """Bytes the planner held when it answered (the cost of the answer)."""
+    findings: tuple[Finding, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    notes: tuple[str, ...] = ()
+    """Each finding's rule note, in finding order (why GENAIMLTRAINING is narrower…)."""
+    c2pa: str = ""
+    """C2PA state: ``absent``, ``valid``, ``valid-untrusted``, ``invalid``, ``unreadable``,
+    ``remote``, ``not-installed``, ``unchecked`` (too large), or ``""`` (not looked for)."""
+    remote_manifests: tuple[str, ...] = ()
+    """C2PA manifest URLs the file names (XMP ``dcterms:provenance``)."""
+
+    def state(self, purpose: str) -> str:
+        """Return ``reserved``, ``permitted``, ``not-reserved`` or ``unknown`` for *purpose*.
+
+        A reservation wins; otherwise any error (metadata not fully read, a value outside
+        the vocabulary) makes it unknown; otherwise a permission; otherwise not reserved.
+        """
+        effects = {f.effect for f in self.findings if purpose in f.purposes}
+        if Effect.RESERVE in effects:
+            return "reserved"
+        if any(p.level == "error" for p in self.problems):
+            return "unknown"
+        if Effect.PERMIT in effects:
+            return "permitted"
+        return "not-reserved"
+
+    def states(self) -> dict[str, str]:
+        """Return purpose -> state for every purpose, in ``PURPOSES`` order."""
+        return {purpose: self.state(purpose) for purpose in PURPOSES}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

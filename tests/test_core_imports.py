@@ -9,8 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 import crawlcheck
 
 #: Packages allowed to import Scrapy/Twisted, and the modules that drive them.
@@ -119,7 +117,6 @@ def test_private_modules_stay_private_to_their_package() -> None:
     assert offenders == []
 
 
-@pytest.mark.xfail(strict=True, reason="parsers.robots <-> parsers._robots_lint: being broken")
 def test_the_module_import_graph_has_no_cycles() -> None:
     # Imports made only for type checking count: they are a dependency of the design too.
     graph = {

@@ -523,3 +523,36 @@ def test_a_content_usage_value_that_is_not_y_or_n_makes_urls_unknown(ruleset: Ru
     assert decision.problems[0].code == "robots.content-usage-value"
     search = decide_url(ORIGIN + "/x", plan_for(site, purpose="search", ruleset=ruleset))
     assert search.decision == "allowed"
+
+
+_MANY_SIGNALS_ROBOTS = (
+    "User-agent: GPTBot\nDisallow: /private/\nAllow: /private/open\nDisallow: /*.pdf$\n"
+    "Content-Usage: /articles/ train-ai=n\n\n"
+    "User-agent: CCBot\nDisallow: /\n\n"
+    "User-agent: *\nDisallow: /admin\nContent-Usage: train-ai=y\nContent-Usage: /news/ train-ai=n\n"
+)
+
+
+@pytest.mark.parametrize("agent", [None, "GPTBot", "CCBot", "Google-Extended"])
+@pytest.mark.parametrize("purpose", ["ai-train", "tdm", "search"])
+def test_decisions_shared_within_a_plan_are_those_made_afresh(
+    ruleset: Ruleset, agent: str | None, purpose: str
+) -> None:
+    """A plan reuses a decision for URLs its files read alike; each equals a fresh plan's."""
+    site = signals(
+        ruleset,
+        _MANY_SIGNALS_ROBOTS,
+        ai_txt="User-agent: *\nDisallow: /images/\n",
+        tdmrep='[{"location": "/books/*", "tdm-reservation": 1}]',
+    )
+    shared = plan_for(site, purpose=purpose, agent=agent, ruleset=ruleset)
+    paths = [
+        f"/{section}/{name}"
+        for section in ("", "private", "articles", "news", "images", "books", "admin")
+        for name in ("", "a", "open", "x.pdf", "x.pdf?y", "b/c")
+    ]
+    for path in paths * 2:  # the second time, from what the plan kept
+        fresh = plan_for(site, purpose=purpose, agent=agent, ruleset=ruleset)
+        assert decide_url(ORIGIN + path, shared) == decide_url(ORIGIN + path, fresh), path
+    assert shared.decided  # the plan did share decisions
+    assert len(shared.decided) < len(paths)

@@ -4,6 +4,7 @@ the wheel ships the package and nothing of the tests."""
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import shutil
 import subprocess
 import sys
@@ -31,9 +32,9 @@ def test_wheel_ships_the_demo_web_but_not_the_test_fixture(tmp_path: Path) -> No
     """``pip wheel .``: the static demo web is in, the tests' fault fixture web is not."""
     source = tmp_path / "src"  # build a copy: setuptools writes build/ beside the sources
     source.mkdir()
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "setup.py", "README.md"):
         shutil.copy(ROOT / name, source / name)
-    for folder in ("crawlcheck", "spiders", "rules", "tests"):
+    for folder in ("crawlcheck", "spiders", "rules", "tests", "build_support"):
         shutil.copytree(
             ROOT / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__")
         )
@@ -43,10 +44,14 @@ def test_wheel_ships_the_demo_web_but_not_the_test_fixture(tmp_path: Path) -> No
         capture_output=True,
         check=True,
         timeout=300,
+        env={k: v for k, v in os.environ.items() if k != "CRAWLCHECK_COMPILE"},
     )
     (wheel,) = (tmp_path / "dist").glob("crawlcheck-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
+    # Without CRAWLCHECK_COMPILE=1 the wheel is pure Python (docs/signals/robots.md, "Speed").
+    assert wheel.name.endswith("-py3-none-any.whl")
+    assert not [name for name in names if name.endswith((".so", ".pyd", "_sources.json"))]
     demo_yaml = {f"crawlcheck/demo/{p.name}" for p in (ROOT / "crawlcheck" / "demo").glob("*.yaml")}
     demo = {name for name in names if name.startswith("crawlcheck/demo/")}
     assert demo_yaml

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crawlcheck import parse_robots
-from crawlcheck.parsers._robots_syntax import LineKind, is_valid_product_token, split_lines
+from crawlcheck.parsers._robots_syntax import MAX_BYTES, LineKind, product_token
 from crawlcheck.parsers.pattern import escape_pattern, path_of
 
 DATA = Path(__file__).parent / "data" / "robots"
@@ -68,7 +68,9 @@ def test_pattern_escaping(case: dict[str, str]) -> None:
     "case", AUX["user_agent_validity"], ids=lambda c: f"{c['source_line']}-{c['user_agent']!r}"
 )
 def test_user_agent_validity(case: dict[str, Any]) -> None:
-    assert is_valid_product_token(case["user_agent"]) is case["expected_valid"]
+    """Google obeys a crawler name only if it is all product-token characters."""
+    name = case["user_agent"]
+    assert (bool(name) and product_token(name) == name) is case["expected_valid"]
 
 
 _RULE_KINDS = {LineKind.USER_AGENT, LineKind.ALLOW, LineKind.DISALLOW, LineKind.SITEMAP}
@@ -81,7 +83,7 @@ _RULE_KINDS = {LineKind.USER_AGENT, LineKind.ALLOW, LineKind.DISALLOW, LineKind.
 )
 def test_parse_stats(case: dict[str, Any]) -> None:
     """Directive counts and line numbering match Google's parser for every line ending."""
-    lines = split_lines(bytes.fromhex(case["robots_txt_hex"])).lines
+    lines = parse_robots(bytes.fromhex(case["robots_txt_hex"])).lines
     valid = [line for line in lines if line.kind in _RULE_KINDS]
     assert len(valid) == case["expected"]["valid_directives"]
     if "last_line_seen" in case["expected"]:
@@ -104,7 +106,7 @@ _TAGS = {
 def test_line_report_matches_google_reporting_parser() -> None:
     """Per-line classification, typos and missing colons as reporting_robots_test.cc sees them."""
     case = next(c for c in AUX["reporting_line_metadata"] if "expected_lines" in c)
-    lines = split_lines(case["robots_txt"].encode("utf-8")).lines
+    lines = parse_robots(case["robots_txt"].encode("utf-8")).lines
     for expected in case["expected_lines"]:
         line = lines[expected["line_num"] - 1]
         meta = expected["metadata"]
@@ -211,6 +213,44 @@ def test_only_first_500_kib_are_read() -> None:
     robots = parse_robots(body)
     assert robots.allows("GPTBot", "/")
     assert "robots.too-large" in {p.code for p in robots.problems}
+
+
+def _cut_after(kept: bytes, rest: bytes, line_end: bytes = b"\n") -> bytes:
+    """Return a file whose 500 KiB limit falls right after *kept* (then *rest* follows)."""
+    head = b"User-agent: *" + line_end + b"Disallow: /" + line_end
+    filler = b"#" * (MAX_BYTES - len(head) - len(kept) - len(line_end)) + line_end
+    return head + filler + kept + rest
+
+
+@pytest.mark.parametrize("line_end", [b"\n", b"\r\n", b"\r"])
+def test_a_line_cut_by_the_size_limit_is_dropped(line_end: bytes) -> None:
+    """'Allow: /public/site.css' cut to 'Allow: /' must not override 'Disallow: /' (issue 7)."""
+    robots = parse_robots(_cut_after(b"Allow: /", b"public/site.css" + line_end, line_end))
+    assert not robots.allows("GPTBot", "/")
+    assert not robots.allows("GPTBot", "/public/site.css")
+    assert all(rule.pattern == "/" for group in robots.groups for rule in group.rules)
+    assert "robots.too-large" in {p.code for p in robots.problems}
+
+
+def test_a_line_that_ends_at_the_size_limit_is_kept() -> None:
+    robots = parse_robots(_cut_after(b"Allow: /public/", b"\nAllow: /x\n"))
+    assert robots.allows("GPTBot", "/public/site.css")
+    assert not robots.allows("GPTBot", "/x")
+    assert "robots.too-large" in {p.code for p in robots.problems}
+
+
+def test_a_file_of_one_line_over_the_size_limit_has_no_rules() -> None:
+    robots = parse_robots(b"\xef\xbb\xbfUser-agent: *" + b" " * MAX_BYTES + b"\nDisallow: /\n")
+    assert robots.groups == ()
+    assert {"robots.too-large", "robots.bom"} <= {p.code for p in robots.problems}
+
+
+def test_the_parsed_file_is_read_only() -> None:
+    robots = parse_robots("User-agent: *\nDisallow: /\n")
+    with pytest.raises(AttributeError):
+        robots.groups = ()  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        robots.source = "elsewhere"  # type: ignore[misc]
 
 
 def test_comments_are_never_signals() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,12 +17,20 @@ AGENTS = ("GPTBot", "ClaudeBot", "CCBot", "Google-Extended", "Googlebot", "AI2Bo
 
 def corpus_files() -> Iterator[tuple[str, bytes]]:
     """Yield (name, bytes) for every real robots.txt file in the corpus archives."""
+    yield from _corpus()
+
+
+@functools.cache
+def _corpus() -> tuple[tuple[str, bytes], ...]:
+    """Return the corpus, decompressed once per test session (~25 MB)."""
+    found: list[tuple[str, bytes]] = []
     for archive in sorted(CORPUS.glob("*.tar.xz")):
         with tarfile.open(archive) as tar:
             for member in tar:
                 handle = tar.extractfile(member) if member.isfile() else None
                 if handle is not None and not member.name.endswith(".json"):
-                    yield f"{archive.stem}/{member.name}", handle.read()
+                    found.append((f"{archive.stem}/{member.name}", handle.read()))
+    return tuple(found)
 
 
 def test_corpus_is_there() -> None:

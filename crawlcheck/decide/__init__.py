@@ -91,11 +91,74 @@ def decide_url(
     site-level signal already reserves the URL. *media* is what the URL embeds when it is
     an image or document (read with bounded range requests), and counts the same way.
     """
+    paths = decision_paths(path_of(url))
+    if page is None and media is None and len(paths) == 1:
+        # Without the page, a decision depends on the URL only through what the site files
+        # make of its path: the rule each bucket's matcher picks and, when the plan has
+        # them, the other path readers. One decision per combination, shared by every URL
+        # of the origin it decides (millions of URLs, a handful of rules); the first URL
+        # of a combination decides the long way.
+        path = paths[0]
+        key: tuple[object, ...] = tuple([bucket.match(path) for bucket in plan.buckets])
+        if plan.reads_more:
+            key += _other_readings(url, path, plan)
+        known = plan.decided.get(key)
+        if known is None:
+            known = _decide(url, plan, paths, None, None)
+            if len(plan.decided) < _DECIDED_KEPT:
+                plan.decided[key] = known
+            return known
+        return UrlDecision(
+            url=url,
+            purpose=known.purpose,
+            agent=known.agent,
+            decision=known.decision,
+            reasons=known.reasons,
+            problems=known.problems,
+        )
+    return _decide(url, plan, paths, page, media)
+
+
+def _other_readings(url: str, path: str, plan: Plan) -> tuple[object, ...]:
+    """Return what the path readers besides robots.txt's rules find for *url* (see _decide).
+
+    Each Content-Usage rule's match (attach-05 §4: the longest match is chosen among
+    them), the ai.txt rule for each token asked, each RSL licence's matching content, and
+    the tdmrep.json rule.
+    """
+    site = plan.site
+    target = url if path.startswith("//") else path
+    found: list[object] = [
+        tuple([rule.matches(path) for rule in bucket.usage])
+        for bucket in plan.buckets
+        if bucket.usage
+    ]
+    ai_txt = site.ai_txt
+    if plan.ai_agents and ai_txt is not None and ai_txt.robots is not None:
+        found += [ai_txt.robots.rule_for(token, target) for token in plan.ai_agents]
+    found += [license_.match(url) for license_ in site.licenses]
+    if site.tdmrep is not None:
+        rule = site.tdmrep.rule_for(target)
+        found.append(None if rule is None else rule.index)
+    return tuple(found)
+
+
+#: Decisions a plan keeps by deciding rules (a hostile file could have many combinations).
+_DECIDED_KEPT = 4096
+
+
+def _decide(
+    url: str,
+    plan: Plan,
+    paths: tuple[str, ...],
+    page: PageSignals | None,
+    media: MediaSignals | None,
+) -> UrlDecision:
+    """Return the decision of *url*, read on each of its *paths* (see :func:`decide_url`)."""
     site = plan.site
     reserves: list[Finding] = []
     permits: list[Finding] = []
     unknown: list[Problem] = []
-    paths = decision_paths(path_of(url))
     read = page is not None and page.read
     header = page.tdm_header if read and page is not None else None
     meta = page.tdm_meta if read and page is not None else None

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from itertools import islice
 from pathlib import Path
-from typing import Final, TypedDict, Unpack
+from typing import Final, NamedTuple, TypedDict, Unpack
 
 from crawlcheck.cache import OriginCache, default_cache_path
 from crawlcheck.clock import format_time
@@ -131,8 +131,9 @@ class CheckerOptions(TypedDict, total=False):
     """The freshness window of ``at`` (``--window``; default: 30 days)."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Target:
+class _Target(NamedTuple):
+    """An input value read as a URL (a named tuple: one is built per URL)."""
+
     url: str
     origin: str | None
     problem: Problem | None
@@ -283,7 +284,13 @@ class UrlChecker:
 
     def _decide_window(self, urls: list[object]) -> list[UrlDecision]:
         with collector_paused():
-            targets = [self._target(url) for url in urls]
+            # A str with an origin is the usual input; anything else is read in full.
+            targets = [
+                _Target(url, origin, None)
+                if type(url) is str and (origin := origin_of(url)) is not None
+                else self._target(url)
+                for url in urls
+            ]
         origins = list(dict.fromkeys(t.origin for t in targets if t.origin is not None))
         if not self.fetches_urls:
             plans = self.plans(origins)

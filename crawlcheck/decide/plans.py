@@ -75,6 +75,13 @@ class Plan:
     annotate: Callable[[UrlDecision], UrlDecision] | None = None
     """Applied to every decision of the plan: with ``--at``, it names the archived
     captures that decided (:class:`crawlcheck.archive.moment.CaptureCitation`)."""
+    reads_more: bool = False
+    """Besides robots.txt's deciding rules, something reads the path (a Content-Usage rule,
+    ai.txt, tdmrep.json or an RSL licence): the key of :attr:`decided` then holds what
+    each of them makes of it too."""
+    decided: dict[tuple[object, ...], UrlDecision] = field(default_factory=dict)
+    """Memo: a decision already made (its URL aside), by everything that read its path:
+    the deciding rule of each bucket, then what the other path readers found."""
 
 
 def plan_for(
@@ -115,6 +122,7 @@ def plan_for(
                 seen.add(record.line)
                 records.extend(site.robots_records.get(record.line, ()))
     reserves, permits = split_effects(records, chosen)
+    ai_agents = _ai_agents(site, chosen, agent, tokens, ruleset)
     return Plan(
         site=site,
         purpose=chosen,
@@ -123,9 +131,14 @@ def plan_for(
         buckets=tuple(buckets),
         signal_reserves=tuple(reserves),
         signal_permits=tuple(permits),
-        ai_agents=_ai_agents(site, chosen, agent, tokens, ruleset),
+        ai_agents=ai_agents,
         ai_findings=_ai_findings(site, chosen, ruleset),
         scoped_agents=frozenset(t.lower() for t in tokens),
+        # Kept in step with crawlcheck.decide._other_readings.
+        reads_more=bool(ai_agents)
+        or site.tdmrep is not None
+        or bool(site.licenses)
+        or any(bucket.usage for bucket in buckets),
     )
 
 

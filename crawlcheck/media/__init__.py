@@ -10,8 +10,9 @@ from __future__ import annotations
 from crawlcheck.media.api import drive, scan_bytes, scan_path
 from crawlcheck.media.c2pa import manifest_links, sdk_available
 from crawlcheck.media.containers import detect
-from crawlcheck.media.planner import STATES, Limits, MediaResult, NeedRange, plan
+from crawlcheck.media.planner import STATES, Limits, NeedRange, plan
 from crawlcheck.media.view import ByteRange, ByteView
+from crawlcheck.model import MediaResult
 
 __all__ = [
     "STATES",

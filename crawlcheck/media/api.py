@@ -12,9 +12,9 @@ import os
 from collections.abc import Callable
 from dataclasses import replace
 
-from crawlcheck.media.planner import Limits, MediaResult, NeedRange, plan
+from crawlcheck.media.planner import Limits, NeedRange, plan
 from crawlcheck.media.view import ByteView
-from crawlcheck.model import Problem
+from crawlcheck.model import MediaResult, Problem
 from crawlcheck.ruleset import Ruleset, load_ruleset
 
 #: Read rounds one file may take (each is one range request over HTTP).

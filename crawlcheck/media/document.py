@@ -15,8 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from crawlcheck._version import __version__
-from crawlcheck.media.planner import MediaResult
-from crawlcheck.model import PURPOSES
+from crawlcheck.model import PURPOSES, MediaResult
 from crawlcheck.report.csv_report import neutralise
 from crawlcheck.report.document import finding_to_dict, problem_to_dict, scrub
 

@@ -22,7 +22,15 @@ from crawlcheck.media.containers import XmpPacket
 from crawlcheck.media.statements import POLICY, RESERVATION, Statement, xmp_facts
 from crawlcheck.media.view import ByteRange, ByteView, NeedBytes, Truncated
 from crawlcheck.media.xmp import read_xmp
-from crawlcheck.model import PURPOSES, Effect, Evidence, Finding, Observation, Problem, Signal
+from crawlcheck.model import (
+    Effect,
+    Evidence,
+    Finding,
+    MediaResult,
+    Observation,
+    Problem,
+    Signal,
+)
 from crawlcheck.ruleset import Ruleset
 
 #: Per-purpose answers of one file (``MediaResult.state``).
@@ -59,46 +67,6 @@ class NeedRange:
     """The planner's request: these bytes are needed before it can answer."""
 
     range: ByteRange
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MediaResult:
-    """Every embedded signal of one file, classified, with what could not be read."""
-
-    source: str
-    media_type: str
-    """Detected from the bytes (``""`` when not a container crawlcheck reads)."""
-    size: int | None
-    bytes_read: int
-    """Bytes the planner held when it answered (the cost of the answer)."""
-    findings: tuple[Finding, ...] = ()
-    problems: tuple[Problem, ...] = ()
-    notes: tuple[str, ...] = ()
-    """Each finding's rule note, in finding order (why GENAIMLTRAINING is narrower…)."""
-    c2pa: str = ""
-    """C2PA state: ``absent``, ``valid``, ``valid-untrusted``, ``invalid``, ``unreadable``,
-    ``remote``, ``not-installed``, ``unchecked`` (too large), or ``""`` (not looked for)."""
-    remote_manifests: tuple[str, ...] = ()
-    """C2PA manifest URLs the file names (XMP ``dcterms:provenance``)."""
-
-    def state(self, purpose: str) -> str:
-        """Return ``reserved``, ``permitted``, ``not-reserved`` or ``unknown`` for *purpose*.
-
-        A reservation wins; otherwise any error (metadata not fully read, a value outside
-        the vocabulary) makes it unknown; otherwise a permission; otherwise not reserved.
-        """
-        effects = {f.effect for f in self.findings if purpose in f.purposes}
-        if Effect.RESERVE in effects:
-            return "reserved"
-        if any(p.level == "error" for p in self.problems):
-            return "unknown"
-        if Effect.PERMIT in effects:
-            return "permitted"
-        return "not-reserved"
-
-    def states(self) -> dict[str, str]:
-        """Return purpose -> state for every purpose, in ``PURPOSES`` order."""
-        return {purpose: self.state(purpose) for purpose in PURPOSES}
 
 
 def plan(

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from crawlcheck.media.planner import MediaResult
-from crawlcheck.model import Finding, Problem
+from crawlcheck.model import Finding, MediaResult, Problem
 
 __all__ = ["MediaSignals", "media_signals"]
 

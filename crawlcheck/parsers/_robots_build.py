@@ -1,161 +1,148 @@
-"""Reading robots.txt lines into groups, as robots.cc does while it reads them."""
+"""Reading robots.txt lines into groups, as robots.cc does while it reads them.
+
+This is the parse every decision pays for, so it is lean: one pass over the lines that
+keeps what a decision or a report's observations need (groups, their rules and records,
+sitemaps, licences) and nothing else. Problems are not looked for here: ``_robots_lint``
+reads the lines again, through ``iter_lines``, when a report asks for them.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
-from crawlcheck.model import Problem
-from crawlcheck.parsers._robots_syntax import MAX_BYTES, LineKind, RobotsLine
+from crawlcheck.parsers._robots_syntax import (
+    MAX_LINE_BYTES,
+    LineKind,
+    PreparedBody,
+    classify_key,
+    cut_line,
+    displayable,
+    escape_value,
+    key_and_value,
+    physical_lines,
+)
 from crawlcheck.parsers._robots_types import ExtensionRecord, Group, Rule
-from crawlcheck.parsers.aipref import UsagePreference, invalid_value_message, parse_usage
+from crawlcheck.parsers.aipref import UsagePreference, parse_usage
 from crawlcheck.parsers.pattern import escape_pattern
 
-#: Problem code of a robots.txt Content-Usage value that is not the Token y/n.
-USAGE_VALUE = "robots.content-usage-value"
+_ALLOW = LineKind.ALLOW
+_DISALLOW = LineKind.DISALLOW
+_USER_AGENT = LineKind.USER_AGENT
+_SITEMAP = LineKind.SITEMAP
+_ASCII_SPACE = " \t\n\r\x0b\x0c"  # absl::ascii_isspace
+#: Lines at most this many characters cannot exceed Google's line limit in bytes.
+_SURELY_SHORT = MAX_LINE_BYTES // 4
+#: The spellings nearly every file uses, classified once (others go through classify_key).
+_COMMON_KINDS = {
+    spelling: classify_key(spelling)[0]
+    for key in ("user-agent", "allow", "disallow", "sitemap", "crawl-delay", "noindex", "host")
+    for spelling in (key, key.upper(), key.capitalize(), key.title())
+}
 
-#: Records Google documents as unsupported but that are common and harmless.
-_KNOWN_UNSUPPORTED = frozenset(
-    {"crawl-delay", "host", "noindex", "clean-param", "request-rate", "visit-time", "nofollow"}
-)
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Built:
+    """What one pass over a robots.txt's lines finds."""
+
+    groups: tuple[Group, ...]
+    sitemaps: tuple[ExtensionRecord, ...]
+    licenses: tuple[ExtensionRecord, ...]
+    outside: tuple[ExtensionRecord, ...]
+    """Content-Signal / Content-Usage records before any user-agent line (apply to nobody)."""
 
 
-class Builder:
-    """Group lines the way robots.cc does while it reads them."""
+def build_groups(prepared: PreparedBody) -> Built:
+    """Return the groups of *prepared* as robots.cc forms them while it reads the lines.
 
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.groups: list[Group] = []
-        self.sitemaps: list[ExtensionRecord] = []
-        self.licenses: list[ExtensionRecord] = []
-        self.outside: list[ExtensionRecord] = []
-        self.problems: list[Problem] = []
-        self._agents: list[str] = []
-        self._agent_lines: list[int] = []
-        self._rules: list[Rule] = []
-        self._records: list[ExtensionRecord] = []
-
-    def feed(self, line: RobotsLine) -> None:
-        if line.too_long:
-            self._problem(
-                "robots.line-too-long",
-                line,
-                "line longer than 16,663 bytes: Google ignores the rest of it",
-            )
-        if line.kind is LineKind.USER_AGENT:
-            if self._rules:  # a user-agent line after a rule starts a new group
-                self._close()
-            self._agents.append(line.raw_value)
-            self._agent_lines.append(line.number)
-        elif line.kind in (LineKind.ALLOW, LineKind.DISALLOW):
-            if not self._agents:
-                self._problem(
-                    "robots.rule-outside-group",
-                    line,
-                    "rule before any User-agent line: ignored (RFC 9309 §2.2.1)",
-                )
-                return
-            allow = line.kind is LineKind.ALLOW
-            self._rules.append(Rule(allow, line.value, line.number, line.text))
-            if allow:
-                self._index_html_rule(line)
-        elif line.kind is LineKind.SITEMAP:
-            self.sitemaps.append(ExtensionRecord("sitemap", line.raw_value, line.number, line.text))
-        elif line.kind is LineKind.OTHER:
-            self._other(line)
-        elif line.kind is LineKind.INVALID:
-            self._problem(
-                "robots.invalid-line", line, "not a 'key: value' record: ignored", level="info"
-            )
-        if line.typo:
-            self._problem(
-                "robots.typo",
-                line,
-                f"misspelt key '{line.key}': Google accepts it, other crawlers may not",
-                level="info",
-            )
-        if line.missing_colon:
-            self._problem(
-                "robots.missing-colon",
-                line,
-                "no ':' after the key: Google accepts it, other crawlers may not",
-                level="info",
-            )
-
-    def _index_html_rule(self, line: RobotsLine) -> None:
-        # Google-specific: "Allow: /x/index.htm(l)" also allows "/x/" exactly (robots.cc HandleAllow).
-        slash = line.value.rfind("/")
-        if slash >= 0 and line.value[slash:].startswith("/index.htm"):
-            self._rules.append(Rule(True, line.value[: slash + 1] + "$", line.number, line.text))
-
-    def _other(self, line: RobotsLine) -> None:
-        name = line.key.strip().lower()
-        if name == "license":
-            self.licenses.append(ExtensionRecord(name, line.raw_value, line.number, line.text))
-            return
-        record = ExtensionRecord(name, line.raw_value, line.number, line.text)
-        if name in ("content-signal", "content-usage"):
-            if self._agents:
-                self._records.append(record)
-            else:
-                self.outside.append(record)
-                self._problem(
-                    f"robots.{name}-outside-group",
-                    line,
-                    f"{line.key} before any User-agent line applies to no crawler",
-                )
-            if name == "content-signal":
-                for message in parse_content_signal(line.raw_value)[1]:
-                    self._problem("robots.content-signal-invalid", line, message)
-            else:
-                pref = split_usage_rule(line.raw_value)[1]
-                if pref.error:
-                    self._problem(
-                        "robots.content-usage-invalid",
-                        line,
-                        f"Content-Usage is not an SF Dictionary ({pref.error}): every category "
-                        "unknown",
-                    )
-                for key, value in pref.invalid:
-                    # A statement the vocabulary cannot read: the purpose is unknown (fail
-                    # closed, crawlcheck.evaluate.signals), and the publisher is told the fix.
-                    self._problem(
-                        USAGE_VALUE, line, invalid_value_message(key, value), level="error"
-                    )
-            return
-        if self._agents:
-            self._records.append(record)
-        if name in _KNOWN_UNSUPPORTED:
-            self._problem(
-                "robots.unsupported-directive",
-                line,
-                f"'{line.key}' is not part of RFC 9309; Google ignores it",
-                level="info",
-            )
+    A group is a run of user-agent lines followed by rules; it ends at the next user-agent
+    line after a rule (RFC 9309 §2.2.1). Other records never end a group (§2.2.4); rules
+    before any user-agent line are ignored.
+    """
+    clean = prepared.valid_utf8
+    may_hold_nul = "\0" in prepared.text
+    # Locals: this loop runs once per line of every file parsed.
+    new = tuple.__new__
+    space = _ASCII_SPACE
+    surely_short = _SURELY_SHORT
+    common_kinds = _COMMON_KINDS
+    allow_kind, disallow_kind, user_agent_kind = _ALLOW, _DISALLOW, _USER_AGENT
+    groups: list[Group] = []
+    sitemaps: list[ExtensionRecord] = []
+    licenses: list[ExtensionRecord] = []
+    outside: list[ExtensionRecord] = []
+    agents: list[str] = []
+    agent_lines: list[int] = []
+    rules: list[Rule] = []
+    records: list[ExtensionRecord] = []
+    number = 0
+    for raw in physical_lines(prepared.text):
+        number += 1
+        if len(raw) > surely_short or (may_hold_nul and "\0" in raw):
+            raw = cut_line(raw)[0]
+        hash_at = raw.find("#")
+        content = raw if hash_at < 0 else raw[:hash_at]
+        sep = content.find(":")
+        if sep >= 0:
+            key = content[:sep].strip(space)
+            if not key:
+                continue
+            value = content[sep + 1 :].strip(space)
         else:
-            self._problem(
-                "robots.unknown-directive", line, f"unknown directive '{line.key}'", level="info"
-            )
-
-    def _problem(self, code: str, line: RobotsLine, message: str, level: str = "warning") -> None:
-        self.problems.append(
-            Problem(code=code, message=message, source=self.source, line=line.number, level=level)
-        )
-
-    def _close(self) -> None:
-        if self._agents:
-            self.groups.append(
-                Group(
-                    tuple(self._agents),
-                    tuple(self._agent_lines),
-                    tuple(self._rules),
-                    tuple(self._records),
+            # Rare: blank, comment-only, or "key value" without a colon (Google accepts it).
+            content = content.strip(space)
+            if not content:
+                continue
+            key_value = key_and_value(content)
+            if key_value is None:
+                continue
+            key, value, _ = key_value
+        kind = common_kinds.get(key)
+        if kind is None:
+            kind = classify_key(key)[0]
+        if kind is disallow_kind or kind is allow_kind:
+            if not agents:
+                continue  # a rule before any user-agent line (RFC 9309 §2.2.1)
+            allow = kind is allow_kind
+            pattern = value if value.isascii() and "%" not in value else escape_value(value)
+            text = raw if clean else displayable(raw)
+            rules.append(new(Rule, (allow, pattern, number, text)))
+            if allow and "/index.htm" in pattern:
+                # Google-specific: "Allow: /x/index.htm(l)" also allows "/x/" exactly
+                # (robots.cc HandleAllow).
+                slash = pattern.rfind("/")
+                if pattern.startswith("/index.htm", slash):
+                    rules.append(new(Rule, (True, pattern[: slash + 1] + "$", number, text)))
+        elif kind is user_agent_kind:
+            if rules:  # a user-agent line after a rule starts a new group
+                groups.append(
+                    Group(tuple(agents), tuple(agent_lines), tuple(rules), tuple(records))
                 )
-            )
-        self._agents, self._agent_lines, self._rules, self._records = [], [], [], []
-
-    def finish(self) -> tuple[Group, ...]:
-        self._close()
-        return tuple(self.groups)
+                agents, agent_lines, rules, records = [], [], [], []
+            agents.append(value if clean else displayable(value))
+            agent_lines.append(number)
+        else:
+            if not clean:
+                key, value, raw = displayable(key), displayable(value), displayable(raw)
+            if kind is _SITEMAP:
+                sitemaps.append(new(ExtensionRecord, ("sitemap", value, number, raw)))
+                continue
+            name = key.strip().lower()
+            record = new(ExtensionRecord, (name, value, number, raw))
+            if name == "license":
+                licenses.append(record)  # RSL: global, never part of a group
+            elif agents:
+                records.append(record)
+            elif name in ("content-signal", "content-usage"):
+                outside.append(record)
+    if agents:
+        groups.append(Group(tuple(agents), tuple(agent_lines), tuple(rules), tuple(records)))
+    return Built(
+        groups=tuple(groups),
+        sitemaps=tuple(sitemaps),
+        licenses=tuple(licenses),
+        outside=tuple(outside),
+    )
 
 
 def parse_content_signal(value: str) -> tuple[tuple[tuple[str, str], ...], list[str]]:
@@ -192,44 +179,3 @@ def split_usage_rule(value: str) -> tuple[str, UsagePreference]:
         cut = min((i for i in (value.find(" "), value.find("\t")) if i >= 0), default=len(value))
         return escape_pattern(value[:cut].encode("utf-8")), parse_usage(value[cut:].strip())
     return "/", parse_usage(value.strip())
-
-
-def file_problems(
-    source: str, data: bytes, had_bom: bool, truncated: bool, valid_utf8: bool, is_html: bool
-) -> list[Problem]:
-    problems: list[Problem] = []
-    if is_html:
-        problems.append(
-            Problem(
-                code="robots.html-served",
-                message="an HTML page was served as robots.txt: it has no rules, so everything is allowed",
-                source=source,
-                level="error",
-            )
-        )
-    if had_bom:
-        problems.append(
-            Problem(
-                code="robots.bom",
-                message="file starts with a UTF-8 byte-order mark (Google skips it; some parsers read the first line wrong)",
-                source=source,
-                level="info",
-            )
-        )
-    if truncated:
-        problems.append(
-            Problem(
-                code="robots.too-large",
-                message=f"file is {len(data):,} bytes; only the first {MAX_BYTES:,} are read (RFC 9309 §2.5)",
-                source=source,
-            )
-        )
-    if not valid_utf8:
-        problems.append(
-            Problem(
-                code="robots.not-utf8",
-                message="file is not valid UTF-8 (RFC 9309 §2.3); undecodable bytes were kept as-is",
-                source=source,
-            )
-        )
-    return problems

@@ -21,7 +21,7 @@ MAX_BYTES = 500 * 1024
 MAX_LINE_BYTES = 2083 * 8 - 1
 
 _BOM = b"\xef\xbb\xbf"
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_LINE_END_BYTES = frozenset(b"\r\n")
 _WHITESPACE = re.compile(r"[ \t]+")
 _AGENT_CHARS = re.compile(r"[A-Za-z_-]*")
 
@@ -66,61 +66,79 @@ class RobotsLine(NamedTuple):
     too_long: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PreparedBody:
-    """The bytes Google's parser reads, and facts about the bytes they came from."""
+    """The bytes Google's parser reads, decoded once, and facts about the bytes they came from."""
 
     body: bytes
     """After the read limit and the byte-order mark."""
+    text: str
+    """*body* decoded as UTF-8; undecodable bytes kept as surrogate escapes (``surrogateescape``)."""
     had_bom: bool
     truncated: bool
-    """The body was longer than the read limit; the rest was ignored."""
-    valid_utf8: bool
-
-
-@dataclass(frozen=True, slots=True)
-class SplitResult:
-    """The lines of a file, and facts about the bytes they came from."""
-
-    lines: tuple[RobotsLine, ...]
-    had_bom: bool
-    truncated: bool
+    """The body was longer than the read limit; the rest, and the line cut there, were ignored."""
     valid_utf8: bool
 
 
 def prepare(body: bytes, max_bytes: int | None = MAX_BYTES) -> PreparedBody:
-    """Return *body* cut at the read limit, without its byte-order mark (RFC 9309 §2.5)."""
-    truncated = max_bytes is not None and len(body) > max_bytes
-    if truncated and max_bytes is not None:
-        body = body[:max_bytes]
+    """Return *body* cut at the read limit, without its byte-order mark (RFC 9309 §2.5).
+
+    A line the limit cuts in two is dropped whole: its first half could say something the
+    whole line does not (``Allow: /public/site.css`` cut to ``Allow: /``).
+
+    >>> prepare(b"Disallow: /\\nAllow: /public/site.css\\n", max_bytes=21).body
+    b'Disallow: /\\n'
+    """
     # Google skips any prefix of the UTF-8 BOM at the very start of the file.
     bom_len = 0
     while bom_len < 3 and bom_len < len(body) and body[bom_len] == _BOM[bom_len]:
         bom_len += 1
-    if bom_len:
-        body = body[bom_len:]
-    valid_utf8 = True
-    if not body.isascii():
-        try:
-            body.decode("utf-8")
-        except UnicodeDecodeError:
-            valid_utf8 = False
-    return PreparedBody(body, bom_len == 3, truncated, valid_utf8)
+    truncated = max_bytes is not None and len(body) > max_bytes
+    if truncated and max_bytes is not None:
+        if body[max_bytes] in _LINE_END_BYTES:
+            body = body[:max_bytes]
+        else:
+            last_break = max(body.rfind(b"\n", 0, max_bytes), body.rfind(b"\r", 0, max_bytes))
+            body = body[: last_break + 1]
+    body = body[bom_len:]
+    try:
+        text = body.decode("utf-8")
+        valid_utf8 = True
+    except UnicodeDecodeError:
+        text = body.decode("utf-8", errors="surrogateescape")
+        valid_utf8 = False
+    return PreparedBody(
+        body=body, text=text, had_bom=bom_len == 3, truncated=truncated, valid_utf8=valid_utf8
+    )
 
 
-def split_lines(body: bytes, max_bytes: int | None = MAX_BYTES) -> SplitResult:
-    """Return every line of *body* classified as Google's parser classifies it."""
-    prepared = prepare(body, max_bytes)
-    lines = tuple(iter_lines(prepared.body, blanks=True))
-    return SplitResult(lines, prepared.had_bom, prepared.truncated, prepared.valid_utf8)
+def physical_lines(text: str) -> list[str]:
+    """Return the lines of *text*: CR, LF and CRLF each end one (robots.cc ParseRobotsTxt)."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.split("\n")
+
+
+def cut_line(raw: str) -> tuple[str, bool]:
+    """Return (*raw* as Google's line buffer keeps it, whether it was too long).
+
+    Google keeps the first :data:`MAX_LINE_BYTES` bytes of a line, and the reference parser
+    works on C strings, so a NUL byte ends the line.
+    """
+    too_long = len(raw) > MAX_LINE_BYTES // 4 and _utf8_len(raw) > MAX_LINE_BYTES
+    if too_long:
+        raw = _cut(raw)
+    if "\0" in raw:
+        raw = raw[: raw.index("\0")]
+    return raw, too_long
 
 
 def iter_lines(body: bytes, *, blanks: bool) -> Iterator[RobotsLine]:
     """Yield the lines of a prepared body; blank and comment-only lines only if *blanks*.
 
-    The body is decoded once with ``surrogateescape``, so every byte survives: patterns are
-    escaped from the original octets (robots.cc MaybeEscapePattern) and undecodable bytes
-    show as U+FFFD only in the displayed text.
+    The body is decoded with ``surrogateescape`` when it is not valid UTF-8, so every byte
+    survives: patterns are escaped from the original octets (robots.cc MaybeEscapePattern)
+    and undecodable bytes show as U+FFFD only in the displayed text.
     """
     try:
         text = body.decode("utf-8")
@@ -128,37 +146,35 @@ def iter_lines(body: bytes, *, blanks: bool) -> Iterator[RobotsLine]:
     except UnicodeDecodeError:
         text = body.decode("utf-8", errors="surrogateescape")
         clean = False
-    for number, raw in enumerate(_LINE_BREAK.split(text), start=1):
-        too_long = len(raw) > MAX_LINE_BYTES // 4 and _utf8_len(raw) > MAX_LINE_BYTES
-        if too_long:
-            raw = _cut(raw)
-        if "\0" in raw:
-            # The reference parser works on C strings: a NUL byte ends the line.
-            raw = raw[: raw.index("\0")]
-        shown_text = raw if clean else _displayable(raw)
+    for number, whole in enumerate(physical_lines(text), start=1):
+        raw, too_long = cut_line(whole)
+        shown_text = raw if clean else displayable(raw)
         content = (raw[: raw.index("#")] if "#" in raw else raw).strip(_ASCII_SPACE)
         if not content:
             if blanks or too_long:
                 yield RobotsLine(number, shown_text, LineKind.BLANK, too_long=too_long)
             continue
-        key_value = _key_and_value(content)
+        key_value = key_and_value(content)
         if key_value is None:
             yield RobotsLine(number, shown_text, LineKind.INVALID, too_long=too_long)
             continue
         key, value, missing_colon = key_value
-        kind, typo = _classify(key)
+        kind, typo = classify_key(key)
         # Google escapes every value but user-agent and sitemap (NeedEscapeValueForKey).
-        if (
-            kind is LineKind.USER_AGENT
-            or kind is LineKind.SITEMAP
-            or (value.isascii() and "%" not in value)
-        ):
+        if kind is LineKind.USER_AGENT or kind is LineKind.SITEMAP:
             shown = value
         else:
-            shown = escape_pattern(value.encode("utf-8", errors="surrogateescape"))
+            shown = escape_value(value)
         if not clean:
-            key, value = _displayable(key), _displayable(value)
+            key, value = displayable(key), displayable(value)
         yield RobotsLine(number, shown_text, kind, key, shown, value, typo, missing_colon, too_long)
+
+
+def escape_value(value: str) -> str:
+    """Return a rule's value as the pattern Google matches (robots.cc MaybeEscapePattern)."""
+    if value.isascii() and "%" not in value:
+        return value
+    return escape_pattern(value.encode("utf-8", errors="surrogateescape"))
 
 
 _ASCII_SPACE = " \t\n\r\x0b\x0c"  # absl::ascii_isspace, not Unicode whitespace
@@ -174,18 +190,20 @@ def _cut(text: str) -> str:
     return kept.decode("utf-8", errors="surrogateescape")
 
 
-def _displayable(text: str) -> str:
+def displayable(text: str) -> str:
     """Return *text* with escaped undecodable bytes shown as U+FFFD."""
     if text.isascii():
         return text
     return text.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")
 
 
-def _key_and_value(line: str) -> tuple[str, str, bool] | None:
+def key_and_value(line: str) -> tuple[str, str, bool] | None:
     """Split a stripped, comment-free line into key and value (robots.cc GetKeyAndValueFrom)."""
     missing_colon = False
     sep = line.find(":")
     if sep < 0:
+        if " " not in line and "\t" not in line:
+            return None  # one word: not a record
         # Google accepts whitespace instead of the colon, but only between exactly two words.
         match = _WHITESPACE.search(line)
         if match is None:
@@ -201,7 +219,8 @@ def _key_and_value(line: str) -> tuple[str, str, bool] | None:
 
 
 @lru_cache(maxsize=1024)
-def _classify(key: str) -> tuple[LineKind, bool]:
+def classify_key(key: str) -> tuple[LineKind, bool]:
+    """Return (what a line with *key* is, whether *key* is an accepted typo) (robots.cc)."""
     # ASCII-only lower-casing, as absl::StartsWithIgnoreCase compares.
     lowered = (
         key.lower()
@@ -232,10 +251,7 @@ def product_token(value: str) -> str:
     >>> product_token("AI2Bot")
     'AI'
     """
+    if value.isalpha() and value.isascii():
+        return value
     match = _AGENT_CHARS.match(value)
     return match.group(0) if match else ""
-
-
-def is_valid_product_token(token: str) -> bool:
-    """Return True when *token* is an RFC 9309 product token Google can match as a whole."""
-    return bool(token) and product_token(token) == token

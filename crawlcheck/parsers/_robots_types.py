@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from crawlcheck.parsers._robots_syntax import is_global_agent, product_token
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """One Allow or Disallow rule."""
+class Rule(NamedTuple):
+    """One Allow or Disallow rule.
+
+    A named tuple, not a dataclass: a large file has tens of thousands of rules, and a
+    tuple is built several times faster than a frozen dataclass (immutable all the same).
+    """
 
     allow: bool
     pattern: str
@@ -23,9 +27,8 @@ class Rule:
         return len(self.pattern)
 
 
-@dataclass(frozen=True, slots=True)
-class ExtensionRecord:
-    """A Content-Signal, Content-Usage, or other non-rule record inside a group."""
+class ExtensionRecord(NamedTuple):
+    """A Content-Signal, Content-Usage, or other non-rule record (a named tuple, as Rule)."""
 
     name: str
     """Lower-cased record name: ``content-signal``, ``content-usage``, ``crawl-delay``…"""

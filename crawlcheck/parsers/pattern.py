@@ -61,6 +61,28 @@ def path_of(url: str) -> str:
         # can start before the first "/", so only a fragment is left to drop.
         hash_pos = url.find("#")
         return url if hash_pos < 0 else url[:hash_pos]
+    # The common case, http(s) with a path: what the general reading below gives when no
+    # "?", ";" or "#" comes before the first "/" after the scheme. One regex for a URL of
+    # usual length; for a long one, find() the fragment (the regex would step through it).
+    if len(url) <= 256:
+        found = _HTTP_PATH.match(url)
+        if found is not None:
+            return found.group(1)
+    else:
+        found = _HTTP_AUTHORITY.match(url)
+        if found is not None:
+            start = found.end()
+            hash_pos = url.find("#", start)
+            return url[start:] if hash_pos < 0 else url[start:hash_pos]
+    return _general_path_of(url)
+
+
+_HTTP_PATH = re.compile(r"https?://[^/?;#]*(/[^#]*)", re.DOTALL)
+_HTTP_AUTHORITY = re.compile(r"https?://[^/?;#]*(?=/)")
+
+
+def _general_path_of(url: str) -> str:
+    """Return :func:`path_of` for any URL: robots.cc GetPathParamsQuery step by step."""
     search_start = 2 if url.startswith("//") else 0
     if url.startswith(("https://", "http://")):
         # No "/", "?" or ";" can come before "://" here: the scheme ends where it says.
@@ -116,6 +138,11 @@ def compile_pattern(pattern: str) -> Matcher:
         return lambda path: _match_anchored(path, first, middle, last)
     if last:
         middle.append(last)
+    if not middle:  # "/head*": a prefix
+        return lambda path: path.startswith(first)
+    if len(middle) == 1:  # the common "/head*text" needs no loop
+        segment, start = middle[0], len(first)
+        return lambda path: path.startswith(first) and path.find(segment, start) >= 0
     return lambda path: _match_prefix(path, first, middle)
 
 

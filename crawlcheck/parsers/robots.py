@@ -11,22 +11,23 @@ Content-Usage (draft-ietf-aipref-attach-05 §4), License (RSL 1.0) and Sitemap.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, cast
+from dataclasses import dataclass, replace
+from typing import Final
 
 from crawlcheck.model import Evidence, Observation, Problem, Signal
 from crawlcheck.parsers._robots_build import (
-    USAGE_VALUE,
-    Builder,
-    file_problems,
+    Built,
+    build_groups,
     parse_content_signal,
     split_usage_rule,
 )
 from crawlcheck.parsers._robots_index import AgentRules, index_rules
-from crawlcheck.parsers._robots_lint import lint
+from crawlcheck.parsers._robots_lint import USAGE_VALUE, file_problems, line_problems, lint
 from crawlcheck.parsers._robots_syntax import (
     MAX_BYTES,
+    PreparedBody,
     RobotsLine,
+    is_global_agent,
     iter_lines,
     prepare,
     product_token,
@@ -34,6 +35,9 @@ from crawlcheck.parsers._robots_syntax import (
 from crawlcheck.parsers._robots_types import ExtensionRecord, Group, Rule, matches_everything
 from crawlcheck.parsers.pattern import path_of
 from crawlcheck.parsers.text import looks_like_html
+
+#: Agent names whose index a parsed file keeps by name (any further name costs a lower()).
+_AGENT_NAMES_KEPT = 64
 
 __all__ = [
     "MAX_BYTES",
@@ -90,44 +94,113 @@ class AgentState:
     specific: bool
 
 
-@dataclass(frozen=True, slots=True, eq=False)
 class RobotsTxt:
-    """A parsed robots.txt; query it with :meth:`allows` and :meth:`decide`."""
+    """A parsed robots.txt; query it with :meth:`allows` and :meth:`decide`.
 
-    source: str
-    groups: tuple[Group, ...]
-    sitemaps: tuple[ExtensionRecord, ...]
-    licenses: tuple[ExtensionRecord, ...]
-    outside_records: tuple[ExtensionRecord, ...]
-    """Content-Signal / Content-Usage records before any user-agent line (apply to nobody)."""
-    had_bom: bool
-    is_html: bool
-    _problems: tuple[Problem, ...] = field(repr=False)
-    _body: bytes = field(repr=False)
-    _by_token: dict[str, tuple[Group, ...]] = field(repr=False)
-    _global: tuple[Group, ...] = field(repr=False)
-    _cache: dict[str, AgentRules] = field(default_factory=dict, repr=False)
-    _memo: dict[str, Any] = field(default_factory=dict, repr=False)
+    Immutable: every field is read-only and set once by :func:`parse_robots`. It is not a
+    frozen dataclass because three views are derived from the fields on first use and kept,
+    openly, in private slots: each agent's rule index (built when an agent is first asked
+    about), the per-line reading (:attr:`lines`) and the problems (:attr:`problems`). Each
+    is a pure function of the fields, so keeping it can never change an answer, and parsing
+    costs only what a decision needs.
+    """
+
+    __slots__ = (
+        "_body",
+        "_built",
+        "_by_agent",
+        "_by_token",
+        "_facts",
+        "_indexes",
+        "_is_html",
+        "_lines",
+        "_problems",
+        "_size",
+        "_source",
+    )
+
+    def __init__(
+        self, *, source: str, prepared: PreparedBody, size: int, is_html: bool, built: Built
+    ) -> None:
+        self._source: Final = source
+        self._built: Final = built
+        # Kept for the per-line reading and the problems: the bytes (not their decoded
+        # text, which would double the memory a parsed file holds) and the facts about them.
+        self._body: Final = prepared.body
+        self._facts: Final = replace(prepared, text="")
+        self._size: Final = size
+        self._is_html: Final = is_html
+        # The derived views (see the class docstring). Indexes are kept per product token
+        # ('*' for every agent without a group of its own) and, for the first few agent
+        # names asked about, per name.
+        self._by_token: dict[str, tuple[Group, ...]] | None = None
+        self._indexes: Final[dict[str, AgentRules]] = {}
+        self._by_agent: Final[dict[str, AgentRules]] = {}
+        self._lines: tuple[RobotsLine, ...] | None = None
+        self._problems: tuple[Problem, ...] | None = None
+
+    @property
+    def source(self) -> str:
+        """Return where the file came from (its URL, or a name), as evidence cites it."""
+        return self._source
+
+    @property
+    def groups(self) -> tuple[Group, ...]:
+        """Return the groups in file order (RFC 9309 §2.2.1, as robots.cc forms them)."""
+        return self._built.groups
+
+    @property
+    def sitemaps(self) -> tuple[ExtensionRecord, ...]:
+        """Return the Sitemap records (global: they belong to no group)."""
+        return self._built.sitemaps
+
+    @property
+    def licenses(self) -> tuple[ExtensionRecord, ...]:
+        """Return the RSL License records (global: they belong to no group)."""
+        return self._built.licenses
+
+    @property
+    def outside_records(self) -> tuple[ExtensionRecord, ...]:
+        """Return Content-Signal / Content-Usage records before any user-agent line (apply to nobody)."""
+        return self._built.outside
+
+    @property
+    def had_bom(self) -> bool:
+        """Return True when the file started with a UTF-8 byte-order mark (skipped)."""
+        return self._facts.had_bom
+
+    @property
+    def is_html(self) -> bool:
+        """Return True when an HTML page was served instead of a robots.txt."""
+        return self._is_html
+
+    def __repr__(self) -> str:
+        return f"RobotsTxt(source={self.source!r}, groups={len(self.groups)})"
 
     @property
     def problems(self) -> tuple[Problem, ...]:
         """Return the file's defects and lint warnings (computed on first use)."""
-        found = self._memo.get("problems")
-        if found is None:
-            found = self._memo["problems"] = (*self._problems, *lint(self))
-        return cast("tuple[Problem, ...]", found)
+        if self._problems is None:
+            self._problems = (
+                *file_problems(self.source, self._size, self._facts, self.is_html),
+                *line_problems(self.source, self._lines or iter_lines(self._body, blanks=False)),
+                *lint(self.source, self.groups, self._rules_for),
+            )
+        return self._problems
 
     @property
     def lines(self) -> tuple[RobotsLine, ...]:
         """Return every line of the file as Google's parser reads it (computed on first use)."""
-        found = self._memo.get("lines")
-        if found is None:
-            found = self._memo["lines"] = tuple(iter_lines(self._body, blanks=True))
-        return cast("tuple[RobotsLine, ...]", found)
+        if self._lines is None:
+            self._lines = tuple(iter_lines(self._body, blanks=True))
+        return self._lines
 
     def allows(self, agent: str, url: str) -> bool:
         """Return True if *agent* may fetch *url*, exactly as Google's parser decides."""
-        rule = self._rules_for(agent).match(path_of(url))
+        compiled = self._by_agent.get(agent)
+        if compiled is None:
+            compiled = self._rules_for(agent)
+        rule = compiled.match(path_of(url))
         return rule is None or rule.allow
 
     def matcher(self, agent: str) -> Callable[[str], Rule | None]:
@@ -157,17 +230,7 @@ class RobotsTxt:
     def agent_state(self, agent: str) -> AgentState:
         """Return whether *agent* is disallowed everywhere, on some paths, or nowhere."""
         compiled = self._rules_for(agent)
-        root = self.decide(agent, "/")
-        allows = [rule for rule in compiled.ordered if rule.allow]
-        if root.rule is not None and not root.allowed and matches_everything(root.rule.pattern):
-            state = "disallowed"
-            behind: tuple[Rule, ...] = (root.rule,)
-        else:
-            live = tuple(
-                rule for rule in compiled.ordered if not rule.allow and not _dominated(rule, allows)
-            )
-            state = "restricted" if live else "allowed"
-            behind = live
+        state, behind = compiled.state()
         return AgentState(agent, state, behind, compiled.groups, compiled.specific)
 
     def content_signals(self, agent: str) -> tuple[ExtensionRecord, ...]:
@@ -224,19 +287,37 @@ class RobotsTxt:
         return tuple(found)
 
     def _rules_for(self, agent: str) -> AgentRules:
-        cached = self._cache.get(agent)
-        if cached is not None:
-            return cached
+        compiled = self._by_agent.get(agent)
+        if compiled is not None:
+            return compiled
+        by_token = self._by_token
+        if by_token is None:
+            by_token = self._by_token = _groups_by_token(self.groups)
         # Google compares the crawler's name as given with each value's product token,
         # ASCII case-insensitively (robots.cc HandleUserAgent / EqualsIgnoreCase).
-        own = self._by_token.get(agent.lower(), ()) if agent.isascii() else ()
-        # Agents that fall to the same groups (most fall to '*') share one index.
-        key = "\0groups:" + ",".join(str(id(group)) for group in own) if own else "\0global"
-        compiled = self._cache.get(key)
+        token = agent.lower() if agent.isascii() else "*"
+        own = by_token.get(token) if token != "*" else None
+        key = token if own else "*"
+        compiled = self._indexes.get(key)
         if compiled is None:
-            compiled = self._cache[key] = index_rules(own or self._global, bool(own))
-        self._cache[agent] = compiled
+            groups = own or by_token.get("*", ())
+            compiled = self._indexes[key] = index_rules(groups, bool(own))
+        if len(self._by_agent) < _AGENT_NAMES_KEPT:
+            self._by_agent[agent] = compiled
         return compiled
+
+
+def _groups_by_token(groups: tuple[Group, ...]) -> dict[str, tuple[Group, ...]]:
+    """Return the groups naming each product token (lower-cased), the '*' groups under '*'."""
+    found: dict[str, list[Group]] = {}
+    for group in groups:
+        tokens: set[str] = set()
+        for value in group.agents:
+            # A product token never contains '*', so the global groups cannot collide.
+            tokens.add("*" if is_global_agent(value) else product_token(value).lower())
+        for token in tokens:
+            found.setdefault(token, []).append(group)
+    return {token: tuple(named) for token, named in found.items()}
 
 
 def parse_robots(
@@ -250,40 +331,10 @@ def parse_robots(
     """
     data = body.encode("utf-8") if isinstance(body, str) else bytes(body)
     prepared = prepare(data, MAX_BYTES)
-    builder = Builder(source)
-    for line in iter_lines(prepared.body, blanks=False):
-        builder.feed(line)
-    groups = builder.finish()
-    is_html = looks_like_html(data, content_type)
-    problems = file_problems(
-        source, data, prepared.had_bom, prepared.truncated, prepared.valid_utf8, is_html
-    )
-    by_token: dict[str, list[Group]] = {}
-    global_groups: list[Group] = []
-    for group in groups:
-        if group.is_global:
-            global_groups.append(group)
-        for token in dict.fromkeys(t.lower() for t in group.tokens if t != "*"):
-            by_token.setdefault(token, []).append(group)
     return RobotsTxt(
         source=source,
-        groups=groups,
-        sitemaps=tuple(builder.sitemaps),
-        licenses=tuple(builder.licenses),
-        outside_records=tuple(builder.outside),
-        had_bom=prepared.had_bom,
-        is_html=is_html,
-        _problems=(*problems, *builder.problems),
-        _body=prepared.body,
-        _by_token={token: tuple(found) for token, found in by_token.items()},
-        _global=tuple(global_groups),
-    )
-
-
-def _dominated(rule: Rule, allows: list[Rule]) -> bool:
-    """Return True when an allow at least as long matches everything *rule* matches."""
-    return any(
-        allow.priority >= rule.priority
-        and (matches_everything(allow.pattern) or allow.pattern == rule.pattern)
-        for allow in allows
+        prepared=prepared,
+        size=len(data),
+        is_html=looks_like_html(data, content_type),
+        built=build_groups(prepared),
     )
