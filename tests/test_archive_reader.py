@@ -11,6 +11,7 @@ from warc_helpers import Rec, write_arc, write_fastwarc, write_warcio
 from crawlcheck.archive.captures import FILE_MAX_BYTES, Capture
 from crawlcheck.archive.reader import read_archive, read_record
 from crawlcheck.model import Problem
+from crawlcheck.parsers.robots import FETCH_BYTES
 from crawlcheck.parsers.robots import MAX_BYTES as ROBOTS_MAX_BYTES
 
 
@@ -168,7 +169,7 @@ def test_warc_truncated_at_the_cap_is_read_like_the_crawl_cut(tmp_path: Path) ->
     (robots,) = captures(path)
     assert robots.fetched.error is None
     assert robots.fetched.truncated
-    assert len(robots.fetched.body) == ROBOTS_MAX_BYTES
+    assert len(robots.fetched.body) == FETCH_BYTES
 
 
 @pytest.mark.parametrize(
@@ -220,7 +221,7 @@ def test_bodies_are_capped_at_the_crawl_limits(tmp_path: Path) -> None:
     ]
     page, robots = captures(write_warcio(tmp_path / "big.warc.gz", records))
     assert (len(page.fetched.body), page.fetched.truncated) == (FILE_MAX_BYTES, True)
-    assert (len(robots.fetched.body), robots.fetched.truncated) == (ROBOTS_MAX_BYTES, True)
+    assert (len(robots.fetched.body), robots.fetched.truncated) == (FETCH_BYTES, True)
     assert page.fetched.error is None
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from crawlcheck.model import SITE_FILES, Fetched, Problem
-from crawlcheck.parsers.robots import MAX_BYTES as ROBOTS_MAX_BYTES
+from crawlcheck.parsers.robots import FETCH_BYTES as ROBOTS_FETCH_BYTES
 from crawlcheck.urls import origin_of
 
 #: Body bytes kept for every file but robots.txt: the crawl's default (CrawlOptions.max_bytes).
@@ -67,14 +67,16 @@ class FetchNote:
 
 
 def cap_for(url: str) -> int:
-    """Return the body bytes kept for *url*: 500 KiB for robots.txt, else 1 MiB.
+    """Return the body bytes kept for *url*: 500 KiB and a byte for robots.txt, else 1 MiB.
+
+    The byte past robots.txt's read limit tells the parser whether the limit cuts a line.
 
     >>> cap_for("https://e.com/robots.txt"), cap_for("https://e.com/")
-    (512000, 1048576)
+    (512001, 1048576)
     """
     if "/robots.txt" not in url:  # most URLs: no need to split
         return FILE_MAX_BYTES
-    return ROBOTS_MAX_BYTES if urlsplit(url).path == "/robots.txt" else FILE_MAX_BYTES
+    return ROBOTS_FETCH_BYTES if urlsplit(url).path == "/robots.txt" else FILE_MAX_BYTES
 
 
 def is_site_file(url: str) -> bool:

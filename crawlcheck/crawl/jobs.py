@@ -33,7 +33,7 @@ from crawlcheck.crawl.failures import (
 from crawlcheck.crawl.media_sampling import MediaCandidate, MediaSampler
 from crawlcheck.crawl.options import MAX_LICENSES, ROBOTS_TOKEN, CrawlOptions
 from crawlcheck.model import SITE_FILES, Fetched, MediaFetch, SiteFetches
-from crawlcheck.parsers.robots import MAX_BYTES as ROBOTS_MAX_BYTES
+from crawlcheck.parsers.robots import FETCH_BYTES as ROBOTS_FETCH_BYTES
 from crawlcheck.parsers.robots import RobotsTxt, parse_robots
 from crawlcheck.urls import origin_of, site_origin, without_fragment
 
@@ -129,7 +129,7 @@ class Job:
         return None if self.allows(url) else ROBOTS_DISALLOWED
 
     def _robots_order(self) -> Order:
-        return Order(kind=Kind.ROBOTS, url=f"{self.origin}/robots.txt", cap=ROBOTS_MAX_BYTES)
+        return Order(kind=Kind.ROBOTS, url=f"{self.origin}/robots.txt", cap=ROBOTS_FETCH_BYTES)
 
     def _read_robots(self, robots: Fetched) -> None:
         self.access = robots_access(robots)
@@ -380,7 +380,7 @@ class SiteJob(Job):
                     Order(
                         kind=Kind.MEDIA_ROBOTS,
                         url=f"{origin}/robots.txt",
-                        cap=ROBOTS_MAX_BYTES,
+                        cap=ROBOTS_FETCH_BYTES,
                         candidate=candidate,
                     )
                 )

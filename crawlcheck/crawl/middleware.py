@@ -49,7 +49,7 @@ from crawlcheck.decide.checker import MALFORMED
 from crawlcheck.media.signals import MediaSignals
 from crawlcheck.model import SITE_FILES, Fetched, Problem, SiteFetches, UrlDecision
 from crawlcheck.parsers.page import PageSignals, parse_page
-from crawlcheck.parsers.robots import MAX_BYTES as ROBOTS_MAX_BYTES
+from crawlcheck.parsers.robots import FETCH_BYTES as ROBOTS_FETCH_BYTES
 from crawlcheck.parsers.robots import parse_robots
 from crawlcheck.ruleset import Ruleset, load_ruleset
 from crawlcheck.snapshot.reader import Snapshot
@@ -322,7 +322,7 @@ class CrawlcheckMiddleware:
     async def _fetch_site(self, origin: str, trigger: Request) -> SiteFetches:
         """Fetch robots.txt, then ai.txt, tdmrep.json and robots.txt's licences together."""
         started = now()
-        robots = await self._fetch_file(f"{origin}/robots.txt", ROBOTS_MAX_BYTES, trigger, origin)
+        robots = await self._fetch_file(f"{origin}/robots.txt", ROBOTS_FETCH_BYTES, trigger, origin)
         licences = _licence_urls(robots)
         urls = [*(f"{origin}{f.path}" for f in _SITE_FILES), *licences]
         docs = await self._gather(

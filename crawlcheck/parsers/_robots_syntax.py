@@ -17,6 +17,9 @@ from crawlcheck.parsers.pattern import escape_pattern
 
 #: RFC 9309 §2.5: crawlers must read at least 500 KiB; Google stops exactly there.
 MAX_BYTES = 500 * 1024
+#: Bytes a fetcher keeps of robots.txt: the read limit and one more, so that :func:`prepare`
+#: can tell a file that ends at the limit from one the limit cuts, and drop a cut line.
+FETCH_BYTES = MAX_BYTES + 1
 #: Google keeps at most 2083 * 8 - 1 bytes of a line and drops the rest of it.
 MAX_LINE_BYTES = 2083 * 8 - 1
 

@@ -24,6 +24,7 @@ from crawlcheck.parsers._robots_build import (
 from crawlcheck.parsers._robots_index import AgentRules, index_rules
 from crawlcheck.parsers._robots_lint import USAGE_VALUE, file_problems, line_problems, lint
 from crawlcheck.parsers._robots_syntax import (
+    FETCH_BYTES,
     MAX_BYTES,
     PreparedBody,
     RobotsLine,
@@ -40,6 +41,7 @@ from crawlcheck.parsers.text import looks_like_html
 _AGENT_NAMES_KEPT = 64
 
 __all__ = [
+    "FETCH_BYTES",
     "MAX_BYTES",
     "USAGE_VALUE",
     "AgentState",
