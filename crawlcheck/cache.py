@@ -56,14 +56,24 @@ ENV_VAR = "CRAWLCHECK_CACHE"
 _SQL_VARIABLES = 500
 
 
+def crawlcheck_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Return crawlcheck's folder in the user's cache directory (XDG Base Directory spec).
+
+    ``$XDG_CACHE_HOME`` when it is an absolute path (the spec ignores a relative one), else
+    ``~/.cache``; then ``crawlcheck``.
+    """
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_CACHE_HOME") or ""
+    root = Path(base) if os.path.isabs(base) else Path.home() / ".cache"
+    return root / "crawlcheck"
+
+
 def default_cache_path(environ: Mapping[str, str] | None = None) -> Path:
     """Return the cache file: ``$CRAWLCHECK_CACHE``, else the XDG cache directory's."""
     env = os.environ if environ is None else environ
     if env.get(ENV_VAR):
         return Path(env[ENV_VAR]).expanduser()
-    base = env.get("XDG_CACHE_HOME") or ""
-    root = Path(base) if os.path.isabs(base) else Path.home() / ".cache"
-    return root / "crawlcheck" / "origins.sqlite3"
+    return crawlcheck_cache_dir(env) / "origins.sqlite3"
 
 
 def site_files_only(fetches: SiteFetches) -> SiteFetches:

@@ -23,6 +23,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Protocol
 
+from crawlcheck.cache import crawlcheck_cache_dir
 from crawlcheck.errors import UsageError
 from crawlcheck.snapshot.format import MANIFEST, MAX_MANIFEST_BYTES, Manifest, ShardInfo
 
@@ -71,9 +72,7 @@ def default_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
     env = os.environ if environ is None else environ
     if env.get(CACHE_ENV_VAR):
         return Path(env[CACHE_ENV_VAR]).expanduser()
-    base = env.get("XDG_CACHE_HOME") or ""
-    root = Path(base) if os.path.isabs(base) else Path.home() / ".cache"
-    return root / "crawlcheck" / "snapshots"
+    return crawlcheck_cache_dir(env) / "snapshots"
 
 
 def require_fsspec(location: str) -> ModuleType:
