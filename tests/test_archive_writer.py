@@ -15,6 +15,7 @@ from crawlcheck.archive.index import CaptureIndex
 from crawlcheck.archive.writer import EvidenceWriter, Exchange, exchanges_of
 from crawlcheck.evaluate import evaluate_site
 from crawlcheck.model import Fetched, SiteFetches, SiteReport
+from crawlcheck.parsers.robots import FETCH_BYTES
 from crawlcheck.ruleset import load_ruleset
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
@@ -132,7 +133,7 @@ def test_failed_fetches_and_redirect_failures_round_trip(tmp_path: Path) -> None
     cut = Fetched(
         url=f"{origin}/robots.txt",
         status=200,
-        body=b"User-agent: *\nDisallow: /x\n" + b"#" * (500 * 1024 - 27),
+        body=b"User-agent: *\nDisallow: /x\n" + b"#" * (FETCH_BYTES - 27),  # as the crawl keeps it
         final_url=f"{origin}/robots.txt",
         truncated=True,
     )
