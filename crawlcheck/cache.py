@@ -48,7 +48,9 @@ FAILURE_TTL = 600.0
 #: ``PRAGMA application_id`` of a crawlcheck cache ("CCHK"): tells our file from others.
 APPLICATION_ID = 0x4343484B
 #: ``PRAGMA user_version``: bump when the row format changes (old rows are then dropped).
-SCHEMA_VERSION = 2
+#: 3: robots.txt bodies are kept to one byte past the read limit (``FETCH_BYTES``); a row
+#: of 2 holds a body cut exactly at the limit, whose last line may be cut unseen.
+SCHEMA_VERSION = 3
 #: Milliseconds a writer waits for another process's transaction before giving up.
 BUSY_TIMEOUT_MS = 30_000
 #: Environment variable naming the cache file (overrides the default location).
@@ -206,6 +208,8 @@ class OriginCache:
         """False once writing failed: results are still computed, just not kept."""
         self._lock = threading.RLock()
         """Held by each read and write: threads take turns on the one connection."""
+        self._old_rows = False
+        """A read-only file of another row format: its rows are never read (all misses)."""
         self._db = self._open()
 
     # -- opening
@@ -295,6 +299,7 @@ class OriginCache:
                 raise _Foreign("an SQLite database of another program")
         if self.read_only:
             db.execute("SELECT count(*) FROM origins").fetchone()
+            self._old_rows = db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION
             return
         if self.path != ":memory:":
             # WAL lets readers go on while another process writes; NORMAL is durable
@@ -370,6 +375,8 @@ class OriginCache:
         now = self._clock()
         since = float("inf") if stored_since is None else stored_since
         found: dict[str, SiteFetches] = {}
+        if self._old_rows:
+            return found
         for start in range(0, len(wanted), _SQL_VARIABLES):
             chunk = wanted[start : start + _SQL_VARIABLES]
             marks = ",".join("?" * len(chunk))
