@@ -11,6 +11,7 @@ is malformed: it has no origin, and a decision on it is ``unknown``.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from urllib.parse import quote_from_bytes, urlsplit, urlunsplit
 
@@ -19,6 +20,7 @@ __all__ = [
     "decision_paths",
     "malformed_reason",
     "origin_of",
+    "origins_of",
     "same_origin",
     "site_origin",
     "without_fragment",
@@ -63,6 +65,16 @@ def origin_of(url: str) -> str | None:
     """
     found = _read(url)
     return found[0] if isinstance(found, tuple) else None
+
+
+def origins_of(values: Iterable[object]) -> list[str | None]:
+    """Return :func:`origin_of` of each value (None also for a value that is not a string).
+
+    >>> origins_of(["https://a.test/x", "a.test", 7])
+    ['https://a.test', None, None]
+    """
+    read = _read
+    return [found[0] if type(found := read(value)) is tuple else None for value in values]
 
 
 def malformed_reason(url: object) -> str | None:

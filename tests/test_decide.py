@@ -6,12 +6,13 @@ shipped one. Every expected decision is checked against the reasons (findings) e
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import pytest
 
-from crawlcheck.decide import SiteSignals, decide_url, plan_for, site_signals
-from crawlcheck.model import Effect, Fetched, SiteFetches, UrlDecision
+from crawlcheck.decide import SiteSignals, decide_unknown, decide_url, plan_for, site_signals
+from crawlcheck.model import Effect, Fetched, Problem, SiteFetches, UrlDecision
 from crawlcheck.parsers.page import PageSignals, parse_page
 from crawlcheck.ruleset import Ruleset, load_ruleset
 
@@ -556,3 +557,49 @@ def test_decisions_shared_within_a_plan_are_those_made_afresh(
         assert decide_url(ORIGIN + path, shared) == decide_url(ORIGIN + path, fresh), path
     assert shared.decided  # the plan did share decisions
     assert len(shared.decided) < len(paths)
+
+
+_UNIFORM_CASES = [
+    # (robots.txt, agent, every URL decided alike?)
+    ("User-agent: GPTBot\nDisallow: /\n", "GPTBot", True),
+    ("User-agent: GPTBot\nDisallow: /\n", None, True),
+    ("User-agent: *\nDisallow:\n", "GPTBot", True),
+    ("User-agent: *\nDisallow: /\nContent-Signal: ai-train=no\n", None, True),
+    ("User-agent: *\nContent-Signal: ai-train=yes\n", "GPTBot", True),
+    (None, "GPTBot", True),  # robots.txt absent
+    (doc("/robots.txt", status=503), "GPTBot", True),  # unreachable: unknown everywhere
+    ("User-agent: *\nDisallow: /private/\n", "GPTBot", False),
+    ("User-agent: GPTBot\nDisallow: /\nAllow: /public/\n", "GPTBot", False),
+    ("User-agent: *\nContent-Usage: /news/ train-ai=n\n", "GPTBot", False),
+    ("User-agent: GPTBot\nDisallow: /*.pdf$\n", None, False),
+]
+
+
+@pytest.mark.parametrize(("robots", "agent", "uniform"), _UNIFORM_CASES)
+def test_a_uniform_plan_shares_the_decision_each_url_gets_afresh(
+    ruleset: Ruleset, robots: Fetched | str | None, agent: str | None, uniform: bool
+) -> None:
+    """A plan that reads no path decides once; every URL's decision is what it gets alone."""
+    site = signals(ruleset, robots)
+    shared = plan_for(site, agent=agent, ruleset=ruleset)
+    assert shared.uniform is uniform
+    paths = ["/", "/private/x", "/public/a", "/news/1", "/a.pdf", "/%70rivate/", "/x/../news/"]
+    for path in paths * 2:
+        fresh = plan_for(site, agent=agent, ruleset=ruleset)
+        assert decide_url(ORIGIN + path, shared) == decide_url(ORIGIN + path, fresh), path
+    if uniform:
+        assert list(shared.decided) == [()]
+
+
+def test_for_url_is_the_same_decision_for_another_url(ruleset: Ruleset) -> None:
+    site = signals(ruleset, "User-agent: GPTBot\nDisallow: /\n")
+    decision = decide_unknown(
+        ORIGIN + "/a", "ai-train", "GPTBot", Problem(code="x.y", message="why", source="s")
+    )
+    decision = dataclasses.replace(
+        decision, reasons=decide_url(ORIGIN + "/a", plan_for(site, ruleset=ruleset)).reasons
+    )
+    other = decision.for_url(ORIGIN + "/b")
+    assert other == dataclasses.replace(decision, url=ORIGIN + "/b")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        other.url = "x"  # type: ignore[misc]

@@ -33,7 +33,7 @@ The rules, in plain words (docs/verdicts.md):
 
 from __future__ import annotations
 
-from crawlcheck.decide.plans import Bucket, Plan, UsageRule, plan_for
+from crawlcheck.decide.plans import Bucket, Plan, UsageRule, plan_for, same_for_every_path
 from crawlcheck.evaluate.signals import SiteSignals, rsl_findings, site_signals, tdm_finding
 from crawlcheck.media.signals import MediaSignals
 from crawlcheck.model import (
@@ -48,7 +48,7 @@ from crawlcheck.model import (
 )
 from crawlcheck.parsers.page import PageSignals
 from crawlcheck.parsers.pattern import path_of
-from crawlcheck.parsers.robots import Rule, matches_everything
+from crawlcheck.parsers.robots import Rule
 from crawlcheck.parsers.tdmrep import TdmStatement, resolve_tdm
 from crawlcheck.urls import decision_paths, origin_of
 
@@ -60,6 +60,7 @@ __all__ = [
     "decide_url",
     "plan_for",
     "same_for_every_path",
+    "shared_decision",
     "site_signals",
 ]
 
@@ -91,54 +92,60 @@ def decide_url(
     site-level signal already reserves the URL. *media* is what the URL embeds when it is
     an image or document (read with bounded range requests), and counts the same way.
     """
-    paths = decision_paths(path_of(url))
-    if page is None and media is None and len(paths) == 1:
-        # Without the page, a decision depends on the URL only through what the site files
-        # make of its path: the rule each bucket's matcher picks and, when the plan has
-        # them, the other path readers. One decision per combination, shared by every URL
-        # of the origin it decides (millions of URLs, a handful of rules); the first URL
-        # of a combination decides the long way.
-        path = paths[0]
-        key: tuple[object, ...] = tuple([bucket.match(path) for bucket in plan.buckets])
-        if plan.reads_more:
-            key += _other_readings(url, path, plan)
-        known = plan.decided.get(key)
+    if page is None and media is None:
+        known = shared_decision(url, plan)
+        return known if known.url == url else known.for_url(url)
+    return _decide(url, plan, decision_paths(path_of(url)), page, media)
+
+
+def shared_decision(url: str, plan: Plan) -> UrlDecision:
+    """Return the decision of *url* (without its page) as *plan* shares it: its URL may differ.
+
+    Without the page, a decision depends on the URL only through what the site files make
+    of its path: the rule each bucket's matcher picks and, when the plan has them, the
+    other path readers. One decision per combination, shared by every URL of the origin it
+    decides (millions of URLs, a handful of rules); the first URL of a combination decides
+    the long way, and its ``url`` stays on the shared decision: callers that need the URL
+    on it call :meth:`~crawlcheck.model.UrlDecision.for_url` (as :func:`decide_url` does).
+    """
+    decided = plan.decided
+    if plan.uniform:  # nothing reads the path
+        known = decided.get(())
         if known is None:
-            known = _decide(url, plan, paths, None, None)
-            if len(plan.decided) < _DECIDED_KEPT:
-                plan.decided[key] = known
-            return known
-        return UrlDecision(
-            url=url,
-            purpose=known.purpose,
-            agent=known.agent,
-            decision=known.decision,
-            reasons=known.reasons,
-            problems=known.problems,
-        )
-    return _decide(url, plan, paths, page, media)
+            known = decided[()] = _decide(url, plan, decision_paths(path_of(url)), None, None)
+        return known
+    paths = decision_paths(path_of(url))
+    if len(paths) > 1:
+        return _decide(url, plan, paths, None, None)
+    path = paths[0]
+    buckets = plan.buckets
+    key: tuple[object, ...] = (
+        (buckets[0].match(path),)
+        if len(buckets) == 1
+        else tuple([bucket.match(path) for bucket in buckets])
+    )
+    if plan.reads_more:
+        key += _other_readings(url, path, plan)
+    known = decided.get(key)
+    if known is None:
+        known = _decide(url, plan, paths, None, None)
+        if len(decided) < _DECIDED_KEPT:
+            decided[key] = known
+    return known
 
 
 def _other_readings(url: str, path: str, plan: Plan) -> tuple[object, ...]:
     """Return what the path readers besides robots.txt's rules find for *url* (see _decide).
 
-    Each Content-Usage rule's match (attach-05 §4: the longest match is chosen among
-    them), the ai.txt rule for each token asked, each RSL licence's matching content, and
-    the tdmrep.json rule.
+    The plan's :attr:`~Plan.path_readers` (Content-Usage rules, ai.txt rules), each RSL
+    licence's matching content, and the tdmrep.json rule.
     """
+    found = [read(path) for read in plan.path_readers]
     site = plan.site
-    target = url if path.startswith("//") else path
-    found: list[object] = [
-        tuple([rule.matches(path) for rule in bucket.usage])
-        for bucket in plan.buckets
-        if bucket.usage
-    ]
-    ai_txt = site.ai_txt
-    if plan.ai_agents and ai_txt is not None and ai_txt.robots is not None:
-        found += [ai_txt.robots.rule_for(token, target) for token in plan.ai_agents]
-    found += [license_.match(url) for license_ in site.licenses]
+    if site.licenses:
+        found += [license_.match(url) for license_ in site.licenses]
     if site.tdmrep is not None:
-        rule = site.tdmrep.rule_for(target)
+        rule = site.tdmrep.rule_for(url if path.startswith("//") else path)
         found.append(None if rule is None else rule.index)
     return tuple(found)
 
@@ -208,31 +215,6 @@ def _decide(
         problems=(*unknown, *problems),
     )
     return decided if plan.annotate is None else plan.annotate(decided)
-
-
-def same_for_every_path(plan: Plan) -> bool:
-    """Return True when :func:`decide_url` (without a page) answers alike for every URL.
-
-    Then the decision, reasons and problems of one URL of the origin are those of all its
-    URLs, and a batch decides one and shares it (:mod:`crawlcheck.tables`). Conservative, and
-    kept in step with :func:`decide_url`: robots.txt counts only when no Disallow and no
-    Content-Usage rule applies to any bucket, or a bucket's one rule disallows every path;
-    ai.txt rules, tdmrep.json and RSL licences, which depend on the path, make it False.
-    """
-    site = plan.site
-    if site.tdmrep is not None or site.licenses:
-        return False
-    if plan.ai_agents and site.ai_txt is not None and site.ai_txt.robots is not None:
-        return False
-    for bucket in plan.buckets:
-        # An empty Disallow matches nothing (robots.cc skips it), so it is no rule at all.
-        rules = [rule for group in bucket.groups for rule in group.rules if rule.pattern]
-        if all(rule.allow for rule in rules):
-            if bucket.usage:  # read on every path no Disallow covers
-                return False
-        elif not (len(rules) == 1 and matches_everything(rules[0].pattern)):
-            return False
-    return True
 
 
 def _site_files(

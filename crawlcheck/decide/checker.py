@@ -28,13 +28,20 @@ from datetime import datetime, timedelta
 from enum import Enum
 from itertools import islice
 from pathlib import Path
-from typing import Final, NamedTuple, TypedDict, Unpack
+from typing import Final, NamedTuple, TypedDict, Unpack, cast
 
 from crawlcheck.cache import OriginCache, default_cache_path
 from crawlcheck.clock import format_time
 from crawlcheck.crawl.options import CrawlOptions
 from crawlcheck.crawl.runner import crawl_sites, fetch_resources
-from crawlcheck.decide import Plan, decide_unknown, decide_url, plan_for, site_signals
+from crawlcheck.decide import (
+    Plan,
+    decide_unknown,
+    decide_url,
+    plan_for,
+    shared_decision,
+    site_signals,
+)
 from crawlcheck.errors import UsageError
 from crawlcheck.media.signals import MediaSignals, media_signals
 from crawlcheck.model import (
@@ -51,7 +58,7 @@ from crawlcheck.ruleset import Ruleset, load_ruleset
 from crawlcheck.snapshot.reader import MISSING as SNAPSHOT_MISSING
 from crawlcheck.snapshot.reader import Capture as SnapshotCapture
 from crawlcheck.snapshot.reader import Snapshot
-from crawlcheck.urls import malformed_reason, origin_of
+from crawlcheck.urls import malformed_reason, origin_of, origins_of
 
 __all__ = [
     "DEFAULT",
@@ -65,6 +72,7 @@ __all__ = [
     "check_urls",
     "collector_paused",
     "read_target",
+    "read_targets",
 ]
 
 #: URLs read per window when only site-level files are fetched.
@@ -173,6 +181,28 @@ def read_target(value: object) -> tuple[str, str | None, Problem | None]:
         return str(value), None, problem
     assert isinstance(value, str)
     return value, origin, None
+
+
+def read_targets(values: list[object]) -> tuple[list[str], list[str | None], dict[int, Problem]]:
+    """Return :func:`read_target` of each value as (texts, origins, problems by position).
+
+    A window of URLs read at once: strings are the usual input and are read in one pass
+    (:func:`crawlcheck.urls.origins_of`); anything else, and every malformed string, is
+    read in full afterwards.
+    """
+    origins = origins_of(values)
+    if None not in origins:
+        return cast(list[str], values), origins, {}
+    texts: list[str] = [""] * len(values)
+    problems: dict[int, Problem] = {}
+    for index, value in enumerate(values):
+        if origins[index] is not None:
+            texts[index] = cast(str, value)
+            continue
+        texts[index], origins[index], problem = read_target(value)
+        if problem is not None:
+            problems[index] = problem
+    return texts, origins, problems
 
 
 class UrlChecker:
@@ -284,34 +314,21 @@ class UrlChecker:
 
     def _decide_window(self, urls: list[object]) -> list[UrlDecision]:
         with collector_paused():
-            # A str with an origin is the usual input; anything else is read in full.
-            targets = [
-                _Target(url, origin, None)
-                if type(url) is str and (origin := origin_of(url)) is not None
-                else self._target(url)
-                for url in urls
-            ]
-        origins = list(dict.fromkeys(t.origin for t in targets if t.origin is not None))
+            texts, origins, malformed = read_targets(urls)
+        wanted = list(filter(None, dict.fromkeys(origins)))  # each origin once, in order
         if not self.fetches_urls:
-            plans = self.plans(origins)
+            plans = self.plans(wanted)
             with collector_paused():
-                # The hot loop of `filter`: names bound once, one call per URL.
-                decide = decide_url
-                return [
-                    (
-                        decide(t.url, plan)
-                        if isinstance(plan := plans[t.origin], Plan)
-                        else self._unknown(t.url, plan)
-                    )
-                    if t.origin is not None
-                    else self._malformed(t)
-                    for t in targets
-                ]
+                return self._decide_sites(texts, origins, malformed, plans)
+        targets = [
+            _Target(url, origin, malformed.get(index))
+            for index, (url, origin) in enumerate(zip(texts, origins, strict=True))
+        ]
         # The page fetch obeys robots.txt on its own, so both crawls run side by side.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="crawlcheck-pages") as pool:
             pending = pool.submit(self._fetch_pages, targets)
             try:
-                plans = self.plans(origins)
+                plans = self.plans(wanted)
             finally:
                 pages, media = pending.result()
         return [
@@ -321,15 +338,33 @@ class UrlChecker:
                 else self._unknown(t.url, plan)
             )
             if t.origin is not None
-            else self._malformed(t)
+            else self._unknown(t.url, t.problem)
             for t in targets
         ]
 
-    def _target(self, url: object) -> _Target:
-        return _Target(*read_target(url))
-
-    def _malformed(self, target: _Target) -> UrlDecision:
-        return self._unknown(target.url, target.problem)
+    def _decide_sites(
+        self,
+        texts: list[str],
+        origins: list[str | None],
+        malformed: dict[int, Problem],
+        plans: dict[str, Plan | Problem],
+    ) -> list[UrlDecision]:
+        """Decide a window from the site-level files alone: the hot loop of ``filter``."""
+        shared = shared_decision
+        decisions: list[UrlDecision] = []
+        append = decisions.append
+        for index, origin in enumerate(origins):
+            url = texts[index]
+            if origin is None:
+                append(self._unknown(url, malformed.get(index)))
+                continue
+            plan = plans[origin]
+            if isinstance(plan, Plan):
+                known = shared(url, plan)
+                append(known if known.url == url else known.for_url(url))
+            else:
+                append(self._unknown(url, plan))
+        return decisions
 
     def _unknown(self, url: str, problem: Problem | None) -> UrlDecision:
         """Return ``unknown`` for *url*, because of *problem* (fail closed)."""

@@ -18,12 +18,12 @@ from crawlcheck.evaluate.signals import SiteSignals
 from crawlcheck.model import Finding, Purpose, UrlDecision, split_effects
 from crawlcheck.parsers.aipref import UsagePreference
 from crawlcheck.parsers.pattern import Matcher, compile_pattern
-from crawlcheck.parsers.robots import Group, Rule, split_usage_rule
+from crawlcheck.parsers.robots import Group, Rule, matches_everything, split_usage_rule
 
 if TYPE_CHECKING:
     from crawlcheck.ruleset import Ruleset
 
-__all__ = ["Bucket", "Plan", "UsageRule", "plan_for"]
+__all__ = ["Bucket", "Plan", "UsageRule", "plan_for", "same_for_every_path"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,13 +75,21 @@ class Plan:
     annotate: Callable[[UrlDecision], UrlDecision] | None = None
     """Applied to every decision of the plan: with ``--at``, it names the archived
     captures that decided (:class:`crawlcheck.archive.moment.CaptureCitation`)."""
+    path_readers: tuple[Callable[[str], object], ...] = ()
+    """Functions of the path besides robots.txt's deciding rules: each Content-Usage
+    rule's match (attach-05 §4: the longest match is chosen among them) and the ai.txt
+    rule of each token asked."""
     reads_more: bool = False
-    """Besides robots.txt's deciding rules, something reads the path (a Content-Usage rule,
-    ai.txt, tdmrep.json or an RSL licence): the key of :attr:`decided` then holds what
-    each of them makes of it too."""
+    """Besides robots.txt's deciding rules, something reads the path (:attr:`path_readers`,
+    tdmrep.json or an RSL licence): the key of :attr:`decided` then holds what each of
+    them makes of it too."""
     decided: dict[tuple[object, ...], UrlDecision] = field(default_factory=dict)
     """Memo: a decision already made (its URL aside), by everything that read its path:
-    the deciding rule of each bucket, then what the other path readers found."""
+    the deciding rule of each bucket, then what the other path readers found (``()``
+    when the plan is :attr:`uniform`)."""
+    uniform: bool = False
+    """Every URL of the site is decided alike (:func:`same_for_every_path`): one decision
+    serves them all, and no path is read."""
 
 
 def plan_for(
@@ -123,7 +131,7 @@ def plan_for(
                 records.extend(site.robots_records.get(record.line, ()))
     reserves, permits = split_effects(records, chosen)
     ai_agents = _ai_agents(site, chosen, agent, tokens, ruleset)
-    return Plan(
+    plan = Plan(
         site=site,
         purpose=chosen,
         agent=agent,
@@ -134,12 +142,43 @@ def plan_for(
         ai_agents=ai_agents,
         ai_findings=_ai_findings(site, chosen, ruleset),
         scoped_agents=frozenset(t.lower() for t in tokens),
-        # Kept in step with crawlcheck.decide._other_readings.
-        reads_more=bool(ai_agents)
-        or site.tdmrep is not None
-        or bool(site.licenses)
-        or any(bucket.usage for bucket in buckets),
     )
+    plan.path_readers = (
+        *(rule.matches for bucket in buckets for rule in bucket.usage),
+        *(
+            site.ai_txt.robots.matcher(token)
+            for token in ai_agents
+            if site.ai_txt and site.ai_txt.robots
+        ),
+    )
+    plan.reads_more = bool(plan.path_readers) or site.tdmrep is not None or bool(site.licenses)
+    plan.uniform = same_for_every_path(plan)
+    return plan
+
+
+def same_for_every_path(plan: Plan) -> bool:
+    """Return True when :func:`~crawlcheck.decide.decide_url` (without a page) answers alike.
+
+    Then the decision, reasons and problems of one URL of the origin are those of all its
+    URLs: the plan decides one and shares it (:attr:`Plan.uniform`). Conservative, and
+    kept in step with ``decide_url``: robots.txt counts only when no Disallow and no
+    Content-Usage rule applies to any bucket, or a bucket's one rule disallows every path;
+    ai.txt rules, tdmrep.json and RSL licences, which depend on the path, make it False.
+    """
+    site = plan.site
+    if site.tdmrep is not None or site.licenses:
+        return False
+    if plan.ai_agents and site.ai_txt is not None and site.ai_txt.robots is not None:
+        return False
+    for bucket in plan.buckets:
+        # An empty Disallow matches nothing (robots.cc skips it), so it is no rule at all.
+        rules = [rule for group in bucket.groups for rule in group.rules if rule.pattern]
+        if all(rule.allow for rule in rules):
+            if bucket.usage:  # read on every path no Disallow covers
+                return False
+        elif not (len(rules) == 1 and matches_everything(rules[0].pattern)):
+            return False
+    return True
 
 
 def _ai_agents(

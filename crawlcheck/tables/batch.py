@@ -5,10 +5,10 @@ The rows of a table are decided together, not one by one: each value is read onc
 origin's :class:`~crawlcheck.decide.plans.Plan` is taken once from the checker (memory,
 cache or one crawl for the missing), and then
 
-* an origin whose plan answers alike for every path (no path rule applies:
-  :func:`~crawlcheck.decide.same_for_every_path`) is decided once for all its rows;
-* a URL repeated in the batch is decided once;
-* every other URL is decided with :func:`~crawlcheck.decide.decide_url`.
+* each row's decision is the one its origin's plan shares among the URLs its site
+  files read alike (:func:`~crawlcheck.decide.shared_decision`): an origin whose plan
+  answers alike for every path (:attr:`~crawlcheck.decide.Plan.uniform`) reads no path
+  at all, and a combination of deciding rules is decided once.
 
 Rows with the same decision, reasons and problems share one *outcome*, so writers turn
 each distinct outcome into JSON or Arrow once and repeat it per row. With ``pages`` (or ``media``) every
@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from crawlcheck.decide import Plan, decide_unknown, decide_url, same_for_every_path
+from crawlcheck.decide import Plan, decide_unknown, shared_decision
 from crawlcheck.decide.checker import UrlChecker, collector_paused, read_target
 from crawlcheck.model import Problem, UrlDecision
 
@@ -37,8 +37,8 @@ class Decided:
     rows: tuple[int, ...]
     """Per row, in input order: the index of its outcome in ``outcomes``."""
     outcomes: tuple[UrlDecision, ...]
-    """The distinct outcomes. An outcome's ``url`` is one of its rows': never print it for
-    another row."""
+    """The distinct outcomes. An outcome's ``url`` is the first URL decided that way (maybe
+    of an earlier batch): never print it for a row; :attr:`urls` holds each row's."""
     urls: tuple[str, ...]
     """Per row, the URL as read (a value that is not text: its text form; '' if none)."""
     purpose: str
@@ -65,14 +65,21 @@ class _Outcomes:
 
     Plans memoise their findings, so decisions on one rule share the same objects; keying
     by ``id`` is then exact and cheap. Every outcome kept holds its findings alive, so an
-    id in a key is never reused by another object while the batch is built.
+    id in a key is never reused by another object while the batch is built. A decision a
+    plan shares (:func:`~crawlcheck.decide.shared_decision`) comes back as the same
+    object for many rows: it is looked up by its own identity first (and held, so that
+    identity stays its own).
     """
 
     def __init__(self) -> None:
         self.outcomes: list[UrlDecision] = []
         self._index: dict[tuple[object, ...], int] = {}
+        self._seen: dict[int, tuple[UrlDecision, int]] = {}
 
     def add(self, decision: UrlDecision) -> int:
+        seen = self._seen.get(id(decision))
+        if seen is not None:
+            return seen[1]
         key = (
             decision.decision,
             *map(id, decision.reasons),
@@ -83,6 +90,7 @@ class _Outcomes:
         if index is None:
             index = self._index[key] = len(self.outcomes)
             self.outcomes.append(decision)
+        self._seen[id(decision)] = (decision, index)
         return index
 
 
@@ -146,16 +154,8 @@ def decide_rows(
                     rows[row] = outcomes.add(
                         decide_unknown(urls[row], checker.purpose, checker.agent, problem)
                     )
-            elif same_for_every_path(plan):
-                shared = outcomes.add(decide_url(urls[members[0]], plan))
-                for row in members:
-                    rows[row] = shared
             else:
-                seen: dict[str, int] = {}
+                add = outcomes.add
                 for row in members:
-                    url = urls[row]
-                    index = seen.get(url)
-                    if index is None:
-                        index = seen[url] = outcomes.add(decide_url(url, plan))
-                    rows[row] = index
+                    rows[row] = add(shared_decision(urls[row], plan))
     return Decided(tuple(rows), tuple(outcomes.outcomes), tuple(urls), *question)
