@@ -12,16 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from crawlcheck.evaluate.signals import SiteSignals
 from crawlcheck.model import Finding, Purpose, UrlDecision, split_effects
 from crawlcheck.parsers.aipref import UsagePreference
 from crawlcheck.parsers.pattern import Matcher, compile_pattern
 from crawlcheck.parsers.robots import Group, Rule, matches_everything, split_usage_rule
-
-if TYPE_CHECKING:
-    from crawlcheck.ruleset import Ruleset
+from crawlcheck.ruleset import Ruleset
 
 __all__ = ["Bucket", "Plan", "UsageRule", "plan_for", "same_for_every_path"]
 

@@ -1,9 +1,9 @@
-"""Decide a batch of rows at once: grouped by origin, one plan per origin, outcomes shared.
+"""Decide a batch of rows at once: one plan per origin, outcomes shared.
 
-The rows of a table are decided together, not one by one: each value is read once
-(:func:`~crawlcheck.decide.checker.read_target`), rows are grouped by origin, each
-origin's :class:`~crawlcheck.decide.plans.Plan` is taken once from the checker (memory,
-cache or one crawl for the missing), and then
+The rows of a table are decided together, not one by one: the values are read in one
+pass (:func:`~crawlcheck.decide.checker.read_targets`), each origin's
+:class:`~crawlcheck.decide.plans.Plan` is taken once from the checker (memory, cache or
+one crawl for the missing), and then
 
 * each row's decision is the one its origin's plan shares among the URLs its site
   files read alike (:func:`~crawlcheck.decide.shared_decision`): an origin whose plan
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crawlcheck.decide import Plan, decide_unknown, shared_decision
-from crawlcheck.decide.checker import UrlChecker, collector_paused, read_target
+from crawlcheck.decide.checker import UrlChecker, collector_paused, read_targets
 from crawlcheck.model import Problem, UrlDecision
 
 __all__ = ["Decided", "decide_rows"]
@@ -74,10 +74,11 @@ class _Outcomes:
     def __init__(self) -> None:
         self.outcomes: list[UrlDecision] = []
         self._index: dict[tuple[object, ...], int] = {}
-        self._seen: dict[int, tuple[UrlDecision, int]] = {}
+        self.seen: dict[int, tuple[UrlDecision, int]] = {}
+        """Each decision added, by identity: (the decision, its outcome's index)."""
 
     def add(self, decision: UrlDecision) -> int:
-        seen = self._seen.get(id(decision))
+        seen = self.seen.get(id(decision))
         if seen is not None:
             return seen[1]
         key = (
@@ -90,7 +91,7 @@ class _Outcomes:
         if index is None:
             index = self._index[key] = len(self.outcomes)
             self.outcomes.append(decision)
-        self._seen[id(decision)] = (decision, index)
+        self.seen[id(decision)] = (decision, index)
         return index
 
 
@@ -123,39 +124,35 @@ def decide_rows(
             urls[row] = decision.url
         return Decided(tuple(rows), tuple(outcomes.outcomes), tuple(urls), *question)
 
-    by_origin: dict[Any, list[int]] = {}
-    with collector_paused():
-        for row in good:
-            url, origin, problem = read_target(values[row])
-            urls[row] = url
-            moment = None if times is None else times[row]
-            if origin is None or isinstance(moment, Problem):
-                reason: Problem | None = moment if isinstance(moment, Problem) else problem
-                rows[row] = outcomes.add(
-                    decide_unknown(url, checker.purpose, checker.agent, reason)
-                )
-                continue
-            key = origin if moment is None else (origin, moment)
-            group = by_origin.get(key)
-            if group is None:
-                by_origin[key] = [row]
-            else:
-                group.append(row)
+    texts, origins, malformed = read_targets([values[row] for row in good])
+    keys: list[Any] = origins
+    if times is not None:
+        # A row without a time of its own is unknown, whatever its URL.
+        keys = [None] * len(good)
+        for position, row in enumerate(good):
+            moment = times[row]
+            if isinstance(moment, Problem):
+                malformed[position] = moment
+            elif origins[position] is not None:
+                keys[position] = (origins[position], moment)
+    wanted = list(filter(None, dict.fromkeys(keys)))  # each origin (and moment) once
     plans: Mapping[Any, Plan | Problem] = (
-        checker.plans(list(by_origin)) if times is None else checker.plans_at(list(by_origin))
+        checker.plans(wanted) if times is None else checker.plans_at(wanted)
     )
+    purpose, agent = checker.purpose, checker.agent
     with collector_paused():
-        for origin, members in by_origin.items():
-            plan = plans[origin]
-            if not isinstance(plan, Plan):
-                # Why the origin has no plan (e.g. a snapshot that lacks it): unknown.
-                problem = plan
-                for row in members:
-                    rows[row] = outcomes.add(
-                        decide_unknown(urls[row], checker.purpose, checker.agent, problem)
-                    )
-            else:
-                add = outcomes.add
-                for row in members:
-                    rows[row] = add(shared_decision(urls[row], plan))
+        shared, add, seen = shared_decision, outcomes.add, outcomes.seen
+        for position, key in enumerate(keys):
+            row = good[position]
+            url = urls[row] = texts[position]
+            if key is None:
+                rows[row] = add(decide_unknown(url, purpose, agent, malformed.get(position)))
+                continue
+            plan = plans[key]
+            if isinstance(plan, Plan):
+                decision = shared(url, plan)
+            else:  # why the origin has no plan (e.g. a snapshot that lacks it): unknown
+                decision = decide_unknown(url, purpose, agent, plan)
+            found = seen.get(id(decision))
+            rows[row] = found[1] if found is not None else add(decision)
     return Decided(tuple(rows), tuple(outcomes.outcomes), tuple(urls), *question)
