@@ -1,10 +1,11 @@
-"""The optional compiled build of crawlcheck's hot robots.txt modules (mypyc).
+"""The optional compiled build of crawlcheck's hot modules (mypyc).
 
 Everything else about the package is in pyproject.toml. Builds are pure Python unless
 ``CRAWLCHECK_COMPILE=1`` is set when a wheel is built: then the modules listed in
-``crawlcheck/parsers/_compiled.py`` (COMPILED) are compiled with mypyc, and the SHA-256 of
-each of their sources is written beside them (MANIFEST), so that an installed compiled
-module is used only while its source is unchanged. Editable installs never compile (a
+``crawlcheck/_compiled.py`` (COMPILED: the robots.txt parser and matcher, URL reading, the
+per-URL decision) are compiled with mypyc, and the SHA-256 of each of their sources is
+written into the package (MANIFEST), so that an installed compiled module is used only
+while its source is unchanged. Editable installs never compile (a
 compiled file would hide edits to its source). When mypyc or the C compiler fails, the
 wheel is built pure Python, with a message saying why. docs/signals/robots.md, "Speed".
 """
@@ -25,10 +26,11 @@ from setuptools.command.build_ext import build_ext
 from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
-PARSERS = HERE / "crawlcheck" / "parsers"
-_settings = runpy.run_path(str(PARSERS / "_compiled.py"))  # stdlib-only module
+PACKAGE = HERE / "crawlcheck"
+_settings = runpy.run_path(str(PACKAGE / "_compiled.py"))  # stdlib-only module
 COMPILED: tuple[str, ...] = _settings["COMPILED"]
 MANIFEST: str = _settings["MANIFEST"]
+source_of: Any = _settings["source_of"]
 
 
 def _say(message: str) -> None:
@@ -47,7 +49,7 @@ def _compiled_extensions() -> list[Any]:
     try:
         from mypyc.build import mypycify
 
-        sources = [str((PARSERS / f"{name}.py").relative_to(HERE)) for name in COMPILED]
+        sources = [str(source_of(name, PACKAGE).relative_to(HERE)) for name in COMPILED]
         # Other modules are analysed for their types only: their imports (Scrapy, PyYAML…)
         # need not be installed where the wheel is built.
         return list(mypycify(["--follow-imports=silent", *sources], opt_level="3"))
@@ -70,10 +72,10 @@ class BuildPy(build_py):
         super().run()
         if self.distribution.ext_modules:
             digests = {
-                name: hashlib.sha256((PARSERS / f"{name}.py").read_bytes()).hexdigest()
+                name: hashlib.sha256(source_of(name, PACKAGE).read_bytes()).hexdigest()
                 for name in COMPILED
             }
-            target = Path(self.build_lib) / "crawlcheck" / "parsers" / MANIFEST
+            target = Path(self.build_lib) / "crawlcheck" / MANIFEST
             target.write_text(json.dumps(digests, indent=1) + "\n", encoding="utf-8")
 
 
@@ -87,7 +89,7 @@ class OptionalBuildExt(build_ext):
             _say(f"compiling failed ({type(exc).__name__}: {exc}); building pure Python")
             for extension in self.extensions:
                 Path(self.get_ext_fullpath(extension.name)).unlink(missing_ok=True)
-            manifest = Path(self.build_lib) / "crawlcheck" / "parsers" / MANIFEST
+            manifest = Path(self.build_lib) / "crawlcheck" / MANIFEST
             manifest.unlink(missing_ok=True)
 
 

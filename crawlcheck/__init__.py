@@ -12,6 +12,8 @@ and the types they return, and the vocabulary of their answers.
 
 from __future__ import annotations
 
+# First: it chooses the build (compiled or sources) before any compiled module is imported.
+from crawlcheck import _compiled  # noqa: F401
 from crawlcheck._version import __version__
 from crawlcheck.crawl.options import CrawlOptions
 from crawlcheck.decide.checker import UrlChecker, check_url, check_urls

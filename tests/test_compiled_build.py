@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import crawlcheck
-from crawlcheck.parsers._compiled import COMPILED, MANIFEST, PURE_ENV, source_digest
+from crawlcheck._compiled import COMPILED, MANIFEST, PURE_ENV, source_digest, source_of
 
 SUFFIX = importlib.machinery.EXTENSION_SUFFIXES[0]
 _PROBE = """
@@ -27,7 +27,8 @@ with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     from crawlcheck.parsers import compiled_modules
     import crawlcheck.parsers.robots as robots
-print(robots.__file__.endswith(".py"), compiled_modules())
+    import crawlcheck.decide as decide
+print(robots.__file__.endswith(".py") and decide.__file__.endswith(".py"), compiled_modules())
 for warning in caught:
     print(warning.category.__name__, warning.message)
 """
@@ -42,21 +43,22 @@ def package(tmp_path: Path) -> Path:
         tmp_path / "crawlcheck",
         ignore=shutil.ignore_patterns("*.so", "*.pyd", "__pycache__", MANIFEST),
     )
-    return tmp_path / "crawlcheck" / "parsers"
+    return tmp_path / "crawlcheck"
 
 
-def _stand_ins(parsers: Path, names: tuple[str, ...] = COMPILED) -> None:
+def _stand_ins(package: Path, names: tuple[str, ...] = COMPILED) -> None:
     for name in names:
-        (parsers / f"{name}{SUFFIX}").write_bytes(b"")
+        source = source_of(name, package)
+        (source.parent / f"{source.stem}{SUFFIX}").write_bytes(b"")
 
 
-def _manifest(parsers: Path) -> None:
-    digests = {name: source_digest(parsers / f"{name}.py") for name in COMPILED}
-    (parsers / MANIFEST).write_text(json.dumps(digests), encoding="utf-8")
+def _manifest(package: Path) -> None:
+    digests = {name: source_digest(source_of(name, package)) for name in COMPILED}
+    (package / MANIFEST).write_text(json.dumps(digests), encoding="utf-8")
 
 
-def _import(parsers: Path, **env: str) -> list[str]:
-    root = parsers.parent.parent
+def _import(package: Path, **env: str) -> list[str]:
+    root = package.parent
     done = subprocess.run(
         [sys.executable, "-c", _PROBE],
         cwd=root,
@@ -82,19 +84,21 @@ def test_compiled_files_without_a_manifest_are_not_used(package: Path) -> None:
     assert MANIFEST in warnings[0]
 
 
-def test_an_edited_source_wins_over_its_compiled_file(package: Path) -> None:
+@pytest.mark.parametrize("name", ["parsers._robots_index", "decide", "urls"])
+def test_an_edited_source_wins_over_its_compiled_file(package: Path, name: str) -> None:
     _stand_ins(package)
     _manifest(package)
-    with (package / "_robots_index.py").open("a", encoding="utf-8") as source:
+    with source_of(name, package).open("a", encoding="utf-8") as source:
         source.write("# edited after the build\n")
     first, *warnings = _import(package)
     assert first == "True ()"
     assert len(warnings) == 1
-    assert "crawlcheck.parsers._robots_index was compiled from another version" in warnings[0]
+    assert f"crawlcheck.{name} was compiled from another version" in warnings[0]
 
 
-def test_some_modules_compiled_are_not_used(package: Path) -> None:
-    _stand_ins(package, COMPILED[:2])
+@pytest.mark.parametrize("names", [COMPILED[:2], COMPILED[:-2]], ids=["parsers", "no-decide"])
+def test_some_modules_compiled_are_not_used(package: Path, names: tuple[str, ...]) -> None:
+    _stand_ins(package, names)
     first, *warnings = _import(package)
     assert first == "True ()"
     assert "only" in warnings[0]
@@ -103,10 +107,10 @@ def test_some_modules_compiled_are_not_used(package: Path) -> None:
 def test_a_compiled_module_outside_the_list_is_reported(package: Path) -> None:
     _stand_ins(package)
     _manifest(package)
-    _stand_ins(package, ("aitxt",))
+    _stand_ins(package, ("parsers.aitxt",))
     first, *warnings = _import(package)
     assert first == "True ()"
-    assert "never compiles: aitxt" in warnings[0]
+    assert "never compiles: parsers.aitxt" in warnings[0]
 
 
 def test_the_pure_build_on_request_is_quiet(package: Path) -> None:

@@ -56,6 +56,7 @@ __all__ = [
     "FETCH_DISALLOWED",
     "Plan",
     "SiteSignals",
+    "decide_many",
     "decide_unknown",
     "decide_url",
     "plan_for",
@@ -96,6 +97,38 @@ def decide_url(
         known = shared_decision(url, plan)
         return known if known.url == url else known.for_url(url)
     return _decide(url, plan, decision_paths(path_of(url)), page, media)
+
+
+def decide_many(
+    urls: list[str],
+    origins: list[str | None],
+    plans: dict[str, Plan | Problem],
+    malformed: dict[int, Problem],
+    purpose: str,
+    agent: str | None,
+) -> list[UrlDecision]:
+    """Return the decision of each of *urls* from its origin's site files alone, in order.
+
+    The hot loop of ``filter``: ``origins[i]`` is the origin of ``urls[i]`` (None: not a
+    usable URL, ``unknown`` with ``malformed[i]``), ``plans`` each origin's plan, or the
+    problem why it has none (``unknown``). Each decision is the one the plan shares
+    (:func:`shared_decision`), with its own URL.
+    """
+    shared = shared_decision
+    decisions: list[UrlDecision] = []
+    append = decisions.append
+    for index, origin in enumerate(origins):
+        url = urls[index]
+        if origin is None:
+            append(decide_unknown(url, purpose, agent, malformed.get(index)))
+            continue
+        plan = plans[origin]
+        if isinstance(plan, Plan):
+            known = shared(url, plan)
+            append(known if known.url == url else known.for_url(url))
+        else:
+            append(decide_unknown(url, purpose, agent, plan))
+    return decisions
 
 
 def shared_decision(url: str, plan: Plan) -> UrlDecision:

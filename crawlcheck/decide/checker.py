@@ -36,10 +36,10 @@ from crawlcheck.crawl.options import CrawlOptions
 from crawlcheck.crawl.runner import crawl_sites, fetch_resources
 from crawlcheck.decide import (
     Plan,
+    decide_many,
     decide_unknown,
     decide_url,
     plan_for,
-    shared_decision,
     site_signals,
 )
 from crawlcheck.errors import UsageError
@@ -319,7 +319,7 @@ class UrlChecker:
         if not self.fetches_urls:
             plans = self.plans(wanted)
             with collector_paused():
-                return self._decide_sites(texts, origins, malformed, plans)
+                return decide_many(texts, origins, plans, malformed, self.purpose, self.agent)
         targets = [
             _Target(url, origin, malformed.get(index))
             for index, (url, origin) in enumerate(zip(texts, origins, strict=True))
@@ -341,30 +341,6 @@ class UrlChecker:
             else self._unknown(t.url, t.problem)
             for t in targets
         ]
-
-    def _decide_sites(
-        self,
-        texts: list[str],
-        origins: list[str | None],
-        malformed: dict[int, Problem],
-        plans: dict[str, Plan | Problem],
-    ) -> list[UrlDecision]:
-        """Decide a window from the site-level files alone: the hot loop of ``filter``."""
-        shared = shared_decision
-        decisions: list[UrlDecision] = []
-        append = decisions.append
-        for index, origin in enumerate(origins):
-            url = texts[index]
-            if origin is None:
-                append(self._unknown(url, malformed.get(index)))
-                continue
-            plan = plans[origin]
-            if isinstance(plan, Plan):
-                known = shared(url, plan)
-                append(known if known.url == url else known.for_url(url))
-            else:
-                append(self._unknown(url, plan))
-        return decisions
 
     def _unknown(self, url: str, problem: Problem | None) -> UrlDecision:
         """Return ``unknown`` for *url*, because of *problem* (fail closed)."""

@@ -1,14 +1,15 @@
 """The optional compiled build: used only when it was compiled from exactly these sources.
 
 ``CRAWLCHECK_COMPILE=1`` when building a wheel compiles :data:`COMPILED` with mypyc
-(setup.py) and writes the SHA-256 of each compiled source into :data:`MANIFEST` beside
-them. The pure-Python modules stay the reference: :func:`choose_build` runs before any of
-these modules is imported (``crawlcheck.parsers`` calls it) and makes Python import the
-``.py`` sources instead of the compiled files, with a :class:`RuntimeWarning` naming the
-reason, whenever the compiled files could hide different code: a source edited after the
-build, compiled files without the manifest (an in-place build), or only some modules
-compiled. ``CRAWLCHECK_PURE=1`` asks for the sources quietly (to compare the builds).
-This module itself is never compiled.
+(setup.py) and writes the SHA-256 of each compiled source into :data:`MANIFEST`. The
+pure-Python modules stay the reference: :func:`choose_build` runs when ``crawlcheck`` is
+imported, before any of these modules is (``crawlcheck/__init__.py`` imports this module
+first), and makes Python import the ``.py`` sources instead of the compiled files, with a
+:class:`RuntimeWarning` naming the reason, whenever the compiled files could hide
+different code: a source edited after the build, compiled files without the manifest (an
+in-place build), only some modules compiled, or a module compiled that the list does not
+name. ``CRAWLCHECK_PURE=1`` asks for the sources quietly (to compare the builds). This
+module itself is never compiled, and uses the standard library only (setup.py reads it).
 """
 
 from __future__ import annotations
@@ -26,22 +27,32 @@ from importlib.machinery import ModuleSpec
 from pathlib import Path
 from types import ModuleType
 
-#: The hot modules of ``crawlcheck.parsers`` that a compiled build compiles (one mypyc group).
+#: The hot modules a compiled build compiles (one mypyc group), named within ``crawlcheck``:
+#: the robots.txt parser and matcher, URL reading, and the per-URL decision.
 COMPILED = (
-    "pattern",
-    "_robots_syntax",
-    "_robots_types",
-    "_robots_build",
-    "_robots_index",
-    "robots",
+    "parsers.pattern",
+    "parsers._robots_syntax",
+    "parsers._robots_types",
+    "parsers._robots_build",
+    "parsers._robots_index",
+    "parsers.robots",
+    "urls",
+    "decide",
+    "decide.plans",
 )
-#: Written by setup.py beside the compiled modules: ``{"module": "sha256 of module.py"}``.
+#: Written by setup.py into the package: ``{"module": "sha256 of its source"}``.
 MANIFEST = "_compiled_sources.json"
 #: Set to ``1`` to run the pure-Python modules even when compiled ones are installed.
 PURE_ENV = "CRAWLCHECK_PURE"
 
-_PACKAGE = "crawlcheck.parsers"
+_PACKAGE = "crawlcheck"
 _HERE = Path(__file__).resolve().parent
+
+
+def source_of(name: str, root: Path = _HERE) -> Path:
+    """Return the source file of module *name* (within the package at *root*)."""
+    path = root.joinpath(*name.split("."))
+    return path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
 
 
 def source_digest(path: Path) -> str:
@@ -61,16 +72,27 @@ class _SourcesFirst:
         source = self.sources.get(fullname)
         if source is None:
             return None
+        if source.name == "__init__.py":
+            return importlib.util.spec_from_file_location(
+                fullname, source, submodule_search_locations=[str(source.parent)]
+            )
         return importlib.util.spec_from_file_location(fullname, source)
 
 
 def _compiled_files() -> dict[str, Path]:
-    """Return the compiled modules in this directory, by module name."""
+    """Return the compiled modules in the folders of :data:`COMPILED`, by module name."""
+    folders = {name.rpartition(".")[0] for name in COMPILED}
+    folders |= {name for name in COMPILED if source_of(name).name == "__init__.py"}
     found: dict[str, Path] = {}
-    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-        for path in _HERE.glob(f"*{suffix}"):
-            name = path.name.removesuffix(suffix)
-            if "." not in name:  # ("x.cpython-311-….so" also ends with ".so")
+    for folder in sorted(folders):
+        directory = _HERE.joinpath(*folder.split(".")) if folder else _HERE
+        prefix = f"{folder}." if folder else ""
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+            for path in directory.glob(f"*{suffix}"):
+                stem = path.name.removesuffix(suffix)
+                if "." in stem:  # ("x.cpython-311-….so" also ends with ".so")
+                    continue
+                name = folder if stem == "__init__" else prefix + stem
                 found.setdefault(name, path)
     return found
 
@@ -89,7 +111,7 @@ def _stale(compiled: dict[str, Path]) -> str | None:
             f"compiled {_PACKAGE} modules without {MANIFEST} (not built by crawlcheck's setup.py)"
         )
     for name in COMPILED:
-        source = _HERE / f"{name}.py"
+        source = source_of(name)
         if source.is_file() and manifest.get(name) != source_digest(source):
             return f"{_PACKAGE}.{name} was compiled from another version of {source}"
     return None
@@ -104,9 +126,9 @@ def choose_build() -> None:
     if reason is None and os.environ.get(PURE_ENV, "") in ("", "0"):
         return
     sources = {
-        f"{_PACKAGE}.{name}": _HERE / f"{name}.py"
+        f"{_PACKAGE}.{name}": source_of(name)
         for name in {*COMPILED, *compiled}
-        if (_HERE / f"{name}.py").is_file()
+        if source_of(name).is_file()
     }
     sys.meta_path.insert(0, _SourcesFirst(sources))
     if reason is not None:
@@ -114,7 +136,7 @@ def choose_build() -> None:
             f"crawlcheck: {reason}; using the pure-Python modules instead "
             "(rebuild the wheel, or reinstall)",
             RuntimeWarning,
-            stacklevel=3,
+            stacklevel=2,
         )
 
 
@@ -125,3 +147,7 @@ def compiled_modules() -> tuple[str, ...]:
         for name in COMPILED
         if not str(importlib.import_module(f"{_PACKAGE}.{name}").__file__).endswith(".py")
     )
+
+
+if __name__ == f"{_PACKAGE}._compiled":  # imported as part of crawlcheck (not by setup.py)
+    choose_build()
