@@ -27,7 +27,7 @@ from crawlcheck.archive.captures import (
     rfc3339,
 )
 from crawlcheck.archive.reader import ArchiveItem, read_archive, read_record
-from crawlcheck.crawl.discover import page_links, worth_fetching_licence
+from crawlcheck.crawl.discover import page_html, page_links, worth_fetching_licence
 from crawlcheck.crawl.failures import OFFSITE_REDIRECT
 from crawlcheck.crawl.redirects import REDIRECT_STATUSES, next_hop
 from crawlcheck.errors import UsageError
@@ -506,7 +506,9 @@ class CaptureIndex:
             wanted += [urljoin(robots.url, r.value.strip()) for r in rules.licenses]
         for page in pages:
             wanted += [
-                u for u, rsl in page_links(page)[1] if worth_fetching_licence(u, rsl, origin)
+                u
+                for u, rsl in page_links(page, page_html(page))[1]
+                if worth_fetching_licence(u, rsl, origin)
             ]
         found: list[Fetched] = []
         for url in dict.fromkeys(without_fragment(u) for u in wanted):

@@ -15,7 +15,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
 from crawlcheck.model import Fetched
-from crawlcheck.parsers.html import parse_html
+from crawlcheck.parsers.html import HtmlDocument, parse_html
 from crawlcheck.parsers.rsl import license_links
 from crawlcheck.parsers.text import looks_like_html
 from crawlcheck.urls import origin_of, same_origin, without_fragment
@@ -75,12 +75,21 @@ def same_origin_urls(urls: Iterable[str], origin: str, base: str = "") -> list[s
     return list(kept)
 
 
-def page_links(page: Fetched) -> tuple[list[str], list[tuple[str, bool]]]:
-    """Return (*anchors*, *licences*) of a page: its ``<a href>`` targets, and its licence
-    links (``Link`` header and ``<link rel=license>``) as (url, declared as RSL)."""
-    html = None
+def page_html(page: Fetched) -> HtmlDocument | None:
+    """Return *page* parsed as HTML (once: links and media are read from it), or None."""
     if page.ok and looks_like_html(page.body, page.content_type):
-        html = parse_html(page.body, page.final_url or page.url, page.header("Content-Type"))
+        return parse_html(page.body, page.final_url or page.url, page.header("Content-Type"))
+    return None
+
+
+def page_links(
+    page: Fetched, html: HtmlDocument | None
+) -> tuple[list[str], list[tuple[str, bool]]]:
+    """Return (*anchors*, *licences*) of a page: its ``<a href>`` targets, and its licence
+    links (``Link`` header and ``<link rel=license>``) as (url, declared as RSL).
+
+    *html* is the page as :func:`page_html` parsed it.
+    """
     anchors = list(html.anchors) if html is not None else []
     licences = [(link.url, link.declared_rsl) for link in license_links(page, html)]
     return anchors, licences

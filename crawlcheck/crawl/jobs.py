@@ -16,6 +16,7 @@ from urllib.parse import urljoin
 from crawlcheck.access import RobotsAccess, robots_access
 from crawlcheck.clock import now
 from crawlcheck.crawl.discover import (
+    page_html,
     page_links,
     same_origin_urls,
     sitemap_entries,
@@ -328,7 +329,9 @@ class SiteJob(Job):
 
     def _on_home(self, order: Order, doc: Fetched) -> list[Order]:
         self.pages[-1] = doc
-        anchors, licences = page_links(doc)
+        html = page_html(doc)  # parsed once: links here, media below
+        self.media.add_page(-1, doc, html)
+        anchors, licences = page_links(doc, html)
         base = doc.final_url or doc.url
         self.sample.home_links = [
             url
@@ -339,7 +342,9 @@ class SiteJob(Job):
 
     def _on_page(self, order: Order, doc: Fetched) -> list[Order]:
         self.pages[order.index] = doc
-        return self._page_licences(page_links(doc)[1])
+        html = page_html(doc)
+        self.media.add_page(order.index, doc, html)
+        return self._page_licences(page_links(doc, html)[1])
 
     def _on_sitemap(self, order: Order, doc: Fetched) -> list[Order]:
         if doc.ok:
@@ -364,8 +369,6 @@ class SiteJob(Job):
         """Return *orders*, plus the media sample's once every page is in."""
         paging = (Kind.HOME, Kind.PAGE, Kind.SITEMAP)
         self.page_work += sum(o.kind in paging for o in orders) - (order.kind in paging)
-        if order.kind is Kind.HOME or order.kind is Kind.PAGE:
-            self.media.add_page(order.index, self.pages[order.index])
         if self.page_work or self.media.begun or order.kind is Kind.MEDIA_ROBOTS:
             return orders
         if self.robots is None or not self.media.limit:

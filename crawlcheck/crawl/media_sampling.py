@@ -16,9 +16,8 @@ from crawlcheck.access import RobotsAccess, robots_access
 from crawlcheck.crawl.failures import OFFSITE_REDIRECT, ROBOTS_DISALLOWED
 from crawlcheck.crawl.options import ROBOTS_TOKEN
 from crawlcheck.model import Fetched, MediaFetch
-from crawlcheck.parsers.html import parse_html
+from crawlcheck.parsers.html import HtmlDocument
 from crawlcheck.parsers.robots import RobotsTxt, parse_robots
-from crawlcheck.parsers.text import looks_like_html
 from crawlcheck.urls import origin_of
 
 __all__ = ["MediaCandidate", "MediaSampler", "page_media"]
@@ -43,12 +42,13 @@ class MediaCandidate:
     found_on: str
 
 
-def page_media(page: Fetched) -> list[MediaCandidate]:
-    """Return the images and documents *page* shows or links, best candidates first."""
-    if not page.ok or not looks_like_html(page.body, page.content_type):
+def page_media(page: Fetched, html: HtmlDocument | None) -> list[MediaCandidate]:
+    """Return the images and documents *page* shows or links, best candidates first.
+
+    *html* is the page parsed as HTML (:func:`crawlcheck.crawl.discover.page_html`).
+    """
+    if html is None:
         return []
-    base = page.final_url or page.url
-    html = parse_html(page.body, base, page.header("Content-Type"))
     found = [MediaCandidate(url, how, page.url) for url, how in html.media[:MAX_PER_PAGE]]
     return sorted(found, key=lambda c: _RANK.get(c.how, 9))  # stable: document order kept
 
@@ -66,10 +66,10 @@ class MediaSampler:
         self.waiting: dict[str, list[MediaCandidate]] = {}
         self.begun = False
 
-    def add_page(self, index: int, page: Fetched) -> None:
+    def add_page(self, index: int, page: Fetched, html: HtmlDocument | None) -> None:
         """Take a sampled page (index -1: the home page) and note what it shows or links."""
         if self.limit:
-            self.pages[index] = page_media(page)
+            self.pages[index] = page_media(page, html)
 
     def choose(self) -> list[MediaCandidate]:
         """Return up to :attr:`limit` candidates: one per page in turn, home page first.
