@@ -20,6 +20,7 @@ import bs4
 from bs4 import BeautifulSoup
 from bs4.dammit import EncodingDetector
 from bs4.element import Tag
+from bs4.filter import SoupStrainer
 
 from crawlcheck.model import Problem
 from crawlcheck.parsers.text import charset_of
@@ -35,6 +36,18 @@ _BS4_WARNINGS: tuple[type[Warning], ...] = (
     bs4.GuessedAtParserWarning,
     bs4.UnusualUsageWarning,
 )
+#: The only elements read, each to the list that reads it (``<source>`` with ``<img>``).
+_READ_TAGS = {
+    "base": "base",
+    "meta": "meta",
+    "link": "link",
+    "a": "a",
+    "img": "img",
+    "source": "img",
+}
+#: bs4 builds only these elements (and what they contain): nothing else is ever read, and
+#: a page's other markup costs no objects.
+_ONLY_READ = SoupStrainer(list(_READ_TAGS))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -95,7 +108,7 @@ def parse_html(body: bytes, url: str, content_type_header: str | None = None) ->
         with warnings.catch_warnings():
             for category in _BS4_WARNINGS:
                 warnings.simplefilter("ignore", category)
-            soup = BeautifulSoup(text, "lxml")
+            soup = BeautifulSoup(text, "lxml", parse_only=_ONLY_READ)
     except Exception as exc:  # lxml rejects a few pathological inputs; a page is data
         problems.append(
             Problem(
@@ -106,15 +119,20 @@ def parse_html(body: bytes, url: str, content_type_header: str | None = None) ->
             )
         )
         return HtmlDocument(source=url, metas=(), links=(), anchors=(), problems=tuple(problems))
-    base = _base_url(soup, url)
-    anchors = tuple(dict.fromkeys(_anchors(soup, base)))
+    # One walk of the tree, in document order, the elements sorted by what reads them.
+    found: dict[str, list[Tag]] = {name: [] for name in _READ_TAGS.values()}
+    for tag in soup.find_all(list(_READ_TAGS)):
+        if isinstance(tag, Tag):
+            found[_READ_TAGS[tag.name]].append(tag)
+    base = _base_url(found["base"], url)
+    anchors = tuple(dict.fromkeys(_anchors(found["a"], base)))
     return HtmlDocument(
         source=url,
-        metas=tuple(_metas(soup)),
-        links=tuple(_links(soup, base)),
+        metas=tuple(_metas(found["meta"])),
+        links=tuple(_links(found["link"], base)),
         anchors=anchors,
         problems=tuple(problems),
-        media=tuple(dict.fromkeys(_media(soup, base, anchors))),
+        media=tuple(dict.fromkeys(_media(found, base, anchors))),
     )
 
 
@@ -187,26 +205,24 @@ def _resolve(base: str, href: str) -> str | None:
         return None
 
 
-def _base_url(soup: BeautifulSoup, url: str) -> str:
+def _base_url(bases: list[Tag], url: str) -> str:
     # HTML §4.2.3: only the first <base> with an href counts.
-    for tag in soup.find_all("base", href=True):
-        if isinstance(tag, Tag):
+    for tag in bases:
+        if tag.get("href") is not None:
             return _resolve(url, _attr(tag, "href")) or url
     return url
 
 
-def _metas(soup: BeautifulSoup) -> Iterable[MetaTag]:
-    for tag in soup.find_all("meta"):
-        if not isinstance(tag, Tag):
-            continue
+def _metas(metas: list[Tag]) -> Iterable[MetaTag]:
+    for tag in metas:
         name = (_attr(tag, "name") or _attr(tag, "http-equiv")).strip().lower()
         if name:
             yield MetaTag(name=name, content=_attr(tag, "content"), text=_element_text(tag))
 
 
-def _links(soup: BeautifulSoup, base: str) -> Iterable[LinkTag]:
-    for tag in soup.find_all("link", href=True):
-        if not isinstance(tag, Tag):
+def _links(links: list[Tag], base: str) -> Iterable[LinkTag]:
+    for tag in links:
+        if tag.get("href") is None:
             continue
         href = _resolve(base, _attr(tag, "href"))
         if href is None:
@@ -219,9 +235,9 @@ def _links(soup: BeautifulSoup, base: str) -> Iterable[LinkTag]:
         )
 
 
-def _anchors(soup: BeautifulSoup, base: str) -> Iterable[str]:
-    for tag in soup.find_all("a", href=True):
-        if not isinstance(tag, Tag):
+def _anchors(anchors: list[Tag], base: str) -> Iterable[str]:
+    for tag in anchors:
+        if tag.get("href") is None:
             continue
         href = _resolve(base, _attr(tag, "href"))
         if href is None:
@@ -241,16 +257,15 @@ _IMAGE_METAS = frozenset({"og:image", "og:image:url", "og:image:secure_url", "tw
 _DOCUMENT_SUFFIXES = (".pdf", ".epub")
 
 
-def _media(soup: BeautifulSoup, base: str, anchors: tuple[str, ...]) -> Iterable[tuple[str, str]]:
+def _media(
+    found: dict[str, list[Tag]], base: str, anchors: tuple[str, ...]
+) -> Iterable[tuple[str, str]]:
     """Yield (URL, how) of the images and documents a page shows or links."""
-    for tag in soup.find_all("meta"):
-        if isinstance(tag, Tag):
-            name = (_attr(tag, "property") or _attr(tag, "name")).strip().lower()
-            if name in _IMAGE_METAS:
-                yield from _http(base, _attr(tag, "content"), "og:image")
-    for tag in soup.find_all(["img", "source"]):
-        if not isinstance(tag, Tag):
-            continue
+    for tag in found["meta"]:
+        name = (_attr(tag, "property") or _attr(tag, "name")).strip().lower()
+        if name in _IMAGE_METAS:
+            yield from _http(base, _attr(tag, "content"), "og:image")
+    for tag in found["img"]:  # <img> and <source>, in document order
         if tag.name == "img":
             yield from _http(base, _attr(tag, "src"), "img")
         # HTML §4.8.4.2.1: comma-separated candidates, each a URL and an optional descriptor.
