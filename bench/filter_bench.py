@@ -2,7 +2,8 @@
 
 No network: synthetic robots.txt / ai.txt / tdmrep.json bodies for N origins go straight
 into a throw-away cache file, then :func:`crawlcheck.decide.checker.check_urls` decides the URLs
-(every site-level signal, every catalogued agent of the purpose) and Protego's
+(every site-level signal, every catalogued agent of the purpose), so does
+:func:`crawlcheck.tables.decide_rows` (the path of the ``filter`` command), and Protego's
 ``can_fetch`` answers for the same URLs with its parsers prebuilt. Each question is asked
 for several rounds, crawlcheck and Protego taking turns in each round; the script prints
 median rates (per second of this process's CPU time, as bench/robots_bench.py: the 2-core
@@ -31,10 +32,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawlcheck.cache import OriginCache
-from crawlcheck.decide.checker import UrlChecker, check_urls
+from crawlcheck.decide.checker import SITE_WINDOW, UrlChecker, check_urls
 from crawlcheck.model import Fetched, SiteFetches
 from crawlcheck.parsers import compiled_modules
 from crawlcheck.ruleset import load_ruleset
+from crawlcheck.tables import decide_rows
 
 _ROBOTS = (
     # Training crawler shut out; generic housekeeping rules for everyone else.
@@ -117,12 +119,14 @@ CLOCK = time.process_time
 
 def bench_crawlcheck(
     path: Path, urls: list[str], purpose: str, agent: str | None = None
-) -> tuple[float, float, dict[str, int]]:
-    """Return (URLs/s from the on-disk cache, URLs/s with parsed files prebuilt, counts).
+) -> tuple[float, float, float, dict[str, int]]:
+    """Return URLs/s from the on-disk cache, prebuilt, prebuilt in rows, and the counts.
 
     The first pass loads and parses every origin's files from the warm SQLite cache as
     URLs need them; the second pass, with the same checker, finds them parsed in memory —
-    the same footing as Protego's prebuilt parsers.
+    the same footing as Protego's prebuilt parsers — and yields one ``UrlDecision`` per
+    URL (``check_urls``); the third decides the same URLs as ``filter`` does, in windows
+    of rows whose outcomes are shared (:func:`crawlcheck.tables.decide_rows`).
     """
     counts: dict[str, int] = {}
     with UrlChecker(agent, purpose, cache=path) as checker:
@@ -134,7 +138,11 @@ def bench_crawlcheck(
         for _ in checker.check(urls):
             pass
         prebuilt = len(urls) / (CLOCK() - start)
-    return cold, prebuilt, counts
+        start = CLOCK()
+        for first in range(0, len(urls), SITE_WINDOW):
+            decide_rows(checker, urls[first : first + SITE_WINDOW])
+        rows = len(urls) / (CLOCK() - start)
+    return cold, prebuilt, rows, counts
 
 
 def protego_parsers(origins: int) -> dict[str, object]:
@@ -224,20 +232,24 @@ def main() -> int:
         print(
             f"median of {args.rounds} rounds; {args.urls:,} URLs over {args.origins:,} origins"
             f"\n{'question':<26} {'crawlcheck, files loaded':>25} {'crawlcheck, prebuilt':>21}"
-            f" {'protego, prebuilt':>18}  ratio (prebuilt / protego)",
+            f" {'prebuilt, in rows':>18} {'protego, prebuilt':>18}"
+            "  ratios (prebuilt, in rows / protego)",
             flush=True,
         )
         for label, agent, baseline_agents in questions:
-            rounds: list[tuple[float, float, float]] = []
+            rounds: list[tuple[float, float, float, float]] = []
             for _ in range(args.rounds):
-                cold, prebuilt, counts = bench_crawlcheck(path, urls, args.purpose, agent)
+                cold, prebuilt, rows, counts = bench_crawlcheck(path, urls, args.purpose, agent)
                 theirs, blocked = bench_protego(parsers, urls, baseline_agents)
-                rounds.append((cold, prebuilt, theirs))
-            cold, prebuilt, theirs = (statistics.median(r[i] for r in rounds) for i in range(3))
-            ratio = statistics.median(r[1] / r[2] for r in rounds)
+                rounds.append((cold, prebuilt, rows, theirs))
+            cold, prebuilt, rows, theirs = (
+                statistics.median(r[i] for r in rounds) for i in range(4)
+            )
+            ratio = statistics.median(r[1] / r[3] for r in rounds)
+            rows_ratio = statistics.median(r[2] / r[3] for r in rounds)
             print(
                 f"{label:<26} {cold:>19,.0f} URL/s {prebuilt:>15,.0f} URL/s"
-                f" {theirs:>12,.0f} URL/s  {ratio:.2f}x"
+                f" {rows:>12,.0f} URL/s {theirs:>12,.0f} URL/s  {ratio:.2f}x, {rows_ratio:.2f}x"
                 f"\n  (crawlcheck {dict(counts)}; protego {blocked:,} disallowed)",
                 flush=True,
             )
