@@ -140,13 +140,13 @@ def decide_rows(
         checker.plans(wanted) if times is None else checker.plans_at(wanted)
     )
     purpose, agent = checker.purpose, checker.agent
+    indices: list[int] = []  # each good row's outcome, in order
     with collector_paused():
-        shared, add, seen = shared_decision, outcomes.add, outcomes.seen
+        shared, add, seen, append = shared_decision, outcomes.add, outcomes.seen, indices.append
         for position, key in enumerate(keys):
-            row = good[position]
-            url = urls[row] = texts[position]
+            url = texts[position]
             if key is None:
-                rows[row] = add(decide_unknown(url, purpose, agent, malformed.get(position)))
+                append(add(decide_unknown(url, purpose, agent, malformed.get(position))))
                 continue
             plan = plans[key]
             if isinstance(plan, Plan):
@@ -154,5 +154,10 @@ def decide_rows(
             else:  # why the origin has no plan (e.g. a snapshot that lacks it): unknown
                 decision = decide_unknown(url, purpose, agent, plan)
             found = seen.get(id(decision))
-            rows[row] = found[1] if found is not None else add(decision)
+            append(found[1] if found is not None else add(decision))
+    if not unreadable:  # every row is good, in order
+        return Decided(tuple(indices), tuple(outcomes.outcomes), tuple(texts), *question)
+    for position, row in enumerate(good):
+        rows[row] = indices[position]
+        urls[row] = texts[position]
     return Decided(tuple(rows), tuple(outcomes.outcomes), tuple(urls), *question)
