@@ -33,6 +33,8 @@ The rules, in plain words (docs/verdicts.md):
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from crawlcheck.decide.plans import Bucket, Plan, UsageRule, plan_for, same_for_every_path
 from crawlcheck.evaluate.signals import SiteSignals, rsl_findings, site_signals, tdm_finding
 from crawlcheck.media.signals import MediaSignals
@@ -106,29 +108,26 @@ def decide_many(
     malformed: dict[int, Problem],
     purpose: str,
     agent: str | None,
-) -> list[UrlDecision]:
-    """Return the decision of each of *urls* from its origin's site files alone, in order.
+) -> Iterator[UrlDecision]:
+    """Yield the decision of each of *urls* from its origin's site files alone, in order.
 
     The hot loop of ``filter``: ``origins[i]`` is the origin of ``urls[i]`` (None: not a
     usable URL, ``unknown`` with ``malformed[i]``), ``plans`` each origin's plan, or the
     problem why it has none (``unknown``). Each decision is the one the plan shares
-    (:func:`shared_decision`), with its own URL.
+    (:func:`shared_decision`), with its own URL, made when it is taken.
     """
     shared = shared_decision
-    decisions: list[UrlDecision] = []
-    append = decisions.append
     for index, origin in enumerate(origins):
         url = urls[index]
         if origin is None:
-            append(decide_unknown(url, purpose, agent, malformed.get(index)))
+            yield decide_unknown(url, purpose, agent, malformed.get(index))
             continue
         plan = plans[origin]
         if isinstance(plan, Plan):
             known = shared(url, plan)
-            append(known if known.url == url else known.for_url(url))
+            yield known if known.url == url else known.for_url(url)
         else:
-            append(decide_unknown(url, purpose, agent, plan))
-    return decisions
+            yield decide_unknown(url, purpose, agent, plan)
 
 
 def shared_decision(url: str, plan: Plan) -> UrlDecision:

@@ -300,8 +300,16 @@ class UrlChecker:
 
     def check(self, urls: Iterable[object], window: int | None = None) -> Iterator[UrlDecision]:
         """Yield the decision for each of *urls*, in input order, a window at a time."""
-        for decisions in self.windows(urls, window):
-            yield from decisions
+        if self.fetches_urls:
+            for decisions in self.windows(urls, window):
+                yield from decisions
+            return
+        iterator = iter(urls)
+        while batch := list(islice(iterator, window or SITE_WINDOW)):
+            # Each decision is made as it is taken: one the caller has let go of is freed at
+            # once, so a window's decisions never reach the garbage collector's old
+            # generation (whose full collections walk every parsed site file).
+            yield from self._site_decisions(batch)
 
     def windows(
         self, urls: Iterable[object], window: int | None = None
@@ -313,13 +321,13 @@ class UrlChecker:
             yield self._decide_window(batch)
 
     def _decide_window(self, urls: list[object]) -> list[UrlDecision]:
+        if not self.fetches_urls:
+            decisions = self._site_decisions(urls)  # the window read, its plans found
+            with collector_paused():
+                return list(decisions)
         with collector_paused():
             texts, origins, malformed = read_targets(urls)
         wanted = list(filter(None, dict.fromkeys(origins)))  # each origin once, in order
-        if not self.fetches_urls:
-            plans = self.plans(wanted)
-            with collector_paused():
-                return decide_many(texts, origins, plans, malformed, self.purpose, self.agent)
         targets = [
             _Target(url, origin, malformed.get(index))
             for index, (url, origin) in enumerate(zip(texts, origins, strict=True))
@@ -341,6 +349,13 @@ class UrlChecker:
             else self._unknown(t.url, t.problem)
             for t in targets
         ]
+
+    def _site_decisions(self, urls: list[object]) -> Iterator[UrlDecision]:
+        """Read a window and find its plans; return its decisions, each made when taken."""
+        with collector_paused():
+            texts, origins, malformed = read_targets(urls)
+        plans = self.plans(list(filter(None, dict.fromkeys(origins))))
+        return decide_many(texts, origins, plans, malformed, self.purpose, self.agent)
 
     def _unknown(self, url: str, problem: Problem | None) -> UrlDecision:
         """Return ``unknown`` for *url*, because of *problem* (fail closed)."""
