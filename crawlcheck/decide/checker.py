@@ -300,25 +300,28 @@ class UrlChecker:
 
     def check(self, urls: Iterable[object], window: int | None = None) -> Iterator[UrlDecision]:
         """Yield the decision for each of *urls*, in input order, a window at a time."""
-        if self.fetches_urls:
-            for decisions in self.windows(urls, window):
-                yield from decisions
-            return
-        iterator = iter(urls)
-        while batch := list(islice(iterator, window or SITE_WINDOW)):
-            # Each decision is made as it is taken: one the caller has let go of is freed at
-            # once, so a window's decisions never reach the garbage collector's old
-            # generation (whose full collections walk every parsed site file).
-            yield from self._site_decisions(batch)
+        for batch in self._batches(urls, window):
+            if self.fetches_urls:
+                yield from self._decide_window(batch)
+            else:
+                # Each decision is made as it is taken: one the caller has let go of is freed
+                # at once, so a window's decisions never reach the garbage collector's old
+                # generation (whose full collections walk every parsed site file).
+                yield from self._site_decisions(batch)
 
     def windows(
         self, urls: Iterable[object], window: int | None = None
     ) -> Iterator[list[UrlDecision]]:
         """Yield the decisions of *urls* one window (a list, in input order) at a time."""
+        for batch in self._batches(urls, window):
+            yield self._decide_window(batch)
+
+    def _batches(self, urls: Iterable[object], window: int | None) -> Iterator[list[object]]:
+        """Yield *urls* a window at a time (by default: smaller when every URL is fetched)."""
         size = window or (PAGE_WINDOW if self.fetches_urls else SITE_WINDOW)
         iterator = iter(urls)
         while batch := list(islice(iterator, size)):
-            yield self._decide_window(batch)
+            yield batch
 
     def _decide_window(self, urls: list[object]) -> list[UrlDecision]:
         if not self.fetches_urls:
