@@ -32,7 +32,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawlcheck.cache import OriginCache
-from crawlcheck.decide.checker import SITE_WINDOW, UrlChecker, check_urls
+from crawlcheck.decide.checker import UrlChecker, check_urls
 from crawlcheck.model import Fetched, SiteFetches
 from crawlcheck.parsers import compiled_modules
 from crawlcheck.ruleset import load_ruleset
@@ -125,8 +125,8 @@ def bench_crawlcheck(
     The first pass loads and parses every origin's files from the warm SQLite cache as
     URLs need them; the second pass, with the same checker, finds them parsed in memory —
     the same footing as Protego's prebuilt parsers — and yields one ``UrlDecision`` per
-    URL (``check_urls``); the third decides the same URLs as ``filter`` does, in windows
-    of rows whose outcomes are shared (:func:`crawlcheck.tables.decide_rows`).
+    URL (``check_urls``); the third decides the same URLs as ``filter`` does, in the windows
+    it reads (``window_sizes``), each window's outcomes shared (:func:`crawlcheck.tables.decide_rows`).
     """
     counts: dict[str, int] = {}
     with UrlChecker(agent, purpose, cache=path) as checker:
@@ -139,8 +139,11 @@ def bench_crawlcheck(
             pass
         prebuilt = len(urls) / (CLOCK() - start)
         start = CLOCK()
-        for first in range(0, len(urls), SITE_WINDOW):
-            decide_rows(checker, urls[first : first + SITE_WINDOW])
+        sizes, first = checker.window_sizes(), 0  # the windows filter reads
+        while first < len(urls):
+            size = next(sizes)
+            decide_rows(checker, urls[first : first + size])
+            first += size
         rows = len(urls) / (CLOCK() - start)
     return cold, prebuilt, rows, counts
 

@@ -11,7 +11,17 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from crawlcheck.decide import SiteSignals, decide_unknown, decide_url, plan_for, site_signals
+from crawlcheck.decide import (
+    Plan,
+    SiteSignals,
+    decide_many,
+    decide_unknown,
+    decide_url,
+    plan_for,
+    shared_decisions,
+    site_signals,
+)
+from crawlcheck.decide.checker import read_targets
 from crawlcheck.model import Effect, Fetched, Problem, SiteFetches, UrlDecision
 from crawlcheck.parsers.page import PageSignals, parse_page
 from crawlcheck.ruleset import Ruleset, load_ruleset
@@ -603,3 +613,43 @@ def test_for_url_is_the_same_decision_for_another_url(ruleset: Ruleset) -> None:
     assert other == dataclasses.replace(decision, url=ORIGIN + "/b")
     with pytest.raises(dataclasses.FrozenInstanceError):
         other.url = "x"  # type: ignore[misc]
+
+
+def test_a_window_decided_an_origin_at_a_time_is_decided_url_by_url(ruleset: Ruleset) -> None:
+    """shared_decisions groups a window by origin; each URL gets what it gets alone."""
+    sites = {
+        "https://uniform.test": signals(ruleset, "User-agent: GPTBot\nDisallow: /\n"),
+        "https://rules.test": signals(ruleset, "User-agent: *\nDisallow: /private/\n"),
+        "https://many.test": signals(
+            ruleset,
+            _MANY_SIGNALS_ROBOTS,
+            ai_txt="User-agent: *\nDisallow: /images/\n",
+            tdmrep='[{"location": "/books/*", "tdm-reservation": 1}]',
+        ),
+    }
+    plans: dict[str, Plan | Problem] = {
+        origin: plan_for(site, agent="GPTBot", ruleset=ruleset) for origin, site in sites.items()
+    }
+    plans["https://gone.test"] = Problem(code="snapshot.missing", message="no capture", source="")
+    paths = ["/", "/private/a", "/images/x.jpg", "/books/1", "/%70rivate/", "/a/../private/b"]
+    values: list[object] = [
+        origin + path
+        for path in paths
+        for origin in plans  # origins interleaved
+    ] + ["not a url", 42]
+    texts, origins, read_paths, malformed = read_targets(values)
+    assert read_paths.count(None) == 4 * 2 + 2  # the encoded and dotted forms, the malformed
+    found = shared_decisions(texts, origins, plans, read_paths)
+    assert found == shared_decisions(texts, origins, plans)  # with or without the paths read
+    for index, shared in enumerate(found):
+        plan = plans.get(origins[index] or "")
+        if not isinstance(plan, Plan):
+            assert shared is None
+            continue
+        assert shared is not None
+        fresh = plan_for(plan.site, agent="GPTBot", ruleset=ruleset)
+        assert shared.for_url(texts[index]) == decide_url(texts[index], fresh), texts[index]
+    decided = list(decide_many(texts, found, origins, plans, malformed, "ai-train", "GPTBot"))
+    assert [d.url for d in decided] == texts
+    assert [d.decision for d in decided[-2:]] == ["unknown", "unknown"]
+    assert decided[3].problems[0].code == "snapshot.missing"

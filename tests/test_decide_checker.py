@@ -12,11 +12,21 @@ from webfixture import FixtureWeb, load_sites, parse_site
 
 from crawlcheck.cache import OriginCache
 from crawlcheck.crawl.options import CrawlOptions
-from crawlcheck.decide.checker import MALFORMED, check_url, check_urls
+from crawlcheck.decide.checker import (
+    LARGEST_SITE_WINDOW,
+    MALFORMED,
+    PAGE_WINDOW,
+    SITE_WINDOW,
+    UrlChecker,
+    check_url,
+    check_urls,
+)
 from crawlcheck.demo.sites import SiteDef
 from crawlcheck.errors import UsageError
+from crawlcheck.model import Fetched, SiteFetches
+from crawlcheck.parsers.pattern import path_of
 from crawlcheck.report.document import decision_to_dict
-from crawlcheck.urls import malformed_reason, origin_of
+from crawlcheck.urls import decision_paths, malformed_reason, origin_of, origins_and_paths
 
 SITES = Path(__file__).parent / "data" / "urlcheck" / "sites.yaml"
 MANY = 24  # generated origins for the input-order test
@@ -101,6 +111,48 @@ def test_origin_of_never_raises(url: str) -> None:
     found = origin_of(url)
     assert (found is None) == (malformed_reason(url) is not None)
     assert found is None or found.startswith(("http://", "https://"))
+
+
+_URL_PIECES = st.sampled_from(
+    [
+        "https://",
+        "http://",
+        "HTTP://",
+        "a.test",
+        "A.Test",
+        ":8080",
+        ":443",
+        ":0",
+        "/",
+        "?",
+        "#",
+        "%41",
+        "%2f",
+        ".",
+        "..",
+        "/./",
+        "\\",
+        " ",
+        "\x00",
+        "é",
+        ";",
+        "@",
+        "*",
+        "$",
+        "x",
+    ]
+)
+
+
+@given(st.lists(_URL_PIECES, max_size=12).map("".join))
+def test_a_plain_url_read_in_one_pass_has_one_decision_path(url: str) -> None:
+    """origins_and_paths reads origins as origins_of does; a path it gives is the only form."""
+    url = "https://a.test/" + url if not url.startswith("http") else url
+    [origin], [path] = origins_and_paths([url])
+    assert origin == origin_of(url)
+    if path is not None:
+        assert path == path_of(url)
+        assert decision_paths(path) == (path,)
 
 
 def test_malformed_input_is_unknown_never_raised_and_fetches_nothing(web: FixtureWeb) -> None:
@@ -243,3 +295,39 @@ def test_check_url_reads_the_page_and_never_fetches_what_robots_disallows(
     assert "/private/x" not in [r.path for r in web.requests]
     data = decision_to_dict(decision)
     assert list(data)[:3] == ["url", "decision", "reasons"]
+
+
+def test_windows_grow_while_their_origins_fit_in_memory(tmp_path: Path) -> None:
+    """Windows double up to the largest while a window meets few origins, then halve."""
+    origins = [f"https://w{n}.test" for n in range(3)]
+    with OriginCache(tmp_path / "cache.sqlite3") as cache:
+        cache.put_many(
+            SiteFetches(
+                site=origin,
+                origin=origin,
+                robots=Fetched(
+                    url=f"{origin}/robots.txt",
+                    status=200,
+                    body=b"User-agent: GPTBot\nDisallow: /\n",
+                    final_url=f"{origin}/robots.txt",
+                    fetched_at="2026-01-01T00:00:00Z",
+                ),
+            )
+            for origin in origins
+        )
+    with UrlChecker("GPTBot", cache=tmp_path / "cache.sqlite3", memory_origins=4) as checker:
+        sizes = checker.window_sizes()
+        seen = [next(sizes)]
+        for _ in range(5):
+            checker.plans(origins[:2])  # 2 origins: half the memory or less
+            seen.append(next(sizes))
+        checker.plans(origins)  # 3 origins: more than half
+        seen.append(next(sizes))
+        assert seen == [
+            SITE_WINDOW,
+            *(min(LARGEST_SITE_WINDOW, SITE_WINDOW * 2**n) for n in range(1, 6)),
+            LARGEST_SITE_WINDOW // 2,
+        ]
+        assert checker.stats.origins_fetched == 0  # every plan from the cache
+    with UrlChecker("GPTBot", pages=True) as fetching:
+        assert next(fetching.window_sizes()) == PAGE_WINDOW

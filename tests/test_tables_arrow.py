@@ -206,3 +206,17 @@ def test_no_rows_give_no_rows_with_the_columns(cache: Path) -> None:
     table = annotate_batches([empty], cache=cache).read_all()
     assert table.num_rows == 0
     assert table.column_names == ["url", *decision_schema().names]
+
+
+def test_a_parquet_file_is_read_in_chunks_of_the_sizes_asked(tmp_path: Path) -> None:
+    """ParquetReader.chunks cuts its batches to each next size (UrlChecker.window_sizes)."""
+    from crawlcheck.tables.readers import ParquetReader
+
+    urls = [f"https://a.example/{n}" for n in range(7)]
+    path = tmp_path / "urls.parquet"
+    pq.write_table(pa.table({"url": urls, "n": list(range(7))}), path)
+    reader = ParquetReader(str(path), "urls.parquet", None)
+    chunks = list(reader.chunks(iter([1, 2, 3, 3])))
+    assert [chunk.values for chunk in chunks] == [urls[:1], urls[1:3], urls[3:6], urls[6:]]
+    assert [chunk.records.column("n").to_pylist() for chunk in chunks][1] == [1, 2]
+    assert [len(chunk.values) for chunk in reader.chunks(5)] == [5, 2]

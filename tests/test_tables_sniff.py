@@ -166,3 +166,21 @@ def test_text_rows_skip_blanks_comments_and_bom_and_mark_long_lines() -> None:
         == f"line 5: longer than {TEXT_LINE_BYTES} bytes (the rest of the line was skipped)"
     )
     assert second.values == ["https://d.example/"]
+
+
+def test_each_chunk_takes_the_next_size_when_it_starts() -> None:
+    """Reader.chunks with an iterator of sizes (UrlChecker.window_sizes): asked lazily."""
+    data = b"".join(f"https://a.example/{n}\n".encode() for n in range(7))
+    reader = TextReader(io.BufferedReader(io.BytesIO(data)), "urls.txt")
+    asked: list[int] = []
+
+    def sizes() -> Iterator[int]:
+        for size in (1, 2, 3, 3):
+            asked.append(size)
+            yield size
+
+    chunks = reader.chunks(sizes())
+    assert len(next(chunks).values) == 1
+    assert asked == [1]  # the next size is taken when the next chunk is asked for
+    assert [len(chunk.values) for chunk in chunks] == [2, 3, 1]
+    assert asked == [1, 2, 3, 3]

@@ -33,10 +33,9 @@ from crawlcheck.commands.check import (
     max_age,
     snapshot_choice,
 )
-from crawlcheck.decide.checker import PAGE_WINDOW, SITE_WINDOW, UrlChecker
+from crawlcheck.decide.checker import UrlChecker
 from crawlcheck.errors import UsageError
 from crawlcheck.model import UrlVerdict
-from crawlcheck.tables.arrow import BATCH_ROWS
 from crawlcheck.tables.batch import decide_rows
 from crawlcheck.tables.readers import Reader, open_reader
 from crawlcheck.tables.sniff import kind_from_name, sniff
@@ -279,11 +278,10 @@ def _write(
 ) -> _Malformed:
     malformed = _Malformed()
     table = reader.kind != "text"
-    # A URL list streams a window at a time (`| head` sees output early); tables are
-    # decided in larger batches (bounded in bytes by the reader), which share more.
-    size = PAGE_WINDOW if checker.fetches_urls else BATCH_ROWS if table else SITE_WINDOW
+    # Windows start small (`| head` sees output early) and grow while their origins fit in
+    # memory (UrlChecker.window_sizes); the reader bounds a table's chunks in bytes too.
     seen = 0
-    for chunk in reader.chunks(size):
+    for chunk in reader.chunks(checker.window_sizes()):
         times = None if at_column is None else row_times(reader, chunk, at_column)
         decided = decide_rows(checker, chunk.values, chunk.unreadable, times)
         for row, index in enumerate(decided.rows):

@@ -33,7 +33,8 @@ The rules, in plain words (docs/verdicts.md):
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator, Mapping, Sequence
+from typing import Any
 
 from crawlcheck.decide.plans import Bucket, Plan, UsageRule, plan_for, same_for_every_path
 from crawlcheck.evaluate.signals import SiteSignals, rsl_findings, site_signals, tdm_finding
@@ -64,6 +65,7 @@ __all__ = [
     "plan_for",
     "same_for_every_path",
     "shared_decision",
+    "shared_decisions",
     "site_signals",
 ]
 
@@ -103,34 +105,73 @@ def decide_url(
 
 def decide_many(
     urls: list[str],
+    found: list[UrlDecision | None],
     origins: list[str | None],
-    plans: dict[str, Plan | Problem],
+    plans: Mapping[str, Plan | Problem],
     malformed: dict[int, Problem],
     purpose: str,
     agent: str | None,
 ) -> Iterator[UrlDecision]:
-    """Yield the decision of each of *urls* from its origin's site files alone, in order.
+    """Yield the decision of each of *urls* from its shared decision *found*, in order.
 
-    The hot loop of ``filter``: ``origins[i]`` is the origin of ``urls[i]`` (None: not a
-    usable URL, ``unknown`` with ``malformed[i]``), ``plans`` each origin's plan, or the
-    problem why it has none (``unknown``). Each decision is the one the plan shares
-    (:func:`shared_decision`), with its own URL, made when it is taken.
+    The hot loop of ``check_urls``: ``found[i]`` is :func:`shared_decisions` of the
+    window; where it is None, ``urls[i]`` is ``unknown``: its origin ``origins[i]`` is
+    None (not a usable URL, ``malformed[i]`` says why) or has a problem in *plans* instead
+    of a plan. Each URL's own decision is made when it is taken.
     """
-    shared = shared_decision
-    for index, origin in enumerate(origins):
+    for index, known in enumerate(found):
         url = urls[index]
-        if origin is None:
-            yield decide_unknown(url, purpose, agent, malformed.get(index))
-            continue
-        plan = plans[origin]
-        if isinstance(plan, Plan):
-            known = shared(url, plan)
-            yield known if known.url == url else known.for_url(url)
+        if known is None:
+            origin = origins[index]
+            why = malformed.get(index) if origin is None else plans[origin]
+            yield decide_unknown(url, purpose, agent, why if isinstance(why, Problem) else None)
         else:
-            yield decide_unknown(url, purpose, agent, plan)
+            yield known if known.url == url else known.for_url(url)
 
 
-def shared_decision(url: str, plan: Plan) -> UrlDecision:
+def shared_decisions(
+    urls: list[str],
+    keys: Sequence[Hashable | None],
+    plans: Mapping[Any, Plan | Problem],
+    paths: list[str | None] | None = None,
+) -> list[UrlDecision | None]:
+    """Return the :func:`shared_decision` of each of *urls*, deciding an origin's URLs together.
+
+    ``keys[i]`` names the plan of ``urls[i]`` in *plans* (an origin, or an origin and a
+    moment); None, or a key whose plan is a problem, gives None (the caller's ``unknown``).
+    ``paths[i]``, when given and not None, is the URL's only decision path
+    (:func:`crawlcheck.urls.origins_and_paths`). A window's URLs are taken an origin at a
+    time: one plan's files stay in the processor's caches while its URLs are decided, and
+    a plan that answers alike for every path is asked once.
+    """
+    by_key: dict[Hashable, list[int]] = {}
+    for index, key in enumerate(keys):
+        if key is not None:
+            positions = by_key.get(key)
+            if positions is None:
+                by_key[key] = [index]
+            else:
+                positions.append(index)
+    found: list[UrlDecision | None] = [None] * len(urls)
+    shared = shared_decision
+    for key, positions in by_key.items():
+        plan = plans[key]
+        if not isinstance(plan, Plan):
+            continue
+        if plan.uniform:
+            known = shared(urls[positions[0]], plan)
+            for index in positions:
+                found[index] = known
+        elif paths is None:
+            for index in positions:
+                found[index] = shared(urls[index], plan)
+        else:
+            for index in positions:
+                found[index] = shared(urls[index], plan, paths[index])
+    return found
+
+
+def shared_decision(url: str, plan: Plan, path: str | None = None) -> UrlDecision:
     """Return the decision of *url* (without its page) as *plan* shares it: its URL may differ.
 
     Without the page, a decision depends on the URL only through what the site files make
@@ -139,6 +180,8 @@ def shared_decision(url: str, plan: Plan) -> UrlDecision:
     decides (millions of URLs, a handful of rules); the first URL of a combination decides
     the long way, and its ``url`` stays on the shared decision: callers that need the URL
     on it call :meth:`~crawlcheck.model.UrlDecision.for_url` (as :func:`decide_url` does).
+    *path*, when given, is the URL's only decision path (as
+    :func:`crawlcheck.urls.origins_and_paths` finds it); else it is read here.
     """
     decided = plan.decided
     if plan.uniform:  # nothing reads the path
@@ -146,10 +189,11 @@ def shared_decision(url: str, plan: Plan) -> UrlDecision:
         if known is None:
             known = decided[()] = _decide(url, plan, decision_paths(path_of(url)), None, None)
         return known
-    paths = decision_paths(path_of(url))
-    if len(paths) > 1:
-        return _decide(url, plan, paths, None, None)
-    path = paths[0]
+    if path is None:
+        paths = decision_paths(path_of(url))
+        if len(paths) > 1:
+            return _decide(url, plan, paths, None, None)
+        path = paths[0]
     buckets = plan.buckets
     key: tuple[object, ...] = (
         (buckets[0].match(path),)
@@ -160,7 +204,7 @@ def shared_decision(url: str, plan: Plan) -> UrlDecision:
         key += _other_readings(url, path, plan)
     known = decided.get(key)
     if known is None:
-        known = _decide(url, plan, paths, None, None)
+        known = _decide(url, plan, (path,), None, None)
         if len(decided) < _DECIDED_KEPT:
             decided[key] = known
     return known

@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
-from itertools import islice
+from itertools import islice, repeat
 from pathlib import Path
 from typing import Final, NamedTuple, TypedDict, Unpack, cast
 
@@ -40,6 +40,7 @@ from crawlcheck.decide import (
     decide_unknown,
     decide_url,
     plan_for,
+    shared_decisions,
     site_signals,
 )
 from crawlcheck.errors import UsageError
@@ -58,7 +59,7 @@ from crawlcheck.ruleset import Ruleset, load_ruleset
 from crawlcheck.snapshot.reader import MISSING as SNAPSHOT_MISSING
 from crawlcheck.snapshot.reader import Capture as SnapshotCapture
 from crawlcheck.snapshot.reader import Snapshot
-from crawlcheck.urls import malformed_reason, origin_of, origins_of
+from crawlcheck.urls import malformed_reason, origin_of, origins_and_paths
 
 __all__ = [
     "DEFAULT",
@@ -75,8 +76,11 @@ __all__ = [
     "read_targets",
 ]
 
-#: URLs read per window when only site-level files are fetched.
+#: URLs of the first window when only site-level files are fetched (output starts early).
 SITE_WINDOW = 10_000
+#: The largest window of site-level decisions (UrlChecker.window_sizes): the more of an
+#: origin's URLs a window holds, the more are decided together (``shared_decisions``).
+LARGEST_SITE_WINDOW = 100_000
 #: URLs read per window when every page is fetched too (pages are held until decided).
 PAGE_WINDOW = 500
 #: Origins whose parsed site signals stay in memory (least recently used are dropped).
@@ -183,16 +187,18 @@ def read_target(value: object) -> tuple[str, str | None, Problem | None]:
     return value, origin, None
 
 
-def read_targets(values: list[object]) -> tuple[list[str], list[str | None], dict[int, Problem]]:
-    """Return :func:`read_target` of each value as (texts, origins, problems by position).
+def read_targets(
+    values: list[object],
+) -> tuple[list[str], list[str | None], list[str | None], dict[int, Problem]]:
+    """Return :func:`read_target` of each value as (texts, origins, paths, problems by position).
 
     A window of URLs read at once: strings are the usual input and are read in one pass
-    (:func:`crawlcheck.urls.origins_of`); anything else, and every malformed string, is
-    read in full afterwards.
+    (:func:`crawlcheck.urls.origins_and_paths`, which also gives a plain URL's path);
+    anything else, and every malformed string, is read in full afterwards.
     """
-    origins = origins_of(values)
+    origins, paths = origins_and_paths(values)
     if None not in origins:
-        return cast(list[str], values), origins, {}
+        return cast(list[str], values), origins, paths, {}
     texts: list[str] = [""] * len(values)
     problems: dict[int, Problem] = {}
     for index, value in enumerate(values):
@@ -202,7 +208,7 @@ def read_targets(values: list[object]) -> tuple[list[str], list[str | None], dic
         texts[index], origins[index], problem = read_target(value)
         if problem is not None:
             problems[index] = problem
-    return texts, origins, problems
+    return texts, origins, paths, problems
 
 
 class UrlChecker:
@@ -234,6 +240,8 @@ class UrlChecker:
         """Each origin's decision plan (its parsed site files), or why it has none (a
         snapshot without a usable capture of it), least recently used first."""
         self._memory_origins = max(1, memory_origins)
+        self._window_origins = 0
+        """The origins (or origins and moments) the last window asked plans for."""
         self._started = time.time()
         max_age = settings.get("max_age")
         if max_age is not None and not max_age >= 0:
@@ -316,11 +324,31 @@ class UrlChecker:
         for batch in self._batches(urls, window):
             yield self._decide_window(batch)
 
+    def window_sizes(self) -> Iterator[int]:
+        """Yield the size of each next window of URLs; ask when the window before is decided.
+
+        :data:`PAGE_WINDOW` when every URL is fetched. Else the first window holds
+        :data:`SITE_WINDOW` URLs (output starts early) and the next ones double, up to
+        :data:`LARGEST_SITE_WINDOW`, while the window before met at most half as many
+        origins as the checker keeps in memory; past that they halve again. Every plan of
+        a window is alive while it is decided: the origins a window meets, not its URLs,
+        bound memory.
+        """
+        if self.fetches_urls:
+            yield from repeat(PAGE_WINDOW)
+        size = SITE_WINDOW
+        while True:
+            yield size
+            if self._window_origins * 2 <= self._memory_origins:
+                size = min(LARGEST_SITE_WINDOW, size * 2)
+            else:
+                size = max(SITE_WINDOW, size // 2)
+
     def _batches(self, urls: Iterable[object], window: int | None) -> Iterator[list[object]]:
-        """Yield *urls* a window at a time (by default: smaller when every URL is fetched)."""
-        size = window or (PAGE_WINDOW if self.fetches_urls else SITE_WINDOW)
+        """Yield *urls* a window at a time: *window* URLs each, else :meth:`window_sizes`."""
+        sizes = repeat(window) if window else self.window_sizes()
         iterator = iter(urls)
-        while batch := list(islice(iterator, size)):
+        while batch := list(islice(iterator, next(sizes))):
             yield batch
 
     def _decide_window(self, urls: list[object]) -> list[UrlDecision]:
@@ -329,7 +357,7 @@ class UrlChecker:
             with collector_paused():
                 return list(decisions)
         with collector_paused():
-            texts, origins, malformed = read_targets(urls)
+            texts, origins, _, malformed = read_targets(urls)
         wanted = list(filter(None, dict.fromkeys(origins)))  # each origin once, in order
         targets = [
             _Target(url, origin, malformed.get(index))
@@ -356,9 +384,11 @@ class UrlChecker:
     def _site_decisions(self, urls: list[object]) -> Iterator[UrlDecision]:
         """Read a window and find its plans; return its decisions, each made when taken."""
         with collector_paused():
-            texts, origins, malformed = read_targets(urls)
+            texts, origins, paths, malformed = read_targets(urls)
         plans = self.plans(list(filter(None, dict.fromkeys(origins))))
-        return decide_many(texts, origins, plans, malformed, self.purpose, self.agent)
+        with collector_paused():
+            found = shared_decisions(texts, origins, plans, paths)
+        return decide_many(texts, found, origins, plans, malformed, self.purpose, self.agent)
 
     def _unknown(self, url: str, problem: Problem | None) -> UrlDecision:
         """Return ``unknown`` for *url*, because of *problem* (fail closed)."""
@@ -374,6 +404,7 @@ class UrlChecker:
         (the batch API in
         :mod:`crawlcheck.tables`): ``decide_url(url, plan)``, or ``decide_unknown`` for a problem.
         """
+        self._window_origins = len(origins)
         if self.at is not None:
             at = self.at
             timed = self.plans_at([(origin, at) for origin in origins])
@@ -416,6 +447,8 @@ class UrlChecker:
         """
         from crawlcheck.archive.moment import CaptureCitation, age_out, outside_window
 
+        questions = list(questions)
+        self._window_origins = len(questions)
         if self.snapshot is None:
             raise UsageError("decisions at a time need a snapshot (--snapshot)")
         found: dict[tuple[str, datetime], Plan | Problem] = {}

@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from crawlcheck.decide import Plan, decide_unknown, shared_decision
+from crawlcheck.decide import Plan, decide_unknown, shared_decisions
 from crawlcheck.decide.checker import UrlChecker, collector_paused, read_targets
 from crawlcheck.model import Problem, UrlDecision
 
@@ -124,7 +124,7 @@ def decide_rows(
             urls[row] = decision.url
         return Decided(tuple(rows), tuple(outcomes.outcomes), tuple(urls), *question)
 
-    texts, origins, malformed = read_targets([values[row] for row in good])
+    texts, origins, paths, malformed = read_targets([values[row] for row in good])
     keys: list[Any] = origins
     if times is not None:
         # A row without a time of its own is unknown, whatever its URL.
@@ -142,19 +142,19 @@ def decide_rows(
     purpose, agent = checker.purpose, checker.agent
     indices: list[int] = []  # each good row's outcome, in order
     with collector_paused():
-        shared, add, seen, append = shared_decision, outcomes.add, outcomes.seen, indices.append
-        for position, key in enumerate(keys):
-            url = texts[position]
-            if key is None:
-                append(add(decide_unknown(url, purpose, agent, malformed.get(position))))
+        found = shared_decisions(texts, keys, plans, paths)
+        add, seen, append = outcomes.add, outcomes.seen, indices.append
+        for position, shared in enumerate(found):
+            if shared is None:  # no usable URL, or why its origin has no plan: unknown
+                key = keys[position]
+                reason = malformed.get(position) if key is None else plans[key]
+                unknown = decide_unknown(
+                    texts[position], purpose, agent, reason if isinstance(reason, Problem) else None
+                )
+                append(add(unknown))
                 continue
-            plan = plans[key]
-            if isinstance(plan, Plan):
-                decision = shared(url, plan)
-            else:  # why the origin has no plan (e.g. a snapshot that lacks it): unknown
-                decision = decide_unknown(url, purpose, agent, plan)
-            found = seen.get(id(decision))
-            append(found[1] if found is not None else add(decision))
+            known = seen.get(id(shared))
+            append(known[1] if known is not None else add(shared))
     if not unreadable:  # every row is good, in order
         return Decided(tuple(indices), tuple(outcomes.outcomes), tuple(texts), *question)
     for position, row in enumerate(good):

@@ -14,9 +14,10 @@ import csv
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any, BinaryIO
 
-from crawlcheck.decide.checker import MALFORMED
+from crawlcheck.decide.checker import LARGEST_SITE_WINDOW, MALFORMED
 from crawlcheck.errors import UsageError
 from crawlcheck.model import Problem
 from crawlcheck.tables.sniff import READ_ERRORS, InputKind, Sniffed
@@ -42,6 +43,15 @@ RECORD_BYTES = 16 * 1024 * 1024
 #: batch aims at it from the file's row sizes.
 CHUNK_BYTES = 64 * 1024 * 1024
 _BOM = b"\xef\xbb\xbf"
+
+
+def _limits(size: int | Iterator[int]) -> Iterator[int]:
+    """Yield the row limit of each next chunk (Reader.chunks): sizes run out on the last."""
+    last = size if isinstance(size, int) else 1
+    if not isinstance(size, int):
+        for last in size:
+            yield last
+    yield from repeat(last)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +99,12 @@ class Reader:
         self.notes: list[str] = []
         """Things the user should know once the run ends (one line each)."""
 
-    def chunks(self, size: int) -> Iterator[Chunk]:
-        """Yield the rows, *size* at most per chunk, in input order."""
+    def chunks(self, size: int | Iterator[int]) -> Iterator[Chunk]:
+        """Yield the rows, *size* at most per chunk, in input order.
+
+        *size* may be an iterator of sizes, one taken as each chunk starts (after the one
+        before was consumed): :meth:`~crawlcheck.decide.checker.UrlChecker.window_sizes`.
+        """
         raise NotImplementedError
 
     def dicts(self, chunk: Chunk) -> list[dict[str, Any] | None]:
@@ -124,7 +138,9 @@ class TextReader(Reader):
         self.stream = stream
         self.columns = ("url",)
 
-    def chunks(self, size: int) -> Iterator[Chunk]:
+    def chunks(self, size: int | Iterator[int]) -> Iterator[Chunk]:
+        limits = _limits(size)
+        limit = next(limits)
         values: list[object] = []
         unreadable: dict[int, Problem] = {}
         texts: list[str] = []
@@ -153,9 +169,9 @@ class TextReader(Reader):
                         values.append(line)
                         text = line.decode("utf-8", "backslashreplace")
                     texts.append(text)
-                if len(values) >= size:
+                if len(values) >= limit:
                     yield Chunk(values, unreadable, texts)
-                    values, unreadable, texts = [], {}, []
+                    values, unreadable, texts, limit = [], {}, [], next(limits)
         except READ_ERRORS as exc:
             raise self.read_error(exc) from exc
         if values:
@@ -250,7 +266,9 @@ class CsvReader(Reader):
         except READ_ERRORS as exc:
             raise self.read_error(exc) from exc
 
-    def chunks(self, size: int) -> Iterator[Chunk]:
+    def chunks(self, size: int | Iterator[int]) -> Iterator[Chunk]:
+        limits = _limits(size)
+        limit = next(limits)
         width = len(self.columns)
         values: list[object] = []
         unreadable: dict[int, Problem] = {}
@@ -269,9 +287,9 @@ class CsvReader(Reader):
             record += [""] * (width - len(record))
             values.append(record[self._index])
             records.append(record)
-            if len(values) >= size or held >= CHUNK_BYTES:
+            if len(values) >= limit or held >= CHUNK_BYTES:
                 yield Chunk(values, unreadable, records)
-                values, unreadable, records, held = [], {}, [], 0
+                values, unreadable, records, held, limit = [], {}, [], 0, next(limits)
         if values:
             yield Chunk(values, unreadable, records)
 
@@ -319,7 +337,9 @@ class JsonlReader(Reader):
                 raise UsageError(f"{exc} (e.g. --column {nested[0]})") from exc
             raise
 
-    def chunks(self, size: int) -> Iterator[Chunk]:
+    def chunks(self, size: int | Iterator[int]) -> Iterator[Chunk]:
+        limits = _limits(size)
+        limit = next(limits)
         values: list[object] = []
         unreadable: dict[int, Problem] = {}
         records: list[dict[str, Any] | None] = []
@@ -351,9 +371,10 @@ class JsonlReader(Reader):
                 values.append(value)
                 records.append(record)
                 lines.append(text)
-                if len(values) >= size or held >= CHUNK_BYTES:
+                if len(values) >= limit or held >= CHUNK_BYTES:
                     yield Chunk(values, unreadable, records, lines)
                     values, unreadable, records, lines, held = [], {}, [], [], 0
+                    limit = next(limits)
         except READ_ERRORS as exc:
             raise self.read_error(exc) from exc
         if values:
@@ -451,18 +472,27 @@ class ParquetReader(Reader):
         per_row = max(1, int(group.total_byte_size) // max(1, int(group.num_rows)))
         return max(1, min(size, CHUNK_BYTES // per_row))
 
-    def chunks(self, size: int) -> Iterator[Chunk]:
+    def chunks(self, size: int | Iterator[int]) -> Iterator[Chunk]:
         from crawlcheck.tables.arrow import require_pyarrow
 
         pa, _ = require_pyarrow("reading Parquet")
         import pyarrow.compute as pc
 
+        limits = _limits(size)
+        limit = self.batch_rows(next(limits))
+        largest = self.batch_rows(size if isinstance(size, int) else LARGEST_SITE_WINDOW)
         try:
-            for batch in self.file.iter_batches(batch_size=self.batch_rows(size)):
-                column = batch.column(self._path[0])
-                if len(self._path) > 1:
-                    column = pc.struct_field(column, self._path[1:])
-                yield Chunk(column.to_pylist(), {}, batch)
+            # Read in large batches, each cut (without a copy) into chunks of the sizes asked.
+            for batch in self.file.iter_batches(batch_size=largest):
+                start = 0
+                while start < batch.num_rows:
+                    piece = batch.slice(start, limit)
+                    start += piece.num_rows
+                    column = piece.column(self._path[0])
+                    if len(self._path) > 1:
+                        column = pc.struct_field(column, self._path[1:])
+                    yield Chunk(column.to_pylist(), {}, piece)
+                    limit = self.batch_rows(next(limits))
         except (OSError, pa.ArrowException) as exc:
             raise self.read_error(exc) from exc
 
