@@ -103,8 +103,8 @@ def origins_and_paths(values: list[object]) -> tuple[list[str | None], list[str 
         if type(value) is str and len(value) <= MAX_URL_LENGTH:
             found = plain(value)
             if found is not None:
-                path = found.group(2)
-                origin = head_origin(found.group(1))
+                head, path = found.groups()
+                origin = head_origin(head)
                 if type(origin) is tuple and "/." not in path:
                     add_origin(origin[0])
                     add_path(path)

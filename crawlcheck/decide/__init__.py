@@ -119,8 +119,7 @@ def decide_many(
     None (not a usable URL, ``malformed[i]`` says why) or has a problem in *plans* instead
     of a plan. Each URL's own decision is made when it is taken.
     """
-    for index, known in enumerate(found):
-        url = urls[index]
+    for index, (url, known) in enumerate(zip(urls, found, strict=True)):
         if known is None:
             origin = origins[index]
             why = malformed.get(index) if origin is None else plans[origin]
@@ -153,21 +152,10 @@ def shared_decisions(
             else:
                 positions.append(index)
     found: list[UrlDecision | None] = [None] * len(urls)
-    shared = shared_decision
     for key, positions in by_key.items():
         plan = plans[key]
-        if not isinstance(plan, Plan):
-            continue
-        if plan.uniform:
-            known = shared(urls[positions[0]], plan)
-            for index in positions:
-                found[index] = known
-        elif paths is None:
-            for index in positions:
-                found[index] = shared(urls[index], plan)
-        else:
-            for index in positions:
-                found[index] = shared(urls[index], plan, paths[index])
+        if isinstance(plan, Plan):
+            _decide_group(plan, urls, paths, positions, found)
     return found
 
 
@@ -183,31 +171,60 @@ def shared_decision(url: str, plan: Plan, path: str | None = None) -> UrlDecisio
     *path*, when given, is the URL's only decision path (as
     :func:`crawlcheck.urls.origins_and_paths` finds it); else it is read here.
     """
+    found: list[UrlDecision | None] = [None]
+    _decide_group(plan, [url], [path], [0], found)
+    known = found[0]
+    assert known is not None
+    return known
+
+
+def _decide_group(
+    plan: Plan,
+    urls: list[str],
+    paths: list[str | None] | None,
+    positions: list[int],
+    found: list[UrlDecision | None],
+) -> None:
+    """Set ``found[i]`` to the shared decision of ``urls[i]`` for each of *positions*.
+
+    The one reading of the key of :attr:`Plan.decided` (see :func:`shared_decision`): ``()``
+    when the plan is uniform; the deciding rule itself with one bucket and nothing else
+    reading the path; else the tuple of each bucket's rule and the other readings.
+    """
     decided = plan.decided
     if plan.uniform:  # nothing reads the path
         known = decided.get(())
         if known is None:
+            url = urls[positions[0]]
             known = decided[()] = _decide(url, plan, decision_paths(path_of(url)), None, None)
-        return known
-    if path is None:
-        paths = decision_paths(path_of(url))
-        if len(paths) > 1:
-            return _decide(url, plan, paths, None, None)
-        path = paths[0]
+        for index in positions:
+            found[index] = known
+        return
     buckets = plan.buckets
-    key: tuple[object, ...] = (
-        (buckets[0].match(path),)
-        if len(buckets) == 1
-        else tuple([bucket.match(path) for bucket in buckets])
-    )
-    if plan.reads_more:
-        key += _other_readings(url, path, plan)
-    known = decided.get(key)
-    if known is None:
-        known = _decide(url, plan, (path,), None, None)
-        if len(decided) < _DECIDED_KEPT:
-            decided[key] = known
-    return known
+    more = plan.reads_more
+    alone = buckets[0].match if len(buckets) == 1 and not more else None
+    for index in positions:
+        url = urls[index]
+        path = None if paths is None else paths[index]
+        if path is None:
+            forms = decision_paths(path_of(url))
+            if len(forms) > 1:
+                found[index] = _decide(url, plan, forms, None, None)
+                continue
+            path = forms[0]
+        key: object
+        if alone is not None:
+            key = alone(path)
+        else:
+            key = tuple([bucket.match(path) for bucket in buckets])
+            if more:
+                key += _other_readings(url, path, plan)
+        known = decided.get(key)
+        if known is None:
+            known = _decide(url, plan, (path,), None, None)
+            if len(decided) < _DECIDED_KEPT:
+                decided[key] = known
+        found[index] = known
 
 
 def _other_readings(url: str, path: str, plan: Plan) -> tuple[object, ...]:

@@ -80,10 +80,11 @@ class Plan:
     """Besides robots.txt's deciding rules, something reads the path (:attr:`path_readers`,
     tdmrep.json or an RSL licence): the key of :attr:`decided` then holds what each of
     them makes of it too."""
-    decided: dict[tuple[object, ...], UrlDecision] = field(default_factory=dict)
+    decided: dict[object, UrlDecision] = field(default_factory=dict)
     """Memo: a decision already made (its URL aside), by everything that read its path:
-    the deciding rule of each bucket, then what the other path readers found (``()``
-    when the plan is :attr:`uniform`)."""
+    ``()`` when the plan is :attr:`uniform`; the deciding rule (or None) when one bucket
+    alone reads it; else each bucket's deciding rule, then what the other path readers
+    found (``crawlcheck.decide._decide_group``)."""
     uniform: bool = False
     """Every URL of the site is decided alike (:func:`same_for_every_path`): one decision
     serves them all, and no path is read."""
