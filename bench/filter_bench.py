@@ -13,6 +13,12 @@ robots.txt parser it measured (pure Python, or compiled: docs/signals/robots.md 
     python bench/filter_bench.py                 # 1M URLs over 10k origins; 10M-line memory run
     python bench/filter_bench.py --quick         # memory run over 1M lines instead
     python bench/filter_bench.py --urls 200000 --origins 2000 --memory-lines 0 --rounds 3
+    python bench/filter_bench.py --cli --memory-lines 0   # also the commands, end to end
+
+With ``--cli`` it also times the whole ``crawlcheck filter --agent GPTBot`` command over a
+file of the URLs (warm cache, text in and out) against a script that builds Protego's
+parsers, then reads the same file and writes the URLs GPTBot may fetch: the CPU time of
+each child process, startup and parsing included on both sides.
 """
 
 from __future__ import annotations
@@ -172,6 +178,45 @@ def bench_protego(parsers: dict[str, Any], urls: list[str], agents: list[str]) -
     return len(urls) / (CLOCK() - start), disallowed
 
 
+def protego_child(urls_file: str, origins: int) -> None:
+    """Build Protego's parsers, then write each URL of *urls_file* GPTBot may fetch."""
+    parsers: dict[str, Any] = protego_parsers(origins)
+    out = sys.stdout
+    with open(urls_file, encoding="utf-8") as lines:
+        for line in lines:
+            url = line.strip()
+            parts = urlsplit(url)
+            if parsers[f"{parts.scheme}://{parts.netloc}"].can_fetch(url, "GPTBot"):
+                out.write(url + "\n")
+
+
+def _child_cpu(command: list[str]) -> float:
+    """Return the CPU seconds of running *command* (its output dropped)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    run = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if run.returncode != 0:
+        raise SystemExit(f"{command[2:4]} failed ({run.returncode}): {run.stderr[-2000:]}")
+    return (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+
+
+def bench_commands(path: Path, urls: list[str], origins: int, rounds: int) -> None:
+    """Print the whole filter command against the Protego script, median of *rounds*."""
+    listing = path.with_name("urls.txt")
+    listing.write_text("\n".join(urls) + "\n", encoding="utf-8")
+    ours = [sys.executable, "-m", "crawlcheck", "filter", "--agent", "GPTBot"]
+    ours += ["--cache", str(path), "-i", str(listing), "--format", "text"]
+    theirs = [sys.executable, __file__, "--protego-child", str(listing), str(origins)]
+    timed = [(_child_cpu(ours), _child_cpu(theirs)) for _ in range(rounds)]
+    mine, other = (statistics.median(t[i] for t in timed) for i in range(2))
+    ratio = statistics.median(t[1] / t[0] for t in timed)
+    print(
+        f"commands, {len(urls):,} lines: crawlcheck filter --agent GPTBot {mine:.1f} s CPU,"
+        f" Protego script {other:.1f} s CPU: {ratio:.2f}x",
+        flush=True,
+    )
+
+
 def _rss_mib() -> float:
     with open("/proc/self/statm") as handle:
         pages = int(handle.read().split()[1])
@@ -202,8 +247,13 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="memory run over 1M lines")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--questions", choices=("one", "all", "both"), default="both")
+    parser.add_argument("--cli", action="store_true", help="also time the commands end to end")
     parser.add_argument("--memory-child", nargs=3, metavar=("CACHE", "LINES", "ORIGINS"))
+    parser.add_argument("--protego-child", nargs=2, metavar=("URLS", "ORIGINS"))
     args = parser.parse_args()
+    if args.protego_child:
+        protego_child(args.protego_child[0], int(args.protego_child[1]))
+        return 0
     if args.memory_child:
         cache, lines, origins = args.memory_child
         memory_child(cache, int(lines), int(origins))
@@ -256,6 +306,9 @@ def main() -> int:
                 f"\n  (crawlcheck {dict(counts)}; protego {blocked:,} disallowed)",
                 flush=True,
             )
+
+        if args.cli:
+            bench_commands(path, urls, args.origins, args.rounds)
 
         lines = 1_000_000 if args.quick else args.memory_lines
         if lines:

@@ -248,6 +248,8 @@ class RobotsTxt:
         """Return the extension records as observations (Content-Signal, -Usage, License)."""
         found: list[Observation] = []
         for group in self.groups:
+            if not group.records:
+                continue  # most groups: rules only (and their tokens cost a parse each)
             agents = tuple(dict.fromkeys(group.tokens))
             for record in group.records:
                 evidence = Evidence(source=self.source, text=record.text.strip(), line=record.line)
