@@ -284,8 +284,10 @@ def _write(
     for chunk in reader.chunks(checker.window_sizes()):
         times = None if at_column is None else row_times(reader, chunk, at_column)
         decided = decide_rows(checker, chunk.values, chunk.unreadable, times)
-        for row, index in enumerate(decided.rows):
-            message = is_malformed(decided.outcomes[index])
+        # Read once per distinct outcome; rows are visited only when some are malformed.
+        messages = [is_malformed(outcome) for outcome in decided.outcomes]
+        for row, index in enumerate(decided.rows if any(messages) else ()):
+            message = messages[index]
             if not message:
                 continue
             shown = decided.urls[row][:_SHOWN_CHARS]
