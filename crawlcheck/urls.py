@@ -11,7 +11,6 @@ is malformed: it has no origin, and a decision on it is ``unknown``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from functools import lru_cache
 from urllib.parse import quote_from_bytes, urlsplit, urlunsplit
 
@@ -21,7 +20,6 @@ __all__ = [
     "malformed_reason",
     "origin_of",
     "origins_and_paths",
-    "origins_of",
     "same_origin",
     "site_origin",
     "without_fragment",
@@ -73,18 +71,9 @@ def origin_of(url: str) -> str | None:
     return found[0] if isinstance(found, tuple) else None
 
 
-def origins_of(values: Iterable[object]) -> list[str | None]:
-    """Return :func:`origin_of` of each value (None also for a value that is not a string).
-
-    >>> origins_of(["https://a.test/x", "a.test", 7])
-    ['https://a.test', None, None]
-    """
-    read = _read
-    return [found[0] if type(found := read(value)) is tuple else None for value in values]
-
-
 def origins_and_paths(values: list[object]) -> tuple[list[str | None], list[str | None]]:
-    """Return :func:`origins_of` the values, and each URL's path where it is its only form.
+    """Return :func:`origin_of` each value (None also for one that is not a string), and
+    each URL's path where that is its only form.
 
     A path is given for a plain URL: http(s), a simple host, and a path of printable ASCII
     without ``%``, ``\\``, ``#`` or dot segments. Its path is then Google's reading of

@@ -146,7 +146,7 @@ _URL_PIECES = st.sampled_from(
 
 @given(st.lists(_URL_PIECES, max_size=12).map("".join))
 def test_a_plain_url_read_in_one_pass_has_one_decision_path(url: str) -> None:
-    """origins_and_paths reads origins as origins_of does; a path it gives is the only form."""
+    """origins_and_paths reads origins as origin_of does; a path it gives is the only form."""
     url = "https://a.test/" + url if not url.startswith("http") else url
     [origin], [path] = origins_and_paths([url])
     assert origin == origin_of(url)
