@@ -67,6 +67,7 @@ __all__ = [
     "shared_decision",
     "shared_decisions",
     "site_signals",
+    "why_undecided",
 ]
 
 
@@ -121,11 +122,25 @@ def decide_many(
     """
     for index, (url, known) in enumerate(zip(urls, found, strict=True)):
         if known is None:
-            origin = origins[index]
-            why = malformed.get(index) if origin is None else plans[origin]
-            yield decide_unknown(url, purpose, agent, why if isinstance(why, Problem) else None)
+            why = why_undecided(index, origins[index], plans, malformed)
+            yield decide_unknown(url, purpose, agent, why)
         else:
             yield known if known.url == url else known.for_url(url)
+
+
+def why_undecided(
+    index: int,
+    key: Hashable | None,
+    plans: Mapping[Any, Plan | Problem],
+    malformed: Mapping[int, Problem],
+) -> Problem | None:
+    """Return why the URL at *index* of a window has no shared decision (it is ``unknown``).
+
+    Its value is not a usable URL (*key* None: ``malformed[index]``), or its origin has a
+    problem in *plans* instead of a plan (:func:`shared_decisions` gives None for both).
+    """
+    found = malformed.get(index) if key is None else plans[key]
+    return found if isinstance(found, Problem) else None
 
 
 def shared_decisions(

@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from crawlcheck.decide import Plan, decide_unknown, shared_decisions
+from crawlcheck.decide import Plan, decide_unknown, shared_decisions, why_undecided
 from crawlcheck.decide.checker import UrlChecker, collector_paused, read_targets
 from crawlcheck.model import Problem, UrlDecision
 
@@ -145,13 +145,9 @@ def decide_rows(
         found = shared_decisions(texts, keys, plans, paths)
         add, seen, append = outcomes.add, outcomes.seen, indices.append
         for position, shared in enumerate(found):
-            if shared is None:  # no usable URL, or why its origin has no plan: unknown
-                key = keys[position]
-                reason = malformed.get(position) if key is None else plans[key]
-                unknown = decide_unknown(
-                    texts[position], purpose, agent, reason if isinstance(reason, Problem) else None
-                )
-                append(add(unknown))
+            if shared is None:  # no usable URL, or its origin has no plan: unknown
+                reason = why_undecided(position, keys[position], plans, malformed)
+                append(add(decide_unknown(texts[position], purpose, agent, reason)))
                 continue
             known = seen.get(id(shared))
             append(known[1] if known is not None else add(shared))
