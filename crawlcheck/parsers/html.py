@@ -2,25 +2,25 @@
 
 Every page-level parser (meta robots, TDMRep meta, RSL ``<link rel=license>``, page
 sampling) reads the same :class:`HtmlDocument`, so a page is parsed once. The parse uses
-BeautifulSoup with lxml's HTML parser and never raises: the encoding is the first that
-decodes cleanly of, in the order of HTML §13.2.3.1, the byte-order mark, the Content-Type
+lxml's HTML parser (libxml2) and never raises: the encoding is the first that decodes
+cleanly of, in the order of HTML §13.2.3.1, the byte-order mark, the Content-Type
 ``charset``, ``<meta charset>`` (found by bs4's ``EncodingDetector``), then UTF-8 and
-Windows-1252.
+Windows-1252. Only the elements read are handed to Python, as the parser meets them; the
+evidence of an element is written as BeautifulSoup writes it (``str(tag)``), which is
+what crawlcheck's reports have always shown.
 """
 
 from __future__ import annotations
 
 import codecs
-import warnings
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-import bs4
-from bs4 import BeautifulSoup
 from bs4.dammit import EncodingDetector
-from bs4.element import Tag
-from bs4.filter import SoupStrainer
+from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
 from crawlcheck.model import Problem
 from crawlcheck.parsers.text import charset_of
@@ -28,14 +28,6 @@ from crawlcheck.parsers.text import charset_of
 #: Evidence keeps at most this many characters of an element.
 MAX_ELEMENT_TEXT = 300
 
-# bs4 warns about markup that looks like a file name or like XML; for crawled bodies that
-# is noise, and the test suite turns warnings into errors.
-_BS4_WARNINGS: tuple[type[Warning], ...] = (
-    bs4.MarkupResemblesLocatorWarning,
-    bs4.XMLParsedAsHTMLWarning,
-    bs4.GuessedAtParserWarning,
-    bs4.UnusualUsageWarning,
-)
 #: The only elements read, each to the list that reads it (``<source>`` with ``<img>``).
 _READ_TAGS = {
     "base": "base",
@@ -45,9 +37,26 @@ _READ_TAGS = {
     "img": "img",
     "source": "img",
 }
-#: bs4 builds only these elements (and what they contain): nothing else is ever read, and
-#: a page's other markup costs no objects.
-_ONLY_READ = SoupStrainer(list(_READ_TAGS))
+#: Attributes that BeautifulSoup reads as space-separated lists and so writes with their
+#: whitespace collapsed (its HTML tree builder's ``DEFAULT_CDATA_LIST_ATTRIBUTES``, for the
+#: two elements whose text is evidence).
+_LIST_ATTRIBUTES = {
+    "meta": frozenset({"class", "accesskey", "dropzone"}),
+    "link": frozenset({"class", "accesskey", "dropzone", "rel", "rev"}),
+}
+_NON_WHITESPACE = re.compile(r"\S+")
+_XML_SPECIAL = re.compile("[&<>]")
+_XML_ENTITY = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+
+
+class _Element(NamedTuple):
+    """One element read: its (lower-case) name and its attributes, in document order."""
+
+    name: str
+    attributes: dict[str, str]
+
+    def get(self, attribute: str) -> str | None:
+        return self.attributes.get(attribute)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -105,10 +114,7 @@ def parse_html(body: bytes, url: str, content_type_header: str | None = None) ->
     problems: list[Problem] = []
     text = _decode(body, charset_of(content_type_header), url, problems)
     try:
-        with warnings.catch_warnings():
-            for category in _BS4_WARNINGS:
-                warnings.simplefilter("ignore", category)
-            soup = BeautifulSoup(text, "lxml", parse_only=_ONLY_READ)
+        elements = _read_elements(text)
     except Exception as exc:  # lxml rejects a few pathological inputs; a page is data
         problems.append(
             Problem(
@@ -119,11 +125,9 @@ def parse_html(body: bytes, url: str, content_type_header: str | None = None) ->
             )
         )
         return HtmlDocument(source=url, metas=(), links=(), anchors=(), problems=tuple(problems))
-    # One walk of the tree, in document order, the elements sorted by what reads them.
-    found: dict[str, list[Tag]] = {name: [] for name in _READ_TAGS.values()}
-    for tag in soup.find_all(list(_READ_TAGS)):
-        if isinstance(tag, Tag):
-            found[_READ_TAGS[tag.name]].append(tag)
+    found: dict[str, list[_Element]] = {name: [] for name in _READ_TAGS.values()}
+    for element in elements:
+        found[_READ_TAGS[element.name]].append(element)
     base = _base_url(found["base"], url)
     anchors = tuple(dict.fromkeys(_anchors(found["a"], base)))
     return HtmlDocument(
@@ -134,6 +138,19 @@ def parse_html(body: bytes, url: str, content_type_header: str | None = None) ->
         problems=tuple(problems),
         media=tuple(dict.fromkeys(_media(found, base, anchors))),
     )
+
+
+def _read_elements(text: str) -> list[_Element]:
+    """Return the elements read (``_READ_TAGS``), in document order."""
+    # A leading U+FEFF would be taken for text (lxml bug 1948551, which bs4 works around).
+    text = text.removeprefix("\ufeff")
+    # The parser's events, not its tree: libxml2 leaves elements after </html> out of the
+    # tree it builds, yet a browser reads them into <body> (HTML §13.2.6.4, the "after
+    # after body" insertion mode), and so do we: a <meta name=robots> there still counts.
+    parser = etree.HTMLPullParser(events=("start",), tag=list(_READ_TAGS))
+    parser.feed(text)
+    parser.close()  # before reading: the push parser holds back what follows some bytes
+    return [_Element(element.tag, dict(element.attrib)) for _, element in parser.read_events()]
 
 
 def _decode(body: bytes, charset: str | None, url: str, problems: list[Problem]) -> str:
@@ -183,18 +200,30 @@ def _decode(body: bytes, charset: str | None, url: str, problems: list[Problem])
     return data.decode("utf-8", errors="replace")
 
 
-def _attr(tag: Tag, name: str) -> str:
-    """Return attribute *name* of *tag* as one string (bs4 gives lists for ``rel``…)."""
-    value = tag.get(name)
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    return " ".join(str(part) for part in value)
+def _attr(tag: _Element, name: str) -> str:
+    """Return attribute *name* of *tag*, or "" when it has none."""
+    return tag.attributes.get(name, "")
 
 
-def _element_text(tag: Tag) -> str:
-    text = str(tag)
+def _element_text(tag: _Element) -> str:
+    """Return *tag* written as ``str()`` of a BeautifulSoup tag writes an empty element."""
+    # Sorted attributes, ``&<>`` escaped, list attributes' whitespace collapsed, double
+    # quotes unless the value holds one (then single, or &quot; when it holds both).
+    lists = _LIST_ATTRIBUTES.get(tag.name, frozenset())
+    parts = ["<", tag.name]
+    for key, value in sorted(tag.attributes.items()):
+        if key in lists:
+            value = " ".join(_NON_WHITESPACE.findall(value))
+        value = _XML_SPECIAL.sub(lambda match: _XML_ENTITY[match.group()], value)
+        quote = '"'
+        if '"' in value:
+            if "'" in value:
+                value = value.replace('"', "&quot;")
+            else:
+                quote = "'"
+        parts += (" ", key, "=", quote, value, quote)
+    parts.append("/>")
+    text = "".join(parts)
     return text if len(text) <= MAX_ELEMENT_TEXT else text[: MAX_ELEMENT_TEXT - 1] + "…"
 
 
@@ -205,7 +234,7 @@ def _resolve(base: str, href: str) -> str | None:
         return None
 
 
-def _base_url(bases: list[Tag], url: str) -> str:
+def _base_url(bases: list[_Element], url: str) -> str:
     # HTML §4.2.3: only the first <base> with an href counts.
     for tag in bases:
         if tag.get("href") is not None:
@@ -213,14 +242,14 @@ def _base_url(bases: list[Tag], url: str) -> str:
     return url
 
 
-def _metas(metas: list[Tag]) -> Iterable[MetaTag]:
+def _metas(metas: list[_Element]) -> Iterable[MetaTag]:
     for tag in metas:
         name = (_attr(tag, "name") or _attr(tag, "http-equiv")).strip().lower()
         if name:
             yield MetaTag(name=name, content=_attr(tag, "content"), text=_element_text(tag))
 
 
-def _links(links: list[Tag], base: str) -> Iterable[LinkTag]:
+def _links(links: list[_Element], base: str) -> Iterable[LinkTag]:
     for tag in links:
         if tag.get("href") is None:
             continue
@@ -235,7 +264,7 @@ def _links(links: list[Tag], base: str) -> Iterable[LinkTag]:
         )
 
 
-def _anchors(anchors: list[Tag], base: str) -> Iterable[str]:
+def _anchors(anchors: list[_Element], base: str) -> Iterable[str]:
     for tag in anchors:
         if tag.get("href") is None:
             continue
@@ -258,7 +287,7 @@ _DOCUMENT_SUFFIXES = (".pdf", ".epub")
 
 
 def _media(
-    found: dict[str, list[Tag]], base: str, anchors: tuple[str, ...]
+    found: dict[str, list[_Element]], base: str, anchors: tuple[str, ...]
 ) -> Iterable[tuple[str, str]]:
     """Yield (URL, how) of the images and documents a page shows or links."""
     for tag in found["meta"]:
