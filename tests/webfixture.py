@@ -325,6 +325,8 @@ class RequestRecord:
     headers: tuple[tuple[str, str], ...]
     via_proxy: bool
     """True for a proxy-form request line (``GET http://host/path``)."""
+    client: tuple[str, int]
+    """The client's address and port: one per TCP connection."""
 
     @property
     def user_agent(self) -> str | None:
@@ -355,6 +357,7 @@ class FixtureHandler(StaticHandler):
                 path=path,
                 headers=tuple(self.headers.items()),
                 via_proxy=via_proxy,
+                client=self.client_address[:2],
             )
         )
         self._fixture()._wait_for_release(host, path)

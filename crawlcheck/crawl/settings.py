@@ -28,6 +28,8 @@ RETRY_EXCEPTIONS = (
     "twisted.internet.error.ConnectionLost",
     "twisted.web._newclient.ResponseNeverReceived",
 )
+#: The download handler for http and https (named, not imported: no Scrapy import here).
+HTTP_HANDLER = "crawlcheck.crawl.download.PooledHTTPDownloadHandler"
 #: AutoThrottle's first per-host delay; it then follows the host's latency.
 AUTOTHROTTLE_START_DELAY = 0.0
 
@@ -87,4 +89,6 @@ def scrapy_settings(options: CrawlOptions) -> dict[str, Any]:
             "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
         },
         "EXTENSIONS": {"scrapy.extensions.logstats.LogStats": None},
+        # Reuses connections to a proxy (crawlcheck.crawl.download says why).
+        "DOWNLOAD_HANDLERS": {"http": HTTP_HANDLER, "https": HTTP_HANDLER},
     }
