@@ -17,8 +17,8 @@ def page(*links: str) -> dict[str, Any]:
 
 def test_a_crawl_through_a_proxy_keeps_one_connection_per_request_in_flight() -> None:
     # Scrapy alone keeps CONCURRENT_REQUESTS_PER_DOMAIN (2) idle connections per pool key,
-    # and every request through one proxy shares a key: with 8 requests in flight, nearly
-    # requests then open connections of their own (26 here, without the handler).
+    # and every request through one proxy shares a key: with 8 requests in flight, most
+    # requests then open a connection of their own (26 connections here without the handler).
     specs = [
         {
             "host": f"s{i}.test",

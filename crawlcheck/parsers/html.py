@@ -56,6 +56,7 @@ class _Element(NamedTuple):
     attributes: dict[str, str]
 
     def get(self, attribute: str) -> str | None:
+        """Return the value of *attribute*, or None when the element has none."""
         return self.attributes.get(attribute)
 
 
@@ -206,7 +207,7 @@ def _attr(tag: _Element, name: str) -> str:
 
 
 def _element_text(tag: _Element) -> str:
-    """Return *tag* written as ``str()`` of a BeautifulSoup tag writes an empty element."""
+    """Return *tag* written as BeautifulSoup's ``str(tag)`` writes an empty element."""
     # Sorted attributes, ``&<>`` escaped, list attributes' whitespace collapsed, double
     # quotes unless the value holds one (then single, or &quot; when it holds both).
     lists = _LIST_ATTRIBUTES.get(tag.name, frozenset())
