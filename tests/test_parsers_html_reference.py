@@ -150,8 +150,14 @@ def test_hostile_markup_reads_as_beautifulsoup_read_it(text: str) -> None:
         b"<html><body><p>x</p></body></html><meta name=robots content=noai>",
         b"<p>a\x00b</p><meta name=robots content=noai>",
         b"<meta>\x00<meta name=robots content=noai>",
+        b"<div>" * 3000 + b"<meta name=robots content=noai>",
     ],
-    ids=["after the end of html", "after a NUL in text", "after a NUL after an element"],
+    ids=[
+        "after the end of html",
+        "after a NUL in text",
+        "after a NUL after an element",
+        "3,000 elements deep (past the depth libxml2 builds a tree to)",
+    ],
 )
 def test_a_meta_robots_anywhere_in_the_page_is_read(page: bytes) -> None:
     doc = parse_html(page, "https://e.test/")

@@ -5,9 +5,9 @@ sampling) reads the same :class:`HtmlDocument`, so a page is parsed once. The pa
 lxml's HTML parser (libxml2) and never raises: the encoding is the first that decodes
 cleanly of, in the order of HTML §13.2.3.1, the byte-order mark, the Content-Type
 ``charset``, ``<meta charset>`` (found by bs4's ``EncodingDetector``), then UTF-8 and
-Windows-1252. Only the elements read are handed to Python, as the parser meets them; the
-evidence of an element is written as BeautifulSoup writes it (``str(tag)``), which is
-what crawlcheck's reports have always shown.
+Windows-1252. The parser's start-tag events are read as it meets them, keeping only the
+elements read and building no tree; the evidence of an element is written as BeautifulSoup
+writes it (``str(tag)``), which is what crawlcheck's reports have always shown.
 """
 
 from __future__ import annotations
@@ -145,13 +145,30 @@ def _read_elements(text: str) -> list[_Element]:
     """Return the elements read (``_READ_TAGS``), in document order."""
     # A leading U+FEFF would be taken for text (lxml bug 1948551, which bs4 works around).
     text = text.removeprefix("\ufeff")
-    # The parser's events, not its tree: libxml2 leaves elements after </html> out of the
+    # The parser's events, not a tree: libxml2 leaves elements after </html> out of the
     # tree it builds, yet a browser reads them into <body> (HTML §13.2.6.4, the "after
-    # after body" insertion mode), and so do we: a <meta name=robots> there still counts.
-    parser = etree.HTMLPullParser(events=("start",), tag=list(_READ_TAGS))
+    # after body" insertion mode), and it stops building a tree past 2,048 levels of
+    # nesting (256 without huge_tree), silently: a <meta name=robots> there still counts.
+    parser = etree.HTMLParser(target=_ElementReader())
     parser.feed(text)
-    parser.close()  # before reading: the push parser holds back what follows some bytes
-    return [_Element(element.tag, dict(element.attrib)) for _, element in parser.read_events()]
+    found: list[_Element] = parser.close()
+    return found
+
+
+class _ElementReader:
+    """lxml parser target: keeps the elements read as the parser meets them, builds nothing."""
+
+    def __init__(self) -> None:
+        self.found: list[_Element] = []
+
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
+        """Keep *tag* if it is read (lxml gives HTML names in lower case)."""
+        if tag in _READ_TAGS:
+            self.found.append(_Element(tag, dict(attrib)))
+
+    def close(self) -> list[_Element]:
+        """Return the elements kept, in document order (what ``parser.close()`` returns)."""
+        return self.found
 
 
 def _decode(body: bytes, charset: str | None, url: str, problems: list[Problem]) -> str:
